@@ -1,0 +1,491 @@
+"""Warehouse schema: SQLAlchemy 2 typed models. Alembic (``migrations/``) owns the DDL.
+
+Conventions: money is ``NUMERIC(14, 2)`` with its ISO 4217 currency beside it, times are
+``timestamptz``, free-form extras are ``JSONB``, and ``updated_at`` is kept by a database trigger
+(``set_updated_at``) so every writer (ORM, bulk SQL, psql) keeps it honest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(14, 2)
+Currency = String(3)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: DateTime(timezone=True),
+        dt.date: Date,
+        dict[str, Any]: JSONB,
+        list[Any]: JSONB,
+        Decimal: Money,
+    }
+
+
+def created_at_column() -> Mapped[dt.datetime]:
+    return mapped_column(server_default=func.now())
+
+
+def updated_at_column() -> Mapped[dt.datetime]:
+    """Filled on insert by its default, on update by the ``set_updated_at`` trigger."""
+    return mapped_column(server_default=func.now())
+
+
+TABLES_WITH_UPDATED_AT: list[str] = []
+
+
+def _track_updated_at(cls: type[Base]) -> type[Base]:
+    TABLES_WITH_UPDATED_AT.append(cls.__tablename__)
+    return cls
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigInteger, Identity(), primary_key=True)
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+
+@_track_updated_at
+class Vendor(Base):
+    """A shop or marketplace, synced from ``vendors/*.yaml`` by the ``vendor_catalog`` asset."""
+
+    __tablename__ = "vendors"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(Currency)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    config_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+@_track_updated_at
+class Category(Base):
+    """Product category tree (``parent_id`` is NULL at the roots)."""
+
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+@_track_updated_at
+class Product(Base):
+    """A real-world product, independent of vendor: listings of the same thing share one row."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = _id()
+    product_key: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    brand: Mapped[str | None] = mapped_column(String(200))
+    product_code: Mapped[str | None] = mapped_column(String(100), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"),
+                                                    index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+# --- listings --------------------------------------------------------------------------------
+
+
+@_track_updated_at
+class Listing(Base):
+    """One offer on one vendor, identified by the vendor's own id."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "external_id"),
+        CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+        Index("ix_listings_vendor_id_last_seen_at", "vendor_id", "last_seen_at"),
+        # Most reads (alerts, snapshots, "what is on sale now") only want live listings.
+        Index("ix_listings_active_vendor_id", "vendor_id", "price",
+              postgresql_where=text("NOT is_sold AND NOT is_removed")),
+    )
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"),
+                                                   index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"),
+                                                    index=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(Currency)
+    price_kind: Mapped[str] = mapped_column(String(16), server_default="priced")
+    condition: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    seller: Mapped[str | None] = mapped_column(String(200))
+    product_code: Mapped[str | None] = mapped_column(String(100))
+    first_seen_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    sold_at: Mapped[dt.datetime | None]
+    removed_at: Mapped[dt.datetime | None]
+    is_sold: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_removed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    missed_scrapes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class ListingAttribute(Base):
+    __tablename__ = "listing_attributes"
+    __table_args__ = (UniqueConstraint("listing_id", "key"),)
+    id: Mapped[int] = _id()
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class ListingImage(Base):
+    __tablename__ = "listing_images"
+    __table_args__ = (UniqueConstraint("listing_id", "position"),)
+    id: Mapped[int] = _id()
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class PriceObservation(Base):
+    """A listing's price when it was new or changed (not one row per scrape)."""
+
+    __tablename__ = "price_observations"
+    __table_args__ = (
+        UniqueConstraint("listing_id", "observed_at"),
+        CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+        Index("ix_price_observations_observed_date", "observed_date"),
+    )
+    id: Mapped[int] = _id()
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    observed_at: Mapped[dt.datetime]
+    observed_date: Mapped[dt.date]
+    price: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(Currency)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+# --- scraping ----------------------------------------------------------------------------------
+
+
+class Search(Base):
+    """One tracked query run against one vendor for one day's partition."""
+
+    __tablename__ = "searches"
+    __table_args__ = (
+        Index("ix_searches_query_created_at", "query", "created_at"),
+        Index("ix_searches_status_created_at", "status", "created_at"),
+        Index("ix_searches_vendor_id_partition_date", "vendor_id", "partition_date"),
+    )
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    partition_date: Mapped[dt.date]
+    query: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    pages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    items: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    requests: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    bytes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    browser_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class SearchResult(Base):
+    """Where a listing appeared in a search (position counts across pages, from 1)."""
+
+    __tablename__ = "search_results"
+    __table_args__ = (UniqueConstraint("search_id", "position"),)
+    id: Mapped[int] = _id()
+    search_id: Mapped[int] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int | None] = mapped_column(Integer)
+    relevance_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class SearchEvent(Base):
+    """Timeline of a search (page fetched, retry, parse failure...), for debugging vendors."""
+
+    __tablename__ = "search_events"
+    __table_args__ = (Index("ix_search_events_search_id_created_at", "search_id", "created_at"),)
+    id: Mapped[int] = _id()
+    search_id: Mapped[int | None] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class CaptureBody(Base):
+    """A compressed response body, stored once per content hash however often it is fetched."""
+
+    __tablename__ = "capture_bodies"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    encoding: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class RawCapture(Base):
+    """One archived response: what was asked, what came back, how long it took."""
+
+    __tablename__ = "raw_captures"
+    __table_args__ = (
+        Index("ix_raw_captures_vendor_id_partition_date", "vendor_id", "partition_date"),
+    )
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    search_id: Mapped[int | None] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"), index=True)
+    partition_date: Mapped[dt.date]
+    query: Mapped[str | None] = mapped_column(Text)
+    page_number: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    headers: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    fetch_mode: Mapped[str] = mapped_column(String(16))
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("capture_bodies.sha256"), index=True)
+    bytes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    elapsed_ms: Mapped[float | None] = mapped_column(Float)
+    browser_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+# --- rollups -------------------------------------------------------------------------------------
+
+
+class PriceSnapshot(Base):
+    """A product's market on one day, per currency (statistics never mix currencies)."""
+
+    __tablename__ = "price_snapshots"
+    __table_args__ = (
+        UniqueConstraint("product_id", "snapshot_date", "currency"),
+        Index("ix_price_snapshots_snapshot_date", "snapshot_date"),
+    )
+    id: Mapped[int] = _id()
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    snapshot_date: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(Currency)
+    fmv_low: Mapped[Decimal | None]
+    fmv_high: Mapped[Decimal | None]
+    market_value: Mapped[Decimal | None]
+    quick_sale: Mapped[Decimal | None]
+    patient_sale: Mapped[Decimal | None]
+    sample_size: Mapped[int] = mapped_column(Integer)
+    min_price: Mapped[Decimal | None]
+    max_price: Mapped[Decimal | None]
+    avg_price: Mapped[Decimal | None]
+    volume_confidence: Mapped[str | None] = mapped_column(String(20))
+    analyses: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+@_track_updated_at
+class VendorPerformance(Base):
+    """A vendor's day: volume, speed, reliability and cost (1 compute unit = 1 minute of fetching)."""
+
+    __tablename__ = "vendor_performance"
+    __table_args__ = (UniqueConstraint("vendor_id", "date"), Index("ix_vendor_performance_date", "date"))
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    date: Mapped[dt.date]
+    total_searches: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    total_listings: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    new_listings: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    sold_listings: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    removed_listings: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    avg_duration_ms: Mapped[float | None] = mapped_column(Float)
+    p95_duration_ms: Mapped[float | None] = mapped_column(Float)
+    success_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    error_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cache_hits: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    requests: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    bytes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    browser_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    compute_units: Mapped[Decimal] = mapped_column(Numeric(12, 4), server_default=text("0"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+# --- users and alerts ------------------------------------------------------------------------------
+
+
+@_track_updated_at
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = _id()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), server_default="user")
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    last_login: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class ApiKey(Base):
+    """Programmatic access; only a hash of the key is stored, plus a prefix to recognise it."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_user_id_active", "user_id", postgresql_where=text("is_active")),)
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scopes: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    last_used_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+@_track_updated_at
+class SavedSearch(Base):
+    """A user's standing query: criteria and rule in JSONB, where and how to notify."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        Index("ix_saved_searches_active", "id", postgresql_where=text("is_active")),
+    )
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    notification_settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    last_checked_at: Mapped[dt.datetime | None]
+    last_matched_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class AlertMatch(Base):
+    __tablename__ = "alert_matches"
+    __table_args__ = (UniqueConstraint("saved_search_id", "listing_id"),)
+    id: Mapped[int] = _id()
+    saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_searches.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(20))
+    price_at_match: Mapped[Decimal | None]
+    last_notified_price: Mapped[Decimal | None]
+    matched_at: Mapped[dt.datetime] = created_at_column()
+    notified_at: Mapped[dt.datetime | None]
+    is_read: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_saved: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+@_track_updated_at
+class Notification(Base):
+    """Outbox: one message to one target; the delivery job moves it to sent or failed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_notifications_status_created_at", "status", "created_at"),
+    )
+    id: Mapped[int] = _id()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    saved_search_id: Mapped[int | None] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), index=True)
+    alert_match_id: Mapped[int | None] = mapped_column(ForeignKey("alert_matches.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    target: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+@_track_updated_at
+class VendorSession(Base):
+    """A logged-in session imported for a vendor; cookies are encrypted at rest (Fernet)."""
+
+    __tablename__ = "vendor_sessions"
+    __table_args__ = (Index("ix_vendor_sessions_valid", "vendor_id", postgresql_where=text("is_valid")),)
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    label: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(50))
+    cookies_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    cookie_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[dt.datetime | None]
+    is_valid: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    invalid_reason: Mapped[str | None] = mapped_column(Text)
+    last_used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+    updated_at: Mapped[dt.datetime] = updated_at_column()
