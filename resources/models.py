@@ -197,6 +197,32 @@ class ListingImage(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
+class ListingSighting(Base):
+    """A listing as one day's scrape saw it: the fact every listing field is derived from.
+
+    Listing state (first/last seen, sold, removed, price history) is recomputed from sightings,
+    so re-parsing any past partition, in any order, converges on the same state.
+    """
+
+    __tablename__ = "listing_sightings"
+    __table_args__ = (
+        UniqueConstraint("listing_id", "partition_date"),
+        Index("ix_listing_sightings_vendor_id_partition_date", "vendor_id", "partition_date"),
+        CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+    )
+    id: Mapped[int] = _id()
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    partition_date: Mapped[dt.date]
+    seen_at: Mapped[dt.datetime]
+    price: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(Currency)
+    price_kind: Mapped[str] = mapped_column(String(16))
+    is_sold: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
 class PriceObservation(Base):
     """A listing's price when it was new or changed (not one row per scrape)."""
 

@@ -83,7 +83,9 @@ def test_db_up_with_an_unreachable_url_is_one_clear_line(clean_env: dict[str, st
     assert "Traceback" not in result.stderr
 
 
-def test_dagster_definitions_validate(clean_env: dict[str, str]) -> None:
+def test_dagster_definitions_validate(clean_env: dict[str, str], dagster_storage_url: str) -> None:
+    # Run from the project root, `dagster` reads the project's dagster.yaml (Postgres storage).
+    clean_env["MARKET_PULSE_DAGSTER_STORAGE_URL"] = dagster_storage_url
     result = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w",
                              str(PROJECT_ROOT / "workspace.yaml")], env=clean_env, cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=180)

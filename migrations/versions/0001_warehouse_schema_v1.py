@@ -342,6 +342,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_images')),
     sa.UniqueConstraint('listing_id', 'position', name=op.f('uq_listing_images_listing_id_position'))
     )
+    op.create_table('listing_sightings',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('listing_id', sa.BigInteger(), nullable=False),
+    sa.Column('vendor_id', sa.Integer(), nullable=False),
+    sa.Column('partition_date', sa.Date(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('price', sa.Numeric(precision=14, scale=2), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('price_kind', sa.String(length=16), nullable=False),
+    sa.Column('is_sold', sa.Boolean(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('price IS NULL OR price >= 0', name=op.f('ck_listing_sightings_price_not_negative')),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_listing_sightings_listing_id_listings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_listing_sightings_vendor_id_vendors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_sightings')),
+    sa.UniqueConstraint('listing_id', 'partition_date', name=op.f('uq_listing_sightings_listing_id_partition_date'))
+    )
+    op.create_index('ix_listing_sightings_vendor_id_partition_date', 'listing_sightings', ['vendor_id', 'partition_date'], unique=False)
     op.create_table('price_observations',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('listing_id', sa.BigInteger(), nullable=False),
@@ -412,6 +431,8 @@ def downgrade() -> None:
     op.drop_table('search_results')
     op.drop_index('ix_price_observations_observed_date', table_name='price_observations')
     op.drop_table('price_observations')
+    op.drop_index('ix_listing_sightings_vendor_id_partition_date', table_name='listing_sightings')
+    op.drop_table('listing_sightings')
     op.drop_table('listing_images')
     op.drop_index(op.f('ix_listing_attributes_key'), table_name='listing_attributes')
     op.drop_table('listing_attributes')

@@ -1,0 +1,106 @@
+"""Writing one listings partition: stage the parsed items, then derive state in set-based SQL.
+
+The whole partition is replaced inside the caller's transaction. Listing state is derived from
+``listing_sightings`` (one row per listing and day), so any partition can be re-parsed at any
+time, in any order, and the warehouse converges on the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def _statements(name: str) -> list[str]:
+    """A SQL file split into statements (files hold no semicolons inside literals)."""
+    return [s.strip() for s in _sql(name).split(";") if s.strip() and not _only_comments(s)]
+
+
+def _only_comments(statement: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in statement.splitlines())
+
+
+@dataclass(frozen=True)
+class StagedItem:
+    """A parsed listing as this partition saw it (first appearance wins within a day)."""
+
+    external_id: str
+    title: str
+    price: Decimal | None
+    currency: str
+    price_kind: str
+    seen_at: dt.datetime
+    is_sold: bool = False
+    condition: str | None = None
+    location: str | None = None
+    url: str | None = None
+    seller: str | None = None
+    product_code: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StagedPosition:
+    search_id: int
+    external_id: str
+    position: int
+    page: int
+
+
+@dataclass(frozen=True)
+class PartitionSummary:
+    seen: int
+    new: int
+    price_changed: int
+    sold: int
+    removed: int
+    active: int
+
+
+ITEM_COLUMNS = ("external_id", "title", "price", "currency", "price_kind", "condition", "location", "url",
+                "seller", "product_code", "is_sold", "seen_at", "attributes", "images", "metadata")
+
+
+def replace_listings_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
+                               items: list[StagedItem], positions: list[StagedPosition],
+                               removed_after: int) -> PartitionSummary:
+    """Replace everything the (vendor, day) partition contributes; call inside one transaction."""
+    for statement in _statements("create_staging"):
+        conn.execute(text(statement))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY staged_items ({', '.join(ITEM_COLUMNS)}) FROM STDIN") as copy:
+            for item in items:
+                copy.write_row((
+                    item.external_id, item.title, item.price, item.currency, item.price_kind,
+                    item.condition, item.location, item.url, item.seller, item.product_code,
+                    item.is_sold, item.seen_at, json.dumps(item.attributes), json.dumps(item.images),
+                    json.dumps(item.metadata, default=str),
+                ))
+        with cursor.copy("COPY staged_positions (search_id, external_id, position, page) FROM STDIN") as copy:
+            for pos in positions:
+                copy.write_row((pos.search_id, pos.external_id, pos.position, pos.page))
+    params = {"vendor_id": vendor_id, "partition_date": partition_date, "removed_after": removed_after}
+    for name in ("merge_listings", "replace_sightings", "derive_listing_state", "derive_sold_removed",
+                 "replace_details"):
+        for statement in _statements(name):
+            conn.execute(text(statement), params)
+    row = conn.execute(text(_sql("partition_summary")), params).one()
+    return PartitionSummary(**row._mapping)

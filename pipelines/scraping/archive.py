@@ -1,0 +1,188 @@
+"""Writing one raw_captures partition: searches, archived responses (stored once per content
+hash, compressed) and the search timeline.
+
+Fetch once, parse many times: everything downstream re-reads these rows, never the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from resources.fetch_types import FetchedResponse
+
+BODY_ENCODING = "zlib"
+COMPRESSION_LEVEL = 3  # HTML/JSON shrink ~6x at level 3; higher levels cost CPU for little more.
+
+
+def compress(body: bytes) -> bytes:
+    return zlib.compress(body, COMPRESSION_LEVEL)
+
+
+def decompress(data: bytes, encoding: str) -> bytes:
+    if encoding != BODY_ENCODING:
+        raise ValueError(f"unknown capture body encoding {encoding!r}")
+    return zlib.decompress(data)
+
+
+@dataclass
+class CapturedPage:
+    """One response of a search, with its place in the pagination."""
+
+    page_number: int
+    response: FetchedResponse
+    items_seen: int = 0
+
+
+@dataclass
+class SearchRun:
+    """Outcome of one tracked query: its pages, status and timeline."""
+
+    query: str
+    status: str  # success | partial | failed
+    pages: list[CapturedPage]
+    started_at: dt.datetime
+    duration_ms: int
+    items: int = 0
+    error: str | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return sum(page.response.attempts for page in self.pages)
+
+    @property
+    def bytes(self) -> int:
+        return sum(page.response.bytes_received for page in self.pages)
+
+    @property
+    def browser_seconds(self) -> float:
+        return sum(page.response.browser_seconds for page in self.pages)
+
+
+DELETE_PARTITION = text("""
+    DELETE FROM searches WHERE vendor_id = :vendor_id AND partition_date = :partition_date;
+""")
+DELETE_ORPHAN_CAPTURES = text("""
+    DELETE FROM raw_captures WHERE vendor_id = :vendor_id AND partition_date = :partition_date
+""")
+INSERT_SEARCH = text("""
+    INSERT INTO searches (vendor_id, partition_date, query, status, pages, items, requests, bytes,
+                          browser_seconds, duration_ms, cache_hit, error, started_at, completed_at)
+    VALUES (:vendor_id, :partition_date, :query, :status, :pages, :items, :requests, :bytes,
+            :browser_seconds, :duration_ms, false, :error, :started_at, :completed_at)
+    RETURNING id
+""")
+INSERT_BODY = text("""
+    INSERT INTO capture_bodies (sha256, encoding, size, body) VALUES (:sha256, :encoding, :size, :body)
+    ON CONFLICT (sha256) DO NOTHING
+""")
+INSERT_CAPTURE = text("""
+    INSERT INTO raw_captures (vendor_id, search_id, partition_date, query, page_number, url, final_url,
+                              status, headers, content_type, fetch_mode, body_sha256, bytes, attempts,
+                              elapsed_ms, browser_seconds, error, fetched_at)
+    VALUES (:vendor_id, :search_id, :partition_date, :query, :page_number, :url, :final_url, :status,
+            CAST(:headers AS jsonb), :content_type, :fetch_mode, :body_sha256, :bytes, :attempts,
+            :elapsed_ms, :browser_seconds, :error, :fetched_at)
+""")
+INSERT_EVENT = text("""
+    INSERT INTO search_events (search_id, vendor_id, event_type, data)
+    VALUES (:search_id, :vendor_id, :event_type, CAST(:data AS jsonb))
+""")
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    searches: int
+    pages: int
+    bodies_new: int
+    bytes: int
+
+
+def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
+                               runs: list[SearchRun]) -> ArchiveSummary:
+    """Replace the (vendor, day) partition's searches and captures; call inside one transaction.
+
+    Deleting the searches cascades to their captures, events and search results, so a re-run
+    never duplicates anything. Bodies are content-addressed and shared across partitions.
+    """
+    key = {"vendor_id": vendor_id, "partition_date": partition_date}
+    conn.execute(DELETE_PARTITION, key)
+    conn.execute(DELETE_ORPHAN_CAPTURES, key)
+    bodies: dict[str, dict[str, Any]] = {}
+    captures: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for run in runs:
+        search_id = conn.execute(INSERT_SEARCH, {
+            **key, "query": run.query, "status": run.status, "pages": len(run.pages), "items": run.items,
+            "requests": run.requests, "bytes": run.bytes, "browser_seconds": run.browser_seconds,
+            "duration_ms": run.duration_ms, "error": run.error, "started_at": run.started_at,
+            "completed_at": run.started_at + dt.timedelta(milliseconds=run.duration_ms),
+        }).scalar_one()
+        for page in run.pages:
+            response = page.response
+            sha = None
+            if response.body:
+                sha = hashlib.sha256(response.body).hexdigest()
+                if sha not in bodies:
+                    bodies[sha] = {"sha256": sha, "encoding": BODY_ENCODING, "size": len(response.body),
+                                   "body": compress(response.body)}
+            captures.append({
+                **key, "search_id": search_id, "query": run.query, "page_number": page.page_number,
+                "url": response.requested_url, "final_url": response.final_url, "status": response.status,
+                "headers": json.dumps(response.headers), "content_type": response.content_type,
+                "fetch_mode": response.fetch_mode, "body_sha256": sha, "bytes": response.bytes_received,
+                "attempts": response.attempts, "elapsed_ms": response.elapsed_ms,
+                "browser_seconds": response.browser_seconds, "error": response.error,
+                "fetched_at": response.started_at,
+            })
+        events.extend({"search_id": search_id, "vendor_id": vendor_id, "event_type": kind,
+                       "data": json.dumps(data, default=str)} for kind, data in run.events)
+    bodies_new = 0
+    if bodies:
+        existing = set(conn.execute(text("SELECT sha256 FROM capture_bodies WHERE sha256 = ANY(:shas)"),
+                                    {"shas": list(bodies)}).scalars())
+        fresh = [b for sha, b in bodies.items() if sha not in existing]
+        if fresh:
+            conn.execute(INSERT_BODY, fresh)
+        bodies_new = len(fresh)
+    if captures:
+        conn.execute(INSERT_CAPTURE, captures)
+    if events:
+        conn.execute(INSERT_EVENT, events)
+    return ArchiveSummary(searches=len(runs), pages=len(captures), bodies_new=bodies_new,
+                          bytes=sum(c["bytes"] for c in captures))
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """A stored response, as the listings asset reads it back."""
+
+    search_id: int
+    query: str
+    page_number: int
+    url: str
+    status: int | None
+    error: str | None
+    fetched_at: dt.datetime
+    body: bytes
+
+
+def read_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[ArchivedPage]:
+    rows = conn.execute(text("""
+        SELECT c.search_id, c.query, c.page_number, coalesce(c.final_url, c.url) AS url, c.status, c.error,
+               c.fetched_at, b.body, b.encoding
+        FROM raw_captures c LEFT JOIN capture_bodies b ON b.sha256 = c.body_sha256
+        WHERE c.vendor_id = :vendor_id AND c.partition_date = :partition_date
+        ORDER BY c.search_id, c.page_number
+    """), {"vendor_id": vendor_id, "partition_date": partition_date})
+    return [ArchivedPage(search_id=r.search_id, query=r.query, page_number=r.page_number, url=r.url,
+                         status=r.status, error=r.error, fetched_at=r.fetched_at,
+                         body=decompress(r.body, r.encoding) if r.body is not None else b"")
+            for r in rows]
