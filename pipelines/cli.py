@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -116,16 +117,18 @@ def dev(
         raise fail(str(exc)) from None
     typer.echo(f"warehouse: {redact(env.urls.app)}", err=True)
     typer.echo(f"Dagster UI: http://{host}:{port}", err=True)
-    children = _start_services(host, port)
+    children = _start_services(host, port, settings.dagster_home)
     _wait_and_stop(children)
 
 
-def _start_services(host: str, port: int) -> list[subprocess.Popen[bytes]]:
+def _start_services(host: str, port: int, dagster_home: Path) -> list[subprocess.Popen[bytes]]:
     """The long-running processes of a local install, each in its own process group."""
+    # Started inside DAGSTER_HOME: from the project root Dagster would also see the template
+    # dagster.yaml there and warn that it is ignored.
     dagster = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-h", host, "-p", str(port), "-w",
          str(PROJECT_ROOT / "workspace.yaml")],
-        cwd=PROJECT_ROOT, env=os.environ.copy(), start_new_session=True)
+        cwd=dagster_home, env=os.environ.copy(), start_new_session=True)
     return [dagster]
 
 

@@ -1,0 +1,37 @@
+"""`make run` as a newcomer uses it: the UI comes up with the code location and materialising
+`vendor_catalog` from it fills the warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from resources.settings import with_database
+from tests.conftest import drop_database
+from tests.support.dagster_ui import running_dev_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_dev_server_materialises_vendor_catalog(tmp_path: Path, pg_server_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
+    env["MARKET_PULSE_HOME"] = str(tmp_path / "home")
+    warehouse_url = with_database(pg_server_url, f"mpt_dev_{os.getpid()}")
+    env["MARKET_PULSE_DATABASE_URL"] = warehouse_url
+    env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_dev_dagster_{os.getpid()}")
+    try:
+        with running_dev_server(env, tmp_path / "dev.log") as server:
+            assert "vendor_catalog" in server.asset_keys()
+            run_id = server.materialize("vendor_catalog")
+            assert server.wait_for_run(run_id) == "SUCCESS", server.log.read_text()[-3000:]
+        engine = create_engine(warehouse_url)
+        with engine.connect() as conn:
+            names = set(conn.execute(text("SELECT name FROM vendors")).scalars())
+        engine.dispose()
+    finally:
+        for url in (warehouse_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
+            drop_database(pg_server_url, url)
+    assert names == {"toko", "chapin", "mercado", "cardvault"}
