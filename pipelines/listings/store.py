@@ -25,13 +25,12 @@ def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+@cache
 def _statements(name: str) -> list[str]:
-    """A SQL file split into statements (files hold no semicolons inside literals)."""
-    return [s.strip() for s in _sql(name).split(";") if s.strip() and not _only_comments(s)]
-
-
-def _only_comments(statement: str) -> bool:
-    return all(not line.strip() or line.strip().startswith("--") for line in statement.splitlines())
+    """A SQL file's statements: whole-line ``--`` comments dropped, then split on ``;``
+    (our SQL files keep comments on their own lines and no semicolons inside literals)."""
+    code = "\n".join(line for line in _sql(name).splitlines() if not line.lstrip().startswith("--"))
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class VendorRow:
 
 def vendor_row(vendor: VendorConfig) -> VendorRow:
     """The row for one vendor; the hash lets the sync tell changed files from unchanged ones."""
-    config = vendor.model_dump(mode="json")
+    config = vendor.model_dump(mode="json", by_alias=True)
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     return VendorRow(
         name=vendor.name,

@@ -9,17 +9,40 @@ from pydantic import Field
 
 from pipelines.scraping.vendor_config import VendorConfig, load_vendors
 
+DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
+"""Where the bundled vendor files expect the demo marketplace."""
+
 
 class VendorRegistry(ConfigurableResource):
-    """Reads and validates ``vendors/*.yaml``; any invalid file fails the whole load."""
+    """Reads and validates ``vendors/*.yaml``; any invalid file fails the whole load.
+
+    Vendor files of the bundled demo point at ``http://127.0.0.1:8765``; when the demo runs
+    elsewhere (``MARKET_PULSE_DEMO_URL``, or a test's free port) those URLs are rebased onto it.
+    """
 
     directory: str = Field(description="Folder holding one YAML file per vendor.")
+    demo_url: str = Field(default=DEMO_DEFAULT_URL, description="Where the demo marketplace listens.")
 
     def load(self) -> list[VendorConfig]:
-        return load_vendors(Path(self.directory))
+        vendors = load_vendors(Path(self.directory))
+        demo = self.demo_url.rstrip("/")
+        if demo == DEMO_DEFAULT_URL:
+            return vendors
+        return [rebase(v, DEMO_DEFAULT_URL, demo) for v in vendors]
 
     def get(self, name: str) -> VendorConfig:
         for vendor in self.load():
             if vendor.name == name:
                 return vendor
         raise KeyError(f"no vendor named {name!r} in {self.directory}")
+
+
+def rebase(vendor: VendorConfig, old: str, new: str) -> VendorConfig:
+    """The same vendor with URLs under ``old`` moved under ``new`` (validated again)."""
+    if not vendor.base_url.startswith(old):
+        return vendor
+    data = vendor.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    data["base_url"] = new + vendor.base_url[len(old):]
+    if data["search"]["url"].startswith(old):
+        data["search"]["url"] = new + data["search"]["url"][len(old):]
+    return VendorConfig.model_validate(data)

@@ -1,0 +1,77 @@
+"""Archived pages → staged listings for one (vendor, day): pure, no I/O.
+
+Runs over what ``raw_captures`` stored, never the network, so fixing an extraction rule and
+re-materialising a past partition repairs its history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pipelines.listings.store import StagedItem, StagedPosition
+from pipelines.scraping.archive import ArchivedPage
+from pipelines.scraping.extract import extract_page
+from pipelines.scraping.vendor_config import VendorConfig
+
+
+@dataclass
+class ParsedPartition:
+    items: list[StagedItem] = field(default_factory=list)
+    positions: list[StagedPosition] = field(default_factory=list)
+    item_failures: list[dict[str, object]] = field(default_factory=list)
+    page_errors: list[dict[str, object]] = field(default_factory=list)
+    pages_parsed: int = 0
+    items_seen: int = 0
+
+    @property
+    def failure_rate(self) -> float:
+        """Share of listing nodes on parsed pages that could not be turned into a listing."""
+        return len(self.item_failures) / self.items_seen if self.items_seen else 0.0
+
+
+def seen_at_for(day: dt.date, fetched_at: dt.datetime) -> dt.datetime:
+    """When a listing counts as seen: the fetch time when fetched that day, otherwise the end
+    of the partition's day (an as-of fetch shows the catalogue as it was at the end of the day)."""
+    end_of_day = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    if fetched_at.astimezone(dt.UTC).date() == day:
+        return fetched_at
+    return end_of_day
+
+
+def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage]) -> ParsedPartition:
+    """Extract every archived page; the first appearance of a listing in the day wins."""
+    parsed = ParsedPartition()
+    by_id: dict[str, StagedItem] = {}
+    positions: dict[int, int] = {}
+    for page in pages:
+        if page.error is not None or page.status is None or page.status >= 400:
+            continue  # recorded by raw_captures; nothing to parse
+        extraction = extract_page(vendor, page.body, url=page.url)
+        parsed.pages_parsed += 1
+        if extraction.error is not None:
+            parsed.page_errors.append({"search_id": page.search_id, "query": page.query,
+                                       "page": page.page_number, "error": extraction.error})
+            continue
+        parsed.items_seen += extraction.item_count_seen
+        parsed.item_failures.extend(
+            {"search_id": page.search_id, "query": page.query, "page": page.page_number,
+             "position": f.position, "external_id": f.external_id, "field": f.field, "reason": f.reason}
+            for f in extraction.failures)
+        seen_at = seen_at_for(day, page.fetched_at)
+        for item in extraction.items:
+            position = positions.get(page.search_id, 0) + 1
+            positions[page.search_id] = position
+            parsed.positions.append(StagedPosition(search_id=page.search_id, external_id=item.external_id,
+                                                   position=position, page=page.page_number))
+            if item.external_id in by_id:
+                continue
+            by_id[item.external_id] = StagedItem(
+                external_id=item.external_id, title=item.title, price=item.price, currency=item.currency,
+                price_kind=item.price_kind, seen_at=seen_at, is_sold=item.sold, condition=item.condition,
+                location=item.location, url=item.url, seller=item.seller, product_code=item.product_code,
+                attributes=item.attributes, images=item.images,
+                metadata={"raw_price": item.raw.get("price")} if item.raw.get("price") else {},
+            )
+    parsed.items = list(by_id.values())
+    return parsed
