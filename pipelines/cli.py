@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -18,7 +19,7 @@ from pipelines.platform.health import check_health
 from resources import migrate
 from resources.database import DatabaseUnavailable, resolve_urls
 from resources.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
-from resources.settings import PROJECT_ROOT, load_settings, redact
+from resources.settings import PROJECT_ROOT, Settings, load_settings, redact
 
 app = typer.Typer(help="Market Pulse: price intelligence for online marketplaces.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -104,6 +105,112 @@ def health() -> None:
         raise fail(report.get("error", "unhealthy"))
 
 
+demo_app = typer.Typer(help="The bundled demo marketplace.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.command("serve")
+def demo_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    seed: Annotated[int, typer.Option(help="Catalogue seed: same seed, same shops.")] = 42,
+) -> None:
+    """Serve the demo marketplace (four shops) until interrupted."""
+    from demo.server import serve
+
+    serve(host=host, port=port, seed=seed)
+
+
+@app.command()
+def run(
+    date: Annotated[str, typer.Option("--date", help="Day to scrape, YYYY-MM-DD (default: today, UTC).")] = "",
+    vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
+) -> None:
+    """Scrape one day headless (raw_captures → listings per vendor) on the UI's Dagster instance."""
+    from pipelines.platform.demo_service import demo_available
+
+    day = _parse_day(date) if date else dt.datetime.now(dt.UTC).date()
+    runner = _headless_runner()
+    vendors = _pick_vendors(runner, vendor)
+    with demo_available(load_settings().demo_url) as started:
+        if started:
+            typer.echo(f"started the demo marketplace at {load_settings().demo_url} for this run", err=True)
+        outcomes = _run_with_progress(runner, [day], vendors)
+    _print_summary(outcomes)
+    failed = [o for o in outcomes if not o.success]
+    if failed:
+        raise fail(f"{len(failed)} of {len(outcomes)} partitions failed: "
+                   + ", ".join(f"{o.vendor} {o.day}" for o in failed))
+
+
+def _parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--date must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _headless_runner():  # type: ignore[no-untyped-def]
+    """Prepare databases and Dagster's home, then a runner on that instance."""
+    from pipelines.platform.runner import HeadlessRunner
+
+    try:
+        prepare(load_settings())
+        runner = HeadlessRunner()
+        runner.sync_vendors()
+    except EXPECTED_ERRORS as exc:
+        raise fail(str(exc)) from None
+    except RuntimeError as exc:
+        raise fail(f"vendor catalogue: {exc}") from None
+    return runner
+
+
+def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignore[no-untyped-def]
+    known = runner.vendors
+    if not wanted:
+        return known
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        raise fail(f"unknown vendor(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return wanted
+
+
+def _run_with_progress(runner, days: list[dt.date], vendors: list[str]):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("scraping", total=len(days) * len(vendors))
+
+        def done(outcome) -> None:  # type: ignore[no-untyped-def]
+            mark = "[green]ok[/green]" if outcome.success else "[red]failed[/red]"
+            detail = (f"{outcome.captures.get('pages', 0)} pages, {outcome.listings.get('listings_seen', 0)} listings"
+                      if outcome.success else outcome.error)
+            progress.console.print(f"{outcome.day} {outcome.vendor}: {mark} {detail}")
+            progress.advance(task)
+
+        progress.update(task, description="scraping")
+        return runner.run(days, vendors, on_done=done)
+
+
+def _print_summary(outcomes) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Market Pulse run")
+    for column in ("day", "vendor", "status", "pages", "seen", "new", "repriced", "sold", "removed", "skipped"):
+        table.add_column(column)
+    for o in outcomes:
+        ls = o.listings
+        table.add_row(str(o.day), o.vendor, "ok" if o.success else "failed", str(o.captures.get("pages", "")),
+                      str(ls.get("listings_seen", "")), str(ls.get("listings_new", "")),
+                      str(ls.get("listings_price_changed", "")), str(ls.get("listings_sold", "")),
+                      str(ls.get("listings_removed", "")), str(ls.get("parse_failures", "")))
+    Console().print(table)
+
+
 @app.command()
 def dev(
     host: Annotated[str, typer.Option(help="Address of the Dagster UI.")] = "127.0.0.1",
@@ -117,19 +224,28 @@ def dev(
         raise fail(str(exc)) from None
     typer.echo(f"warehouse: {redact(env.urls.app)}", err=True)
     typer.echo(f"Dagster UI: http://{host}:{port}", err=True)
-    children = _start_services(host, port, settings.dagster_home)
+    children = _start_services(host, port, settings)
     _wait_and_stop(children)
 
 
-def _start_services(host: str, port: int, dagster_home: Path) -> list[subprocess.Popen[bytes]]:
+def _start_services(host: str, port: int, settings: Settings) -> list[subprocess.Popen[bytes]]:
     """The long-running processes of a local install, each in its own process group."""
+    from pipelines.platform.demo_service import demo_is_up
+
+    children = []
+    demo = urlsplit(settings.demo_url)
+    if demo.hostname in {"127.0.0.1", "localhost"} and demo.port and not demo_is_up(settings.demo_url):
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "demo.server", "--host", demo.hostname, "--port", str(demo.port)],
+            cwd=PROJECT_ROOT, start_new_session=True, stdout=subprocess.DEVNULL))
+        typer.echo(f"demo marketplace: {settings.demo_url}", err=True)
     # Started inside DAGSTER_HOME: from the project root Dagster would also see the template
     # dagster.yaml there and warn that it is ignored.
     dagster = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-h", host, "-p", str(port), "-w",
          str(PROJECT_ROOT / "workspace.yaml")],
-        cwd=dagster_home, env=os.environ.copy(), start_new_session=True)
-    return [dagster]
+        cwd=settings.dagster_home, env=os.environ.copy(), start_new_session=True)
+    return [*children, dagster]
 
 
 def _wait_and_stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -1,0 +1,96 @@
+"""Headless runs of the scraping assets on the same Dagster instance the UI uses.
+
+``market-pulse run`` (and ``demo seed``) materialise partitions in this process with the
+code location's own assets and resources; each run is recorded in Dagster's Postgres storage,
+so it shows up in the UI exactly like a run launched there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import DagsterInstance, materialize
+
+from pipelines.partitions import day_vendor_key
+
+
+@dataclass
+class PartitionOutcome:
+    day: dt.date
+    vendor: str
+    success: bool
+    run_id: str
+    error: str | None = None
+    captures: dict[str, Any] = field(default_factory=dict)
+    listings: dict[str, Any] = field(default_factory=dict)
+
+
+def _metadata(result: Any, node: str) -> dict[str, Any]:
+    events = result.asset_materializations_for_node(node)
+    if not events:
+        return {}
+    return {k: v.value for k, v in events[-1].metadata.items() if k not in {"preview", "searches_table"}}
+
+
+def _failure(result: Any) -> str | None:
+    """One readable line: the step and the innermost error message."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            while error is not None and error.cause is not None and "Failure" not in error.cls_name:
+                error = error.cause
+            if error is None:
+                return event.step_key
+            message = " ".join(error.message.split())
+            prefix = f"{error.cls_name}: "
+            message = message.split(prefix, 1)[-1] if prefix in message else message
+            return f"{event.step_key}: {message}"
+    return None
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+"""The CLI prints its own progress; the full event log is in the UI."""
+
+
+class HeadlessRunner:
+    """Materialises vendor_catalog, then (day, vendor) partitions of raw_captures → listings."""
+
+    def __init__(self, instance: DagsterInstance | None = None) -> None:
+        from pipelines import definitions  # imported late: it reads the environment prepared by the CLI
+
+        self.definitions = definitions
+        self.instance = instance or DagsterInstance.get()
+        self.resources = dict(definitions.defs.resources or {})
+
+    @property
+    def vendors(self) -> list[str]:
+        return list(self.definitions.scrape_partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
+
+    def sync_vendors(self) -> None:
+        result = materialize([self.definitions.vendor_catalog], instance=self.instance, resources=self.resources,
+                             raise_on_error=False, tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        if not result.success:
+            raise RuntimeError(_failure(result) or "vendor_catalog failed")
+
+    def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
+        result = materialize(
+            [self.definitions.raw_captures, self.definitions.listings], instance=self.instance,
+            resources=self.resources, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
+            tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
+                                error=_failure(result), captures=_metadata(result, "raw_captures"),
+                                listings=_metadata(result, "listings"))
+
+    def run(self, days: Iterable[dt.date], vendors: list[str],
+            on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
+        """Every (day, vendor) partition in order; one failing vendor never stops the others."""
+        outcomes = []
+        for day in days:
+            for vendor in vendors:
+                outcome = self.run_partition(day, vendor)
+                outcomes.append(outcome)
+                on_done(outcome)
+        return outcomes
