@@ -35,7 +35,7 @@ def _metadata(result: Any, node: str) -> dict[str, Any]:
     return {k: v.value for k, v in events[-1].metadata.items() if k not in {"preview", "searches_table"}}
 
 
-def _failure(result: Any) -> str | None:
+def failure_summary(result: Any) -> str | None:
     """One readable line: the step and the innermost error message."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
@@ -73,7 +73,7 @@ class HeadlessRunner:
         result = materialize([self.definitions.vendor_catalog], instance=self.instance, resources=self.resources,
                              raise_on_error=False, tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
         if not result.success:
-            raise RuntimeError(_failure(result) or "vendor_catalog failed")
+            raise RuntimeError(failure_summary(result) or "vendor_catalog failed")
 
     def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
         result = materialize(
@@ -81,7 +81,7 @@ class HeadlessRunner:
             resources=self.resources, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
             tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
         return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
-                                error=_failure(result), captures=_metadata(result, "raw_captures"),
+                                error=failure_summary(result), captures=_metadata(result, "raw_captures"),
                                 listings=_metadata(result, "listings"))
 
     def run(self, days: Iterable[dt.date], vendors: list[str],

@@ -38,11 +38,7 @@ class VendorRegistry(ConfigurableResource):
 
 
 def rebase(vendor: VendorConfig, old: str, new: str) -> VendorConfig:
-    """The same vendor with URLs under ``old`` moved under ``new`` (validated again)."""
+    """The same vendor with its base URL moved from under ``old`` to under ``new``."""
     if not vendor.base_url.startswith(old):
         return vendor
-    data = vendor.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    data["base_url"] = new + vendor.base_url[len(old):]
-    if data["search"]["url"].startswith(old):
-        data["search"]["url"] = new + data["search"]["url"][len(old):]
-    return VendorConfig.model_validate(data)
+    return vendor.with_base_url(new + vendor.base_url[len(old):])

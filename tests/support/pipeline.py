@@ -10,6 +10,7 @@ from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 
 from pipelines.listings.assets import build_listings
 from pipelines.partitions import day_vendor_key, day_vendor_partitions
+from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
@@ -55,7 +56,5 @@ def metadata(result: ExecuteInProcessResult, node: str) -> dict[str, Any]:
 
 
 def failure_message(result: ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            return event.event_specific_data.error.message  # type: ignore[union-attr]
-    return ""
+    """The failed step and its innermost error, as `market-pulse run` prints it."""
+    return failure_summary(result) or ""

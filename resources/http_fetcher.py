@@ -1,0 +1,441 @@
+"""Plain-HTTP downloader: the part of the scraper that turns URLs into `FetchedResponse`s.
+
+Like Scrapy's downloader it knows nothing about parsing or storage. One `HttpSession` per
+vendor crawl owns one keep-alive `httpx.AsyncClient` (connection reuse is most of the
+throughput) plus the per-host politeness state. `fetch()` never raises for network/HTTP
+problems, so `asyncio.gather` over many pages cannot be killed by one bad page.
+
+Usage (inside or outside Dagster)::
+
+    fetcher = HttpFetcher(read_timeout_s=10)
+    async with fetcher.session(rate_limit={"requests_per_second": 2, "max_concurrency": 2}) as s:
+        page = await s.fetch("http://127.0.0.1:8765/toko/search?q=iphone")
+        if page.error is None: ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import errno
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+
+import httpx
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from resources.fetch_policy import (
+    FetchHook,
+    HostLimiter,
+    RateLimit,
+    RateLimitLike,
+    RetryPolicy,
+    is_retryable_status,
+    run_with_hooks,
+)
+from resources.fetch_types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "MarketPulse/0.1 (+https://github.com/market-pulse)"
+DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8"
+
+CookiesLike = Mapping[str, str] | httpx.Cookies | None
+
+
+class HttpFetcher(ConfigurableResource):
+    """Configuration for plain-HTTP fetching; open a `session()` to actually fetch.
+
+    The resource itself holds no connections: Dagster may construct, copy and pickle it
+    freely, and each crawl gets its own client whose lifetime is bounded by `async with`.
+    """
+
+    user_agent: str = Field(
+        default=DEFAULT_USER_AGENT, description="Identifies us honestly to vendors (with a contact URL)."
+    )
+    connect_timeout_s: float = Field(default=10.0, gt=0, description="Max seconds to open a connection.")
+    read_timeout_s: float = Field(default=20.0, gt=0, description="Max seconds of silence while reading.")
+    total_timeout_s: float = Field(
+        default=60.0, gt=0, description="Max seconds for one attempt, redirects and body included."
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Stop reading (and fail) past this many bytes."
+    )
+    max_redirects: int = Field(default=5, ge=0, description="Redirect hops allowed before failing.")
+    max_connections: int = Field(default=100, ge=1, description="Concurrent connections per session.")
+    max_attempts: int = Field(
+        default=3, ge=1, description="Tries for connection errors, 429 and 5xx (1 = no retry)."
+    )
+    backoff_initial_s: float = Field(default=0.5, ge=0, description="First retry backoff; doubles each try.")
+    backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
+    retry_after_max_s: float = Field(
+        default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
+    )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+            retry_after_max_s=self.retry_after_max_s,
+        )
+
+    def session(
+        self,
+        *,
+        rate_limit: RateLimitLike = None,
+        cookies: CookiesLike = None,
+        headers: Mapping[str, str] | None = None,
+        hooks: Sequence[FetchHook] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str | None = None,
+        max_attempts: int | None = None,
+    ) -> HttpSession:
+        """A new (unopened) session; use as `async with fetcher.session(...) as s`.
+
+        rate_limit: default per-host limit for this session (a `RateLimit` or the vendor
+            file's mapping `{"requests_per_second": .., "max_concurrency": ..}`).
+        cookies: sent with requests (e.g. from a stored login session). A plain mapping is
+            sent to every host this session talks to; pass `httpx.Cookies` with domains to
+            scope them. Cookies set by servers are kept for the session's lifetime.
+        headers: extra default headers (e.g. Accept-Language) for every request.
+        hooks: `FetchHook`s run around every fetch (robots.txt, circuit breaker, ...).
+        transport: custom httpx transport (tests, proxies).
+        user_agent: overrides the resource's `user_agent` for this session (a vendor's own).
+        max_attempts: overrides the resource's `max_attempts` for this session.
+        """
+        if user_agent:
+            headers = {**(headers or {}), "User-Agent": user_agent}
+        return HttpSession(
+            self, rate_limit=rate_limit, cookies=cookies, headers=headers, hooks=hooks, transport=transport,
+            max_attempts=max_attempts,
+        )
+
+
+class _Partial:
+    """What we learned about a response so far, so errors can still report status/url/bytes."""
+
+    __slots__ = ("bytes_received", "final_url", "headers", "status")
+
+    def __init__(self, url: str) -> None:
+        self.final_url = url
+        self.status: int | None = None
+        self.headers: dict[str, str] = {}
+        self.bytes_received = 0
+
+
+class _Failure(Exception):
+    """Internal: abort the current attempt with a readable message."""
+
+    def __init__(self, message: str, kind: ErrorKind) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind: ErrorKind = kind
+
+
+class HttpSession:
+    """One crawl's worth of HTTP: a shared keep-alive client, cookie jar and host limiters."""
+
+    def __init__(
+        self,
+        config: HttpFetcher,
+        *,
+        rate_limit: RateLimitLike = None,
+        cookies: CookiesLike = None,
+        headers: Mapping[str, str] | None = None,
+        hooks: Sequence[FetchHook] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_attempts: int | None = None,
+    ) -> None:
+        self._config = config
+        self._rate_limit = RateLimit.coerce(rate_limit)
+        self._cookies = cookies
+        self._headers = dict(headers or {})
+        self._hooks = tuple(hooks)
+        self._transport = transport
+        self._retry_policy = config.retry_policy()
+        if max_attempts is not None:
+            self._retry_policy = dataclasses.replace(self._retry_policy, max_attempts=max_attempts)
+        self._limiter = HostLimiter()
+        self._client: httpx.AsyncClient | None = None
+        self._connections: asyncio.Semaphore | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> HttpSession:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        if self._client is not None:
+            return
+        cfg = self._config
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": cfg.user_agent, "Accept": DEFAULT_ACCEPT, **self._headers},
+            cookies=self._cookies,
+            # pool=None: we queue on our own semaphore *before* the clock starts, so waiting
+            # for a free connection never counts against a page's timeout.
+            timeout=httpx.Timeout(
+                connect=cfg.connect_timeout_s, read=cfg.read_timeout_s, write=cfg.read_timeout_s, pool=None
+            ),
+            limits=httpx.Limits(
+                max_connections=cfg.max_connections, max_keepalive_connections=cfg.max_connections
+            ),
+            follow_redirects=False,  # followed by hand: cap, per-hop bookkeeping, no body reads
+            transport=self._transport,
+        )
+        self._connections = asyncio.Semaphore(cfg.max_connections)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """The live cookie jar (to persist a session later). Never log its values."""
+        if self._client is None:
+            raise RuntimeError("session is not open")
+        return self._client.cookies
+
+    # -- fetching --------------------------------------------------------------------------
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimitLike = None,
+        timeout_s: float | None = None,
+    ) -> FetchedResponse:
+        """GET `url`; never raises for network/HTTP problems (see `FetchedResponse.error`).
+
+        rate_limit overrides the session's default for this call (`RateLimit()` = unlimited).
+        timeout_s overrides `total_timeout_s` for this call.
+        """
+        if self._client is None:
+            raise RuntimeError("HttpSession.fetch() called outside `async with fetcher.session()`")
+        request = FetchRequest(url=url, headers=dict(headers or {}), timeout_s=timeout_s)
+        limit = self._rate_limit if rate_limit is None else RateLimit.coerce(rate_limit)
+        try:
+            return await run_with_hooks(
+                self._hooks, request, lambda req: self._fetch_with_retries(req, limit)
+            )
+        except Exception as exc:  # a bug (ours or a hook's) must still not kill sibling fetches
+            logger.exception("unexpected error fetching %s", url)
+            message = f"unexpected error: {type(exc).__name__}: {exc}"
+            return _error_response(
+                request.url, _Partial(request.url), message, "internal", datetime.now(UTC), 0.0
+            )
+
+    async def _fetch_with_retries(self, request: FetchRequest, limit: RateLimit | None) -> FetchedResponse:
+        attempts = 0
+        started_at: datetime | None = None
+        t0 = 0.0
+
+        async def attempt() -> FetchedResponse:
+            nonlocal attempts, started_at, t0
+            attempts += 1
+            for hook in self._hooks:  # e.g. the adaptive throttle's wait, outside the host slot
+                await hook.before_attempt(request)
+            async with self._limiter.slot(request.url, limit):
+                assert self._connections is not None
+                async with self._connections:
+                    if started_at is None:
+                        started_at, t0 = datetime.now(UTC), time.perf_counter()
+                    began = time.perf_counter()
+                    result = await self._attempt(request)
+            latency = time.perf_counter() - began
+            for hook in reversed(self._hooks):
+                await hook.after_attempt(request, result, latency)
+            return result
+
+        if self._retry_policy.max_attempts <= 1:
+            response = await attempt()
+        else:
+            response = await self._retry_policy.retrying()(attempt)
+        response.attempts = attempts
+        response.started_at = started_at or datetime.now(UTC)
+        response.elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        if response.error is None and is_retryable_status(response.status):
+            # We asked, and the server still said "not now": we do not have the page.
+            status = response.status or 0
+            reason = httpx.codes.get_reason_phrase(status) or "error"
+            response.error = f"HTTP {status} {reason} after {attempts} attempt(s)"
+            response.error_kind = "http_status"
+        if response.error is not None:
+            logger.info("fetch %s failed after %d attempt(s): %s", request.url, attempts, response.error)
+        else:
+            logger.debug("fetched %s -> %s in %.0f ms", request.url, response.status, response.elapsed_ms)
+        return response
+
+    async def _attempt(self, request: FetchRequest) -> FetchedResponse:
+        """One try: GET, follow redirects by hand, read the body under the cap.
+
+        The caller holds the rate-limit slot of the *requested* host for the whole attempt,
+        redirect hops included.
+        """
+        cfg = self._config
+        client = self._client
+        assert client is not None
+        partial = _Partial(request.url)
+        total_s = request.timeout_s or cfg.total_timeout_s
+        # timing fields are filled in by the caller (they span all attempts)
+        epoch = datetime.now(UTC)
+        try:
+            async with asyncio.timeout(total_s):
+                http_request = client.build_request("GET", request.url, headers=request.headers)
+                redirects = 0
+                while True:
+                    response = await client.send(http_request, stream=True)
+                    try:
+                        partial.final_url = str(response.url)
+                        partial.status = response.status_code
+                        partial.headers = redact_headers(dict(response.headers.items()))
+                        if response.next_request is not None:  # redirect with a usable Location
+                            partial.bytes_received += response.num_bytes_downloaded
+                            redirects += 1
+                            if redirects > cfg.max_redirects:
+                                raise _Failure(
+                                    f"too many redirects (more than {cfg.max_redirects})", "redirects"
+                                )
+                            http_request = response.next_request
+                            continue
+                        body = await self._read_capped(response, partial)
+                        partial.bytes_received += response.num_bytes_downloaded
+                    finally:
+                        await response.aclose()
+                    return FetchedResponse(
+                        requested_url=request.url,
+                        final_url=partial.final_url,
+                        status=partial.status,
+                        headers=partial.headers,
+                        body=body,
+                        content_type=partial.headers.get("content-type"),
+                        elapsed_ms=0.0,
+                        started_at=epoch,
+                        fetch_mode="http",
+                        bytes_received=partial.bytes_received,
+                    )
+        except _Failure as failure:
+            return _error_response(request.url, partial, failure.message, failure.kind, epoch, 0.0)
+        except TimeoutError:
+            return _error_response(
+                request.url, partial, f"timeout after {total_s}s (total)", "timeout", epoch, 0.0
+            )
+        except (httpx.HTTPError, OSError) as exc:
+            message, kind = _describe(exc, cfg)
+            return _error_response(request.url, partial, message, kind, epoch, 0.0)
+
+    async def _read_capped(self, response: httpx.Response, partial: _Partial) -> bytes:
+        """Stream the body and stop as soon as it exceeds the cap (decoded size: zip bombs count)."""
+        cap = self._config.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _Failure(f"body larger than {cap} bytes (Content-Length {declared})", "too_large")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                partial.bytes_received += response.num_bytes_downloaded
+                raise _Failure(f"body larger than {cap} bytes", "too_large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _error_response(
+    url: str, partial: _Partial, message: str, kind: ErrorKind, started_at: datetime, elapsed_ms: float
+) -> FetchedResponse:
+    """Failed responses keep what we learned (status, headers, final URL) but no body:
+    a truncated or half-read page must never be parsed as if it were complete."""
+    return FetchedResponse(
+        requested_url=url,
+        final_url=partial.final_url,
+        status=partial.status,
+        headers=partial.headers,
+        body=b"",
+        content_type=partial.headers.get("content-type"),
+        elapsed_ms=elapsed_ms,
+        started_at=started_at,
+        fetch_mode="http",
+        error=message,
+        bytes_received=partial.bytes_received,
+        error_kind=kind,
+    )
+
+
+def _describe(exc: BaseException, cfg: HttpFetcher) -> tuple[str, ErrorKind]:
+    """Turn an httpx/OS exception into a short message a human can act on, plus its kind."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timeout after {cfg.connect_timeout_s}s (connect)", "connect"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timeout after {cfg.read_timeout_s}s (read)", "timeout"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"timeout after {cfg.read_timeout_s}s (write)", "timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout ({type(exc).__name__})", "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return _describe_connect_error(exc), "connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if "disconnected" in text.lower():
+            return "server disconnected without a complete response", "disconnected"
+        if "incomplete" in text.lower() or "peer closed" in text.lower():
+            # The connection dropped mid-body: a truncated page, worth another try (GET).
+            return f"truncated body: {text}", "disconnected"
+        return f"protocol error: {text}", "protocol"
+    if isinstance(exc, httpx.NetworkError):  # ReadError / WriteError / CloseError
+        cause = _root_os_error(exc)
+        detail = (
+            "connection reset" if isinstance(cause, ConnectionResetError) else (str(exc) or "network error")
+        )
+        return f"connection lost: {detail}", "disconnected"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"invalid URL: {exc}", "invalid_url"
+    if isinstance(exc, httpx.DecodingError):
+        return f"could not decode body: {exc}", "protocol"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"too many redirects (more than {cfg.max_redirects})", "redirects"
+    if isinstance(exc, OSError):
+        return _describe_connect_error(exc), "connect"
+    return f"{type(exc).__name__}: {exc}", "protocol"
+
+
+def _root_os_error(exc: BaseException) -> BaseException | None:
+    """Walk __cause__/__context__ to the most specific low-level error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    found: BaseException | None = None
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | ssl.SSLError):
+            found = current
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _describe_connect_error(exc: BaseException) -> str:
+    root = _root_os_error(exc)
+    if isinstance(root, ConnectionRefusedError) or getattr(root, "errno", None) == errno.ECONNREFUSED:
+        return "connection refused"
+    if isinstance(root, socket.gaierror):
+        return f"DNS lookup failed: {root.strerror or root}"
+    if isinstance(root, ssl.SSLError):
+        return f"TLS error: {getattr(root, 'reason', None) or root}"
+    if isinstance(root, ConnectionResetError):
+        return "connection reset"
+    if isinstance(root, TimeoutError):
+        return "timeout (connect)"
+    return f"connection failed: {root or exc}"
