@@ -96,6 +96,7 @@ def replace_listings_partition(conn: Connection, *, vendor_id: int, partition_da
         with cursor.copy("COPY staged_positions (search_id, external_id, position, page) FROM STDIN") as copy:
             for pos in positions:
                 copy.write_row((pos.search_id, pos.external_id, pos.position, pos.page))
+    conn.execute(text("ANALYZE staged_items, staged_positions"))  # temp tables have no statistics otherwise
     params = {"vendor_id": vendor_id, "partition_date": partition_date, "removed_after": removed_after}
     for name in ("merge_listings", "replace_sightings", "derive_listing_state", "derive_sold_removed",
                  "replace_details"):

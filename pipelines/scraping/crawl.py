@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from pipelines.scraping.archive import CapturedPage, SearchRun
-from pipelines.scraping.extract import extract_page
+from pipelines.scraping.extract import probe_page
 from pipelines.scraping.search_requests import first_request, next_request
 from pipelines.scraping.vendor_config import VendorConfig
 from resources.fetch_types import FetchedResponse
@@ -38,10 +38,11 @@ async def crawl_query(vendor: VendorConfig, query: str, fetch: Fetch, *, asof: d
         run.pages.append(page)
         problem = response.error or _bad_status(response)
         if problem is None:
-            extraction = extract_page(vendor, response.body, url=response.final_url or request.url)
+            # Pagination only needs the page's shape; listings are parsed from the archive later.
+            extraction = probe_page(vendor, response.body, url=response.final_url or request.url)
             problem = extraction.error
-            page.items_seen = len(extraction.items)
-            run.items += len(extraction.items)
+            page.items_seen = extraction.item_count_seen
+            run.items += extraction.item_count_seen
         run.events.append(("page_fetched", {
             "page": request.page_index, "url": request.url, "status": response.status,
             "elapsed_ms": round(response.elapsed_ms, 1), "attempts": response.attempts,

@@ -44,6 +44,7 @@ __all__ = [
     "extract_page",
     "first_request",
     "next_request",
+    "probe_page",
 ]
 
 
@@ -490,7 +491,7 @@ def _parse_html(text: str, engine: HtmlEngine | None) -> Any:
     return LexborHTMLParser(text).root
 
 
-def _extract_html(plan: _Plan, body: bytes | str, url: str) -> PageExtraction:
+def _extract_html(plan: _Plan, body: bytes | str, url: str, read_items: bool = True) -> PageExtraction:
     text = _decode(body)
     problem = _html_problem(text)
     if problem is not None:
@@ -502,7 +503,7 @@ def _extract_html(plan: _Plan, body: bytes | str, url: str) -> PageExtraction:
     if missing is not None:
         return PageExtraction(url=url, error=missing)
     nodes = plan.items.select(root)
-    items, failures = _read_items(plan, nodes, url)
+    items, failures = _read_items(plan, nodes, url) if read_items else ([], [])
     return PageExtraction(
         url=url,
         items=items,
@@ -513,7 +514,7 @@ def _extract_html(plan: _Plan, body: bytes | str, url: str) -> PageExtraction:
     )
 
 
-def _extract_json(plan: _Plan, body: bytes | str, url: str) -> PageExtraction:
+def _extract_json(plan: _Plan, body: bytes | str, url: str, read_items: bool = True) -> PageExtraction:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -528,7 +529,7 @@ def _extract_json(plan: _Plan, body: bytes | str, url: str) -> PageExtraction:
     if not isinstance(found, list):
         return PageExtraction(url=url, error=f"items {plan.items.query!r} is a {type(found).__name__}, not a list")
     nodes = found
-    items, failures = _read_items(plan, nodes, url)
+    items, failures = _read_items(plan, nodes, url) if read_items else ([], [])
     return PageExtraction(
         url=url,
         items=items,
@@ -549,3 +550,16 @@ def extract_page(vendor: VendorConfig, body: bytes | str, *, url: str) -> PageEx
     if plan.format == "json":
         return _extract_json(plan, body, url)
     return _extract_html(plan, body, url)
+
+
+def probe_page(vendor: VendorConfig, body: bytes | str, *, url: str) -> PageExtraction:
+    """What the crawler needs to paginate, without reading listing fields (several times cheaper).
+
+    Same page-level checks as :func:`extract_page` (not a results page, missing page marker) and
+    the same ``item_count_seen``, ``next_page_url`` and ``next_cursor``; ``items`` stays empty.
+    Listings are read later, from the archive, by the listings asset.
+    """
+    plan = _plan_for(vendor)
+    if plan.format == "json":
+        return _extract_json(plan, body, url, read_items=False)
+    return _extract_html(plan, body, url, read_items=False)
