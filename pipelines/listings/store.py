@@ -72,6 +72,9 @@ class PartitionSummary:
     active: int
 
 
+LISTINGS_LOCK_NAMESPACE = 1_000_001
+"""First key of the (namespace, vendor id) advisory lock taken by a listings partition."""
+
 ITEM_COLUMNS = ("external_id", "title", "price", "currency", "price_kind", "condition", "location", "url",
                 "seller", "product_code", "is_sold", "seen_at", "attributes", "images", "metadata")
 
@@ -79,7 +82,13 @@ ITEM_COLUMNS = ("external_id", "title", "price", "currency", "price_kind", "cond
 def replace_listings_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
                                items: list[StagedItem], positions: list[StagedPosition],
                                removed_after: int) -> PartitionSummary:
-    """Replace everything the (vendor, day) partition contributes; call inside one transaction."""
+    """Replace everything the (vendor, day) partition contributes; call inside one transaction.
+
+    Partitions of one vendor are serialised by a transaction-scoped advisory lock: each derives
+    state over all of the vendor's listings, and two at once (a backfill) could deadlock.
+    """
+    conn.execute(text("SELECT pg_advisory_xact_lock(:namespace, :vendor_id)"),
+                 {"namespace": LISTINGS_LOCK_NAMESPACE, "vendor_id": vendor_id})
     for statement in _statements("create_staging"):
         conn.execute(text(statement))
     raw = conn.connection.driver_connection

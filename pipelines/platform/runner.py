@@ -8,7 +8,9 @@ so it shows up in the UI exactly like a run launched there.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +86,20 @@ class HeadlessRunner:
                                 error=failure_summary(result), captures=_metadata(result, "raw_captures"),
                                 listings=_metadata(result, "listings"))
 
+    def run_parallel(self, days: Iterable[dt.date], vendors: list[str], workers: int,
+                     on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
+        """Like :meth:`run`, with ``workers`` processes (each its own Dagster run, as in a backfill)."""
+        tasks = [(day, vendor) for day in days for vendor in vendors]
+        if workers <= 1 or len(tasks) <= 1:
+            return self.run(days, vendors, on_done)
+        outcomes = []
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
+            for outcome in pool.map(_run_in_worker, tasks):
+                outcomes.append(outcome)
+                on_done(outcome)
+        return outcomes
+
     def run(self, days: Iterable[dt.date], vendors: list[str],
             on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
         """Every (day, vendor) partition in order; one failing vendor never stops the others."""
@@ -94,3 +110,16 @@ class HeadlessRunner:
                 outcomes.append(outcome)
                 on_done(outcome)
         return outcomes
+
+
+_worker_runner: HeadlessRunner | None = None
+
+
+def _start_worker() -> None:
+    global _worker_runner
+    _worker_runner = HeadlessRunner()
+
+
+def _run_in_worker(task: tuple[dt.date, str]) -> PartitionOutcome:
+    assert _worker_runner is not None
+    return _worker_runner.run_partition(*task)
