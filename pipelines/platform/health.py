@@ -55,3 +55,52 @@ def check_health(settings: Settings) -> dict[str, Any]:
         # The first failure is the cause; later ones usually follow from it.
         report["error"] = report[failed[0]].get("error", f"{failed[0]} check failed")
     return report
+
+
+def check_readiness(settings: Settings, *, max_scrape_age_hours: float | None = None) -> dict[str, Any]:
+    """Health plus what a process manager needs before sending work: Dagster's daemon alive,
+    and each vendor's last successful scrape with its age (too old fails when a limit is set)."""
+    import datetime as dt
+
+    from dagster import DagsterInstance
+    from sqlalchemy import text
+
+    from resources.database import engine_for
+
+    report = check_health(settings)
+    report["ready"] = False
+    if not report["healthy"]:
+        return report
+    urls = resolve_urls(settings, start=False)
+    daemon: dict[str, Any] = {"ok": False}
+    report["daemon"] = daemon
+    try:
+        with DagsterInstance.get() as instance:
+            statuses = instance.get_daemon_statuses()
+        daemon["daemons"] = {kind: status.healthy for kind, status in statuses.items()}
+        daemon["ok"] = bool(statuses) and all(status.healthy for status in statuses.values())
+        if not daemon["ok"]:
+            daemon["error"] = "Dagster daemon is not running or not heartbeating (start `market-pulse dev`)"
+    except Exception as exc:  # an instance that cannot load is a not-ready answer, not a crash
+        daemon["error"] = f"cannot read Dagster daemon heartbeats: {exc}"
+    now = dt.datetime.now(dt.UTC)
+    with engine_for(urls.app).connect() as conn:
+        rows = conn.execute(text("""
+            SELECT v.name, max(s.completed_at) AS last_success
+            FROM vendors v LEFT JOIN searches s ON s.vendor_id = v.id AND s.status = 'success'
+            WHERE v.is_active GROUP BY v.name ORDER BY v.name""")).all()
+    vendors: dict[str, Any] = {}
+    stale = []
+    for row in rows:
+        age = (now - row.last_success).total_seconds() / 3600 if row.last_success else None
+        vendors[row.name] = {"last_success": row.last_success.isoformat() if row.last_success else None,
+                             "age_hours": round(age, 2) if age is not None else None}
+        if max_scrape_age_hours is not None and (age is None or age > max_scrape_age_hours):
+            stale.append(row.name)
+    report["vendors"] = vendors
+    report["ready"] = daemon["ok"] and not stale
+    if not daemon["ok"]:
+        report["error"] = daemon["error"]
+    elif stale:
+        report["error"] = (f"no successful scrape within {max_scrape_age_hours:g} h for: {', '.join(stale)}")
+    return report
