@@ -1,24 +1,35 @@
-"""The request gate in front of every demo route: request counting and the fault seam.
+"""The request gate in front of every demo route: request counting, faults, HTTP validators.
 
 Tests and benchmarks need to know how many requests a scraper really made (politeness,
 caching, retries), so every request is counted per shop and path kind, and `GET /_stats`
 exposes the counters. Fault injection (429 + Retry-After, 503 bursts, slow responses, resets,
-malformed HTML, huge bodies, redirect loops, login walls) will plug in here: a `Fault` is an
-async callable wrapping the real handler, registered per shop in `FaultRegistry` and
-switchable at runtime. The registry is empty today, so the gate costs one dict lookup.
+malformed HTML, huge bodies, redirect loops, login walls: `demo.faults`) plugs in here: a
+`Fault` is an async callable wrapping the real handler, registered per shop in `FaultRegistry`
+and switchable at runtime (`/_faults`). With no fault active the gate costs one dict lookup.
+
+Detail pages (path kinds `item`, `item_api`, `item_data`) carry an `ETag` (hash of the body)
+and a `Last-Modified` (the start of the requested `asof` day) and answer a matching
+`If-None-Match` / `If-Modified-Since` with `304 Not Modified`, so scrapers can revalidate.
+The gate also serves `/robots.txt` when one is configured (`FaultRegistry.robots_txt`).
 """
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from aiohttp import web
+
+from demo.faults import KIND_KEY, SHOP_KEY, fault_from_spec
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Route names are "<shop>.<kind>" (e.g. "toko.search"); these are not counted.
-UNCOUNTED = frozenset({"site.stats", "site.stats_reset"})
+UNCOUNTED = frozenset({"site.stats", "site.stats_reset", "site.faults", "site.faults_set", "site.faults_clear"})
+DETAIL_KINDS = frozenset({"item", "item_api", "item_data"})
 
 
 class Fault(Protocol):
@@ -36,6 +47,16 @@ class FaultRegistry:
 
     def __init__(self) -> None:
         self._by_shop: dict[str, tuple[Fault, ...]] = {}
+        self.robots_txt: str | None = None  # served at /robots.txt when set (else 404)
+        self.robots_status = 200
+
+    def configure(self, shop: str, specs: list[dict[str, Any]]) -> None:
+        """Replace the shop's faults with ones built from JSON specs (`demo.faults`); [] = none."""
+        self.set(shop, *(fault_from_spec(spec) for spec in specs))
+
+    def describe(self) -> dict[str, Any]:
+        return {"shops": {shop: [_describe(f) for f in faults] for shop, faults in sorted(self._by_shop.items())},
+                "robots_txt": self.robots_txt, "robots_status": self.robots_status}
 
     def set(self, shop: str, *faults: Fault) -> None:
         if faults:
@@ -51,6 +72,11 @@ class FaultRegistry:
 
     def get(self, shop: str) -> tuple[Fault, ...]:
         return self._by_shop.get(shop, ())
+
+
+def _describe(fault: Fault) -> dict[str, Any]:
+    describe = getattr(fault, "describe", None)
+    return describe() if describe is not None else {"mode": repr(fault)}
 
 
 class RequestStats:
@@ -90,20 +116,61 @@ def make_gate(stats: RequestStats, faults: FaultRegistry, shops: tuple[str, ...]
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/robots.txt":
+            stats.hit("site", "robots")
+            if faults.robots_txt is None:
+                raise web.HTTPNotFound()
+            return web.Response(text=faults.robots_txt, status=faults.robots_status, content_type="text/plain")
         where = _classify(request, shops)
         if where is None:
             return await handler(request)
         shop, kind = where
         stats.hit(shop, kind)
+        if kind in DETAIL_KINDS:
+            handler = _bind(_conditional, handler)
         active = faults.get(shop)
         if not active:
             return await handler(request)
+        request[SHOP_KEY], request[KIND_KEY] = shop, kind
         wrapped = handler
         for fault in reversed(active):
             wrapped = _bind(fault, wrapped)
         return await wrapped(request)
 
     return gate
+
+
+def _last_modified(request: web.Request) -> datetime:
+    try:
+        day = date.fromisoformat(request.query.get("asof", ""))
+    except ValueError:
+        day = datetime.now(UTC).date()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+async def _conditional(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """ETag + Last-Modified on 200 detail pages; 304 when the client's copy is current."""
+    response = await handler(request)
+    if response.status != 200 or not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'
+    modified = _last_modified(request)
+    headers = {"ETag": etag, "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
+               "Cache-Control": "no-cache"}
+    if_none_match = request.headers.get("If-None-Match")
+    if_modified_since = request.headers.get("If-Modified-Since")
+    not_modified = False
+    if if_none_match is not None:
+        not_modified = etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    elif if_modified_since:
+        try:
+            not_modified = email.utils.parsedate_to_datetime(if_modified_since) >= modified
+        except (TypeError, ValueError):
+            not_modified = False
+    if not_modified:
+        return web.Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 def _bind(fault: Fault, inner: Handler) -> Handler:

@@ -114,7 +114,9 @@ class BrowserFetcher(ConfigurableResource):
     max_attempts: int = Field(
         default=2, ge=1, description="Renders per page for dropped connections, 429 and 5xx (1 = no retry)."
     )
-    backoff_initial_s: float = Field(default=0.5, ge=0, description="First retry backoff; doubles each try.")
+    backoff_initial_s: float = Field(
+        default=0.5, ge=0, description="Ceiling of the first retry wait (jittered to 50-100%); doubles each try."
+    )
     backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
     retry_after_max_s: float = Field(
         default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
@@ -327,11 +329,15 @@ class BrowserSession:
             if self.launch_error is not None or self._context is None:  # crashed between attempts
                 return _response(request, error=self.launch_error or "browser is not running", kind="browser")
             attempts += 1
-            for hook in self._hooks:
-                await hook.before_attempt(request)
             assert self._pages is not None
-            async with self._limiter.slot(request.url, limit), self._pages:
-                result = await self._render(request, cookies)
+            async with self._limiter.slot(request.url, limit):
+                for hook in self._hooks:  # throttle wait / open circuit, just before navigating
+                    refused = await hook.before_attempt(request)
+                    if refused is not None:
+                        attempts -= 1
+                        return refused
+                async with self._pages:
+                    result = await self._render(request, cookies)
             started_at = started_at or result.started_at
             browser_seconds += result.browser_seconds
             for hook in reversed(self._hooks):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,6 @@ from tenacity import (
     RetryCallState,
     retry_if_result,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from resources.fetch_types import FetchedResponse, FetchRequest
@@ -192,7 +192,8 @@ def is_retryable_status(status: int | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Retry connection failures, 429 and 5xx with exponential backoff + jitter.
+    """Retry connection failures, truncated pages, 429 and 5xx with exponential backoff + jitter;
+    a Retry-After header (seconds or HTTP-date, capped at `retry_after_max_s`) replaces the backoff.
 
     Read timeouts are not retried by default: a server that is slow once is usually slow
     again, and each retry would cost another full timeout.
@@ -202,7 +203,7 @@ class RetryPolicy:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     retry_after_max_s: float = 60.0
-    retry_error_kinds: frozenset[str] = frozenset({"connect", "disconnected"})
+    retry_error_kinds: frozenset[str] = frozenset({"connect", "disconnected", "truncated"})
 
     def should_retry(self, response: FetchedResponse) -> bool:
         if response.error_kind == "http_status":  # the browser marks 429/5xx pages itself
@@ -216,10 +217,14 @@ class RetryPolicy:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if retry_after is not None and response.status is not None:
             return min(retry_after, self.retry_after_max_s)
-        backoff = wait_exponential_jitter(
-            multiplier=self.backoff_initial_s, max=self.backoff_max_s, jitter=self.backoff_initial_s
-        )
-        return float(backoff(state))
+        return self.backoff_seconds(state.attempt_number)
+
+    def backoff_seconds(self, attempt_number: int, rand: Callable[[], float] = random.random) -> float:
+        """Exponential backoff with "equal jitter": the n-th retry waits between half and all of
+        min(backoff_max_s, backoff_initial_s * 2**(n-1)), so clients that failed together do not
+        retry together, and no retry comes back instantly."""
+        ceiling = min(self.backoff_max_s, self.backoff_initial_s * 2 ** max(0, attempt_number - 1))
+        return ceiling / 2 + rand() * ceiling / 2
 
     def retrying(self) -> AsyncRetrying:
         """A fresh tenacity controller (they keep per-call state, so never share one)."""
@@ -249,9 +254,11 @@ class FetchHook:
     * `before_fetch` / `after_fetch` run once per `fetch()` (around all retries): robots.txt and
       the circuit breaker refuse requests here (`error_kind="blocked"`), conditional requests add
       If-None-Match and turn a 304 back into the cached page, the session guard spots a login wall.
-    * `before_attempt` / `after_attempt` run around every try, retries included, *outside* the
-      per-host rate-limit slot: the adaptive throttle waits in `before_attempt` and learns from
-      each answer's latency, 429s and 5xx in `after_attempt` (which must not alter the response).
+    * `before_attempt` / `after_attempt` run around every try, retries included; `before_attempt`
+      runs inside the per-host slot, right before sending: the adaptive throttle waits there and
+      learns from each answer's latency, 429s and 5xx in `after_attempt` (which must not alter
+      the response); the circuit breaker refuses a queued retry in `before_attempt` by returning
+      a response.
     """
 
     async def before_fetch(self, request: FetchRequest) -> FetchRequest | FetchedResponse:
@@ -260,7 +267,8 @@ class FetchHook:
     async def after_fetch(self, request: FetchRequest, response: FetchedResponse) -> FetchedResponse:
         return response
 
-    async def before_attempt(self, request: FetchRequest) -> None:
+    async def before_attempt(self, request: FetchRequest) -> FetchedResponse | None:
+        """Return a response to stop here (no request sent, no more retries), e.g. an open circuit."""
         return None
 
     async def after_attempt(self, request: FetchRequest, response: FetchedResponse, latency_s: float) -> None:

@@ -19,6 +19,7 @@ ErrorKind = Literal[
     "disconnected",  # connection dropped before/while receiving the response: safe to retry (GET)
     "timeout",  # read/write/pool/total timeout after the request was sent
     "too_large",  # body exceeded max_body_bytes
+    "truncated",  # a complete HTTP answer whose HTML stops before </html> (require_html_end): retried
     "redirects",  # too many redirects or a broken Location header
     "http_status",  # 429/5xx still returned after the last attempt
     "protocol",  # malformed HTTP, undecodable body

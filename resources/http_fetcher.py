@@ -72,7 +72,9 @@ class HttpFetcher(ConfigurableResource):
     max_attempts: int = Field(
         default=3, ge=1, description="Tries for connection errors, 429 and 5xx (1 = no retry)."
     )
-    backoff_initial_s: float = Field(default=0.5, ge=0, description="First retry backoff; doubles each try.")
+    backoff_initial_s: float = Field(
+        default=0.5, ge=0, description="Ceiling of the first retry wait (jittered to 50-100%); doubles each try."
+    )
     backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
     retry_after_max_s: float = Field(
         default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
@@ -96,6 +98,7 @@ class HttpFetcher(ConfigurableResource):
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
         max_attempts: int | None = None,
+        require_html_end: bool = False,
     ) -> HttpSession:
         """A new (unopened) session; use as `async with fetcher.session(...) as s`.
 
@@ -109,12 +112,14 @@ class HttpFetcher(ConfigurableResource):
         transport: custom httpx transport (tests, proxies).
         user_agent: overrides the resource's `user_agent` for this session (a vendor's own).
         max_attempts: overrides the resource's `max_attempts` for this session.
+        require_html_end: a 2xx text/html body without a closing `</html>` near its end is an
+            error (`error_kind="truncated"`, retried): a page cut short must not pass for a short page.
         """
         if user_agent:
             headers = {**(headers or {}), "User-Agent": user_agent}
         return HttpSession(
             self, rate_limit=rate_limit, cookies=cookies, headers=headers, hooks=hooks, transport=transport,
-            max_attempts=max_attempts,
+            max_attempts=max_attempts, require_html_end=require_html_end,
         )
 
 
@@ -152,8 +157,10 @@ class HttpSession:
         hooks: Sequence[FetchHook] = (),
         transport: httpx.AsyncBaseTransport | None = None,
         max_attempts: int | None = None,
+        require_html_end: bool = False,
     ) -> None:
         self._config = config
+        self._require_html_end = require_html_end
         self._rate_limit = RateLimit.coerce(rate_limit)
         self._cookies = cookies
         self._headers = dict(headers or {})
@@ -247,9 +254,14 @@ class HttpSession:
         async def attempt() -> FetchedResponse:
             nonlocal attempts, started_at, t0
             attempts += 1
-            for hook in self._hooks:  # e.g. the adaptive throttle's wait, outside the host slot
-                await hook.before_attempt(request)
             async with self._limiter.slot(request.url, limit):
+                # Last word before sending, inside the host slot: the adaptive throttle waits here,
+                # an open circuit refuses here (so retries queued behind the slot are not sent).
+                for hook in self._hooks:
+                    refused = await hook.before_attempt(request)
+                    if refused is not None:
+                        attempts -= 1  # nothing was sent
+                        return refused
                 assert self._connections is not None
                 async with self._connections:
                     if started_at is None:
@@ -267,7 +279,7 @@ class HttpSession:
             response = await self._retry_policy.retrying()(attempt)
         response.attempts = attempts
         response.started_at = started_at or datetime.now(UTC)
-        response.elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        response.elapsed_ms = (time.perf_counter() - t0) * 1000.0 if started_at else 0.0
         if response.error is None and is_retryable_status(response.status):
             # We asked, and the server still said "not now": we do not have the page.
             status = response.status or 0
@@ -314,6 +326,8 @@ class HttpSession:
                             continue
                         body = await self._read_capped(response, partial)
                         partial.bytes_received += response.num_bytes_downloaded
+                        if self._require_html_end and _html_cut_short(partial, body):
+                            raise _Failure("truncated HTML: the page ends before </html>", "truncated")
                     finally:
                         await response.aclose()
                     return FetchedResponse(
@@ -353,6 +367,18 @@ class HttpSession:
                 raise _Failure(f"body larger than {cap} bytes", "too_large")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+_HTML_END_WINDOW = 64 * 1024
+
+
+def _html_cut_short(partial: _Partial, body: bytes) -> bool:
+    """A 2xx HTML page whose last 64 KiB hold no `</html>` (tags after it are tolerated)."""
+    status = partial.status or 0
+    media = (partial.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if not 200 <= status < 300 or media not in ("text/html", "application/xhtml+xml") or not body:
+        return False
+    return b"</html" not in body[-_HTML_END_WINDOW:].lower()
 
 
 def _error_response(

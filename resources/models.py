@@ -208,6 +208,8 @@ class ListingSighting(Base):
     __table_args__ = (
         UniqueConstraint("listing_id", "partition_date"),
         Index("ix_listing_sightings_vendor_id_partition_date", "vendor_id", "partition_date"),
+        # Daily rollups read one day (or a backfill window) of every vendor at once.
+        Index("ix_listing_sightings_partition_date", "partition_date"),
         CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
     )
     id: Mapped[int] = _id()
@@ -338,6 +340,36 @@ class RawCapture(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
+class ListingCache(Base):
+    """A listing's detail page with its HTTP validators (ETag / Last-Modified) and a TTL.
+
+    Conditional requests revalidate it (304 = reuse the body); the ``prune_listing_cache`` job
+    deletes rows past ``expires_at``. Bodies are shared with the archive (``capture_bodies``).
+    """
+
+    __tablename__ = "listing_cache"
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "url"),
+        Index("ix_listing_cache_expires_at", "expires_at"),
+        Index("ix_listing_cache_vendor_id_external_id", "vendor_id", "external_id"),
+    )
+    id: Mapped[int] = _id()
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    headers: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    body_sha256: Mapped[str] = mapped_column(ForeignKey("capture_bodies.sha256"), index=True)
+    fetched_at: Mapped[dt.datetime]
+    validated_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    hits: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
 # --- rollups -------------------------------------------------------------------------------------
 
 
@@ -392,6 +424,57 @@ class VendorPerformance(Base):
     compute_units: Mapped[Decimal] = mapped_column(Numeric(12, 4), server_default=text("0"))
     created_at: Mapped[dt.datetime] = created_at_column()
     updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class SearchQueryStats(Base):
+    """One tracked query on one day, over all vendors: volume, zero results, cache hits, and its
+    popularity over the trailing 7 and 30 days (windows end on ``stats_date``, inclusive)."""
+
+    __tablename__ = "search_query_stats"
+    __table_args__ = (UniqueConstraint("stats_date", "query"), Index("ix_search_query_stats_query", "query"))
+    id: Mapped[int] = _id()
+    stats_date: Mapped[dt.date]
+    query: Mapped[str] = mapped_column(Text)
+    searches: Mapped[int] = mapped_column(Integer)
+    vendors: Mapped[int] = mapped_column(Integer)
+    successful_searches: Mapped[int] = mapped_column(Integer)
+    zero_result_searches: Mapped[int] = mapped_column(Integer)
+    listings_found: Mapped[int] = mapped_column(Integer)
+    cache_hits: Mapped[int] = mapped_column(Integer)
+    cache_hit_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    avg_duration_ms: Mapped[float | None] = mapped_column(Float)
+    searches_7d: Mapped[int] = mapped_column(Integer)
+    searches_30d: Mapped[int] = mapped_column(Integer)
+    zero_result_searches_7d: Mapped[int] = mapped_column(Integer)
+    zero_result_searches_30d: Mapped[int] = mapped_column(Integer)
+    popularity_rank_7d: Mapped[int] = mapped_column(Integer)
+    popularity_rank_30d: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class TrackedProductPrice(Base):
+    """A product found by the tracked queries on one day, per currency: how visible it was
+    (appearances in search results, best position) and what it was offered at; one row per day
+    is the product's price history."""
+
+    __tablename__ = "tracked_product_prices"
+    __table_args__ = (
+        UniqueConstraint("product_id", "stats_date", "currency"),
+        Index("ix_tracked_product_prices_stats_date", "stats_date"),
+    )
+    id: Mapped[int] = _id()
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    stats_date: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(Currency)
+    appearances: Mapped[int] = mapped_column(Integer)
+    listings: Mapped[int] = mapped_column(Integer)
+    vendors: Mapped[int] = mapped_column(Integer)
+    best_position: Mapped[int | None] = mapped_column(Integer)
+    queries: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    priced_listings: Mapped[int] = mapped_column(Integer)
+    min_price: Mapped[Decimal | None]
+    median_price: Mapped[Decimal | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
 
 
 # --- users and alerts ------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class SearchRun:
     items: int = 0
     error: str | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    cache_hit: bool = False  # reused from a fresh earlier search (pipelines/scraping/search_cache.py)
 
     @property
     def requests(self) -> int:
@@ -76,7 +77,7 @@ INSERT_SEARCH = text("""
     INSERT INTO searches (vendor_id, partition_date, query, status, pages, items, requests, bytes,
                           browser_seconds, duration_ms, cache_hit, error, started_at, completed_at)
     VALUES (:vendor_id, :partition_date, :query, :status, :pages, :items, :requests, :bytes,
-            :browser_seconds, :duration_ms, false, :error, :started_at, :completed_at)
+            :browser_seconds, :duration_ms, :cache_hit, :error, :started_at, :completed_at)
     RETURNING id
 """)
 INSERT_BODY = text("""
@@ -123,6 +124,7 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
             **key, "query": run.query, "status": run.status, "pages": len(run.pages), "items": run.items,
             "requests": run.requests, "bytes": run.bytes, "browser_seconds": run.browser_seconds,
             "duration_ms": run.duration_ms, "error": run.error, "started_at": run.started_at,
+            "cache_hit": run.cache_hit,
             "completed_at": run.started_at + dt.timedelta(milliseconds=run.duration_ms),
         }).scalar_one()
         for page in run.pages:

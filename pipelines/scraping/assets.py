@@ -1,35 +1,17 @@
 """``raw_captures``: the only asset that touches the network."""
 
-import asyncio
-import datetime as dt
-
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.partitions import split_key
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
-from pipelines.scraping.crawl import crawl_vendor
+from pipelines.scraping.fetching import SessionUnavailable, scrape_vendor
 from pipelines.scraping.schedule_rules import ScrapeDateError, asof_for
-from pipelines.scraping.vendor_config import VendorConfig
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 from resources.browser_fetcher import BrowserFetcher
 from resources.http_fetcher import HttpFetcher
+from resources.secrets import SecretBox
 from resources.warehouse import Warehouse
-
-
-async def _crawl(vendor: VendorConfig, asof: dt.date | None, http: HttpFetcher,
-                 browser: BrowserFetcher) -> list[SearchRun]:
-    headers = dict(vendor.search.headers)
-    if vendor.fetch.mode == "browser":
-        async with browser.session(rate_limit=vendor.rate_limit, headers=headers) as session:
-            async def fetch_rendered(url: str):  # type: ignore[no-untyped-def]
-                return await session.fetch(url, wait_for=vendor.fetch.wait_for,
-                                           timeout_s=vendor.fetch.timeout_seconds)
-            return await crawl_vendor(vendor, fetch_rendered, asof=asof)
-    async with http.session(rate_limit=vendor.rate_limit, headers=headers) as session:
-        async def fetch_page(url: str):  # type: ignore[no-untyped-def]
-            return await session.fetch(url, timeout_s=vendor.fetch.timeout_seconds)
-        return await crawl_vendor(vendor, fetch_page, asof=asof)
 
 
 def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
@@ -43,7 +25,8 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
         "(compressed, stored once per content hash) with a `searches` row per query and its timeline.",
     )
     def raw_captures(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
-                     http_fetcher: HttpFetcher, browser_fetcher: BrowserFetcher) -> MaterializeResult:
+                     http_fetcher: HttpFetcher, browser_fetcher: BrowserFetcher,
+                     vendor_secrets: SecretBox) -> MaterializeResult:
         day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
         vendor = vendor_registry.get(name)
         try:
@@ -55,7 +38,14 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
                 vendor_id = vendor_id_for(conn, name)
             except UnknownVendor as exc:
                 raise Failure(description=str(exc), allow_retries=False) from None
-        runs = asyncio.run(_crawl(vendor, asof, http_fetcher, browser_fetcher))
+        # Fetch policy (sessions, search cache, robots, throttle, circuit breaker): fetching.py
+        try:
+            outcome = scrape_vendor(vendor, vendor_id=vendor_id, asof=asof, engine=warehouse.engine,
+                                    http=http_fetcher, browser=browser_fetcher, secrets=vendor_secrets,
+                                    warn=context.log.warning)
+        except SessionUnavailable as exc:
+            raise Failure(description=str(exc), allow_retries=False) from None
+        runs = outcome.runs
         with warehouse.begin() as conn:
             summary = replace_captures_partition(conn, vendor_id=vendor_id, partition_date=day, runs=runs)
         by_status = {s: sum(r.status == s for r in runs) for s in ("success", "partial", "failed")}
@@ -72,7 +62,10 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
             "browser_seconds": round(sum(r.browser_seconds for r in runs), 2),
             "searches_by_status": MetadataValue.json(by_status),
             "searches_table": MetadataValue.md(_search_table(runs)),
+            **outcome.metadata(),
         }
+        if outcome.session_error is not None:
+            raise Failure(description=f"{name}: {outcome.session_error}", metadata=metadata, allow_retries=False)
         if by_status["failed"] == len(runs):
             errors = "; ".join(f"'{r.query}': {r.error}" for r in runs)
             raise Failure(description=f"{name}: every search failed ({errors})", metadata=metadata,
@@ -84,6 +77,6 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
 
 def _search_table(runs: list[SearchRun]) -> str:
     lines = ["| query | status | pages | items | ms | error |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r.query} | {r.status} | {len(r.pages)} | {r.items} | {r.duration_ms} | {r.error or ''} |"
-              for r in runs]
+    lines += [f"| {r.query} | {r.status}{' (cache hit)' if r.cache_hit else ''} | {len(r.pages)} | {r.items} "
+              f"| {r.duration_ms} | {r.error or ''} |" for r in runs]
     return "\n".join(lines)

@@ -476,6 +476,14 @@ class FetchRules(_Strict):
 
     ``wait_for`` (browser only) is a CSS selector that appears once rendering is done; the page
     is archived after it matches or after ``timeout_seconds``.
+
+    ``obey_robots`` (default true): honour the host's robots.txt; false is logged as a warning.
+    ``user_agent``: this vendor's User-Agent (default: the fetcher resource's). ``max_attempts``:
+    tries per page for dropped connections, 429 and 5xx (default: the resource's).
+    ``max_consecutive_failures`` (default 5): failed pages in a row after which the rest of the
+    run's requests to this vendor are skipped (circuit breaker). ``require_html_end`` (default
+    true, http mode): an HTML page without a closing ``</html>`` counts as truncated and is
+    fetched again; turn it off for a shop whose pages never close the tag.
     """
 
     mode: Literal["http", "browser"] = "http"
@@ -485,6 +493,7 @@ class FetchRules(_Strict):
     user_agent: str | None = Field(default=None, min_length=1, max_length=500)
     max_attempts: int | None = Field(default=None, ge=1, le=10)
     max_consecutive_failures: int = Field(default=5, ge=1, le=1000)
+    require_html_end: bool = True
 
     @field_validator("user_agent")
     @classmethod

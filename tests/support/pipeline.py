@@ -16,6 +16,7 @@ from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
 from resources.browser_fetcher import BrowserFetcher
 from resources.http_fetcher import HttpFetcher
+from resources.secrets import SecretBox
 from resources.settings import PROJECT_ROOT
 from resources.warehouse import Warehouse
 
@@ -36,6 +37,7 @@ class ScrapingPipeline:
             "vendor_registry": self.registry,
             "http_fetcher": HttpFetcher(backoff_initial_s=0.05, backoff_max_s=0.2),
             "browser_fetcher": BrowserFetcher(),
+            "vendor_secrets": SecretBox(),  # tests with vendor sessions put a keyed box here
         }
 
     def sync_vendors(self) -> ExecuteInProcessResult:

@@ -1,0 +1,237 @@
+"""One vendor's downloader, assembled from its vendor file: the single place fetch policy is wired.
+
+`open_vendor_fetch(vendor, http, browser, ...)` opens the HTTP or browser session the vendor's
+``fetch.mode`` asks for, with, in this order (before-hooks run top-down, after-hooks bottom-up):
+
+1. `CircuitBreaker`: after ``fetch.max_consecutive_failures`` failed pages in a row, every
+   remaining request of the run is refused at once (``error_kind="blocked"``).
+2. `SessionGuard` (vendors with a ``session:`` block): a login wall ends the crawl with
+   "session expired: import a fresh one".
+3. `RobotsPolicy` (unless ``fetch.obey_robots: false``, which is logged as a warning).
+4. `AdaptiveThrottle` (``rate_limit.adaptive: true``).
+5. any extra hooks: `scrape_vendor` adds the listing cache (conditional requests for detail
+   pages, ``pipelines.scraping.listing_cache``) to HTTP vendors.
+
+and the fixed per-host limits of ``rate_limit``, the vendor's ``fetch.user_agent``,
+``fetch.max_attempts`` and ``fetch.timeout_seconds``, and the stored session's cookies.
+It yields a `VendorFetch`: ``fetch(url)`` for the crawler plus a report of what the policies did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from pipelines.scraping.archive import SearchRun
+from pipelines.scraping.crawl import crawl_vendor
+from pipelines.scraping.listing_cache import listing_cache_hook
+from pipelines.scraping.search_cache import find_cached_runs
+from pipelines.scraping.sessions import (
+    NO_SESSION,
+    Cookie,
+    SessionGuard,
+    load_valid_session,
+    mark_session_invalid,
+    to_httpx_cookies,
+    to_playwright_cookies,
+)
+from pipelines.scraping.vendor_config import VendorConfig
+from resources.browser_fetcher import BrowserFetcher
+from resources.fetch_cache import ConditionalCache
+from resources.fetch_circuit import CircuitBreaker
+from resources.fetch_policy import FetchHook
+from resources.fetch_robots import RobotsPolicy
+from resources.fetch_throttle import AdaptiveThrottle
+from resources.fetch_types import FetchedResponse
+from resources.http_fetcher import HttpFetcher
+from resources.secrets import SecretBox, SecretKeyError
+
+logger = logging.getLogger(__name__)
+
+
+def robots_warning(vendor: VendorConfig) -> str:
+    return f"{vendor.name}: robots.txt is NOT obeyed (fetch.obey_robots: false in its vendor file)"
+
+
+def throttle_for(vendor: VendorConfig) -> AdaptiveThrottle | None:
+    limit = vendor.rate_limit
+    if not limit.adaptive:
+        return None
+    floor = 1.0 / limit.requests_per_second
+    return AdaptiveThrottle(min_delay_s=floor, max_delay_s=max(limit.max_delay_seconds, floor),
+                            target_concurrency=limit.target_concurrency or float(limit.concurrency))
+
+
+@dataclass
+class VendorFetch:
+    """An open vendor session: `fetch(url)` for the crawler, and the policies' state."""
+
+    vendor: VendorConfig
+    session: Any  # HttpSession | BrowserSession
+    circuit: CircuitBreaker
+    guard: SessionGuard | None
+    robots: RobotsPolicy | None
+    throttle: AdaptiveThrottle | None
+    session_id: int | None = None
+    extra_hooks: Sequence[FetchHook] = field(default_factory=tuple)
+
+    async def fetch(self, url: str) -> FetchedResponse:
+        if self.vendor.fetch.mode == "browser":
+            return await self.session.fetch(url, wait_for=self.vendor.fetch.wait_for,
+                                            timeout_s=self.vendor.fetch.timeout_seconds)
+        return await self.session.fetch(url, timeout_s=self.vendor.fetch.timeout_seconds)
+
+    @property
+    def session_error(self) -> str | None:
+        """Set when the crawl hit a login wall (the vendor's run must fail)."""
+        return self.guard.dead_reason if self.guard is not None else None
+
+    def report(self) -> dict[str, Any]:
+        """Plain values for Dagster metadata (never a cookie)."""
+        out: dict[str, Any] = {
+            "robots": "obeyed" if self.robots is not None else "ignored (obey_robots: false)",
+            "robots_blocked": self.robots.blocked if self.robots is not None else 0,
+            "circuit_open": self.circuit.is_open,
+            "circuit_refused": self.circuit.refused,
+        }
+        if self.circuit.is_open:
+            out["circuit_message"] = self.circuit.message
+        if self.throttle is not None:
+            out["throttle_peak_delay_s"] = round(self.throttle.peak_delay_s, 3)
+            out["throttle_slowdowns"] = self.throttle.slowdowns
+        for hook in self.extra_hooks:
+            if isinstance(hook, ConditionalCache) and (hook.fresh_hits or hook.revalidated or hook.stored):
+                out["detail_cache"] = f"{hook.fresh_hits} fresh, {hook.revalidated} revalidated, {hook.stored} stored"
+        if self.guard is not None:
+            out["session"] = ("expired" if self.guard.dead_reason and self.guard.has_session
+                              else "missing" if self.guard.dead_reason
+                              else "in use" if self.guard.has_session else "none")
+        return out
+
+
+@contextlib.asynccontextmanager
+async def open_vendor_fetch(
+    vendor: VendorConfig,
+    http: HttpFetcher,
+    browser: BrowserFetcher,
+    *,
+    cookies: Sequence[Cookie] | None = None,
+    session_id: int | None = None,
+    extra_hooks: Sequence[FetchHook] = (),
+    warn: Any = None,
+) -> AsyncIterator[VendorFetch]:
+    """Open the vendor's session with every policy of its file (see module doc)."""
+    say = warn or logger.warning
+    circuit = CircuitBreaker(vendor.name, vendor.fetch.max_consecutive_failures)
+    guard = (SessionGuard(vendor, vendor.session, has_session=bool(cookies))
+             if vendor.session is not None else None)
+    robots_agent = vendor.fetch.user_agent or http.user_agent
+    robots = RobotsPolicy(robots_agent, timeout_s=min(vendor.fetch.timeout_seconds, 10.0))
+    if not vendor.fetch.obey_robots:
+        say(robots_warning(vendor))
+        robots = None
+    throttle = throttle_for(vendor)
+    hooks: list[FetchHook] = [circuit]
+    hooks += [h for h in (guard, robots, throttle) if h is not None]
+    hooks += list(extra_hooks)
+    headers = dict(vendor.search.headers)
+    common = {"rate_limit": vendor.rate_limit, "headers": headers, "hooks": hooks,
+              "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
+    if vendor.fetch.mode == "browser":
+        opened = browser.session(cookies=to_playwright_cookies(cookies) if cookies else None, **common)
+    else:
+        opened = http.session(cookies=to_httpx_cookies(cookies) if cookies else None,
+                              require_html_end=vendor.fetch.require_html_end, **common)
+    async with opened as session:
+        yield VendorFetch(vendor=vendor, session=session, circuit=circuit, guard=guard, robots=robots,
+                          throttle=throttle, session_id=session_id, extra_hooks=tuple(extra_hooks))
+
+
+# -- one vendor's scrape: sessions, search cache, crawl with every policy ---------------------------
+
+
+class SessionUnavailable(RuntimeError):
+    """The vendor needs a login and no valid session is stored (or it cannot be decrypted)."""
+
+
+@dataclass
+class ScrapeOutcome:
+    """What `scrape_vendor` did: one `SearchRun` per query (in the vendor's order) and a report."""
+
+    runs: list[SearchRun]
+    report: dict[str, Any]
+    cache_hits: int = 0
+    session_error: str | None = None  # set when a login wall ended the crawl: fail the run
+
+    def metadata(self) -> dict[str, Any]:
+        return {**self.report, "cache_hits": self.cache_hits}
+
+
+def scrape_vendor(
+    vendor: VendorConfig,
+    *,
+    vendor_id: int,
+    asof: dt.date | None,
+    engine: Engine,
+    http: HttpFetcher,
+    browser: BrowserFetcher,
+    secrets: SecretBox | None = None,
+    warn: Any = None,
+) -> ScrapeOutcome:
+    """Every tracked query of `vendor`: reused from the search cache when fresh, else crawled
+    through `open_vendor_fetch` with the vendor's stored session. Blocking (runs its own loop).
+
+    Raises `SessionUnavailable` before any request when the vendor needs a login and has no
+    usable session. A login wall met during the crawl marks the session invalid and is
+    returned as `session_error` (the archive still records what happened to every search).
+    """
+    say = warn or logger.warning
+    cookies: list[Cookie] | None = None
+    session_id: int | None = None
+    if vendor.session is not None:
+        with engine.begin() as conn:
+            try:
+                stored = load_valid_session(conn, secrets or SecretBox(), vendor_id)
+            except SecretKeyError as exc:
+                raise SessionUnavailable(f"{vendor.name}: cannot read its session: {exc}") from None
+        if stored is not None:
+            cookies, session_id = stored.cookies, stored.id
+        elif vendor.session.required:
+            raise SessionUnavailable(
+                f"{vendor.name}: {NO_SESSION}; log in with a browser, export the cookies and run "
+                f"`market-pulse sessions import {vendor.name} FILE` (not scraping it logged out)")
+    with engine.connect() as conn:
+        cached = find_cached_runs(conn, vendor=vendor, vendor_id=vendor_id, queries=list(vendor.queries), asof=asof)
+    to_fetch = [q for q in vendor.queries if q not in cached]
+
+    # Detail pages fetched through this session are revalidated against the listing cache
+    # (search pages are not: the hook lets them through without a lookup).
+    extra = [listing_cache_hook(engine, vendor_id, vendor)] if vendor.fetch.mode == "http" else []
+
+    async def crawl() -> tuple[list[SearchRun], VendorFetch | None]:
+        if not to_fetch:
+            return [], None
+        async with open_vendor_fetch(vendor, http, browser, cookies=cookies, session_id=session_id,
+                                     extra_hooks=extra, warn=say) as opened:
+            return await crawl_vendor(vendor, opened.fetch, asof=asof, queries=to_fetch), opened
+
+    fetched, opened = asyncio.run(crawl())
+    by_query = {**cached, **{run.query: run for run in fetched}}
+    runs = [by_query[q] for q in vendor.queries]
+    report = opened.report() if opened is not None else {}
+    session_error = opened.session_error if opened is not None else None
+    if opened is not None and opened.circuit.is_open:
+        for run in fetched:
+            if run.error and "circuit open" in run.error:
+                run.events.append(("circuit_open", {"message": opened.circuit.message}))
+    if session_error is not None and session_id is not None:
+        with engine.begin() as conn:
+            mark_session_invalid(conn, session_id, session_error)
+    return ScrapeOutcome(runs=runs, report=report, cache_hits=len(cached), session_error=session_error)

@@ -1,0 +1,88 @@
+"""The smart search cache: do not search again what was searched successfully a moment ago.
+
+With ``cache.search_max_age`` set in a vendor file, a tracked query whose *same first request*
+(same URL: same query, same ``asof`` day, same host) was fetched successfully within that age
+is not fetched again. Its archived pages are read back and re-archived for the new partition
+(bodies are content-addressed, so nothing new is stored), the search is recorded with
+``cache_hit = true`` and a ``cache_hit`` event naming the search it reuses, and ``listings``
+parses those pages as usual.
+
+Age is measured from when the pages were really downloaded (the captures' ``fetched_at``,
+which a reuse keeps), so chained reuses never stretch the data beyond ``search_max_age``. Only
+``success`` searches are reused: a partial or failed one is always fetched again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
+from pipelines.scraping.search_requests import first_request
+from pipelines.scraping.vendor_config import VendorConfig
+from resources.fetch_types import FetchedResponse
+
+FIND_SOURCE = text("""
+    SELECT s.id, s.items, min(c.fetched_at) AS fetched_at
+    FROM searches s JOIN raw_captures c ON c.search_id = s.id
+    WHERE s.vendor_id = :vendor_id AND s.query = :query AND s.status = 'success'
+      AND EXISTS (SELECT 1 FROM raw_captures f WHERE f.search_id = s.id AND f.url = :url)
+    GROUP BY s.id, s.items
+    HAVING min(c.fetched_at) >= :since
+    ORDER BY min(c.fetched_at) DESC, s.id DESC
+    LIMIT 1
+""")
+READ_PAGES = text("""
+    SELECT c.page_number, c.url, c.final_url, c.status, c.headers, c.content_type, c.fetch_mode, c.error,
+           c.fetched_at, b.body, b.encoding
+    FROM raw_captures c LEFT JOIN capture_bodies b ON b.sha256 = c.body_sha256
+    WHERE c.search_id = :search_id ORDER BY c.page_number
+""")
+READ_ITEMS = text("""
+    SELECT (data->>'page')::int AS page, coalesce((data->>'items')::int, 0) AS items
+    FROM search_events WHERE search_id = :search_id AND event_type = 'page_fetched'
+""")
+
+
+def find_cached_runs(conn: Connection, *, vendor: VendorConfig, vendor_id: int, queries: Sequence[str],
+                     asof: dt.date | None, now: dt.datetime | None = None) -> dict[str, SearchRun]:
+    """For each query with a fresh enough successful search, a `SearchRun` reusing its pages."""
+    max_age = vendor.cache.search_max_age
+    if max_age is None:
+        return {}
+    now = now or dt.datetime.now(dt.UTC)
+    found: dict[str, SearchRun] = {}
+    for query in queries:
+        clock = time.perf_counter()
+        url = first_request(vendor, query, asof=asof).url
+        source = conn.execute(FIND_SOURCE, {"vendor_id": vendor_id, "query": query, "url": url,
+                                            "since": now - max_age}).first()
+        if source is None:
+            continue
+        items_by_page = {row.page: row.items for row in conn.execute(READ_ITEMS, {"search_id": source.id})}
+        pages = [CapturedPage(page_number=row.page_number, response=_response(row),
+                              items_seen=items_by_page.get(row.page_number, 0))
+                 for row in conn.execute(READ_PAGES, {"search_id": source.id})]
+        age_s = round((now - source.fetched_at).total_seconds(), 1)
+        run = SearchRun(query=query, status="success", pages=pages, started_at=now,
+                        duration_ms=int((time.perf_counter() - clock) * 1000), items=source.items)
+        run.cache_hit = True
+        run.events.append(("cache_hit", {"source_search_id": source.id, "fetched_at": source.fetched_at,
+                                         "age_s": age_s, "max_age_s": max_age.total_seconds(),
+                                         "pages": len(pages), "items": source.items}))
+        run.events.append(("search_completed", {"status": "success", "pages": len(pages), "items": source.items,
+                                                "error": None, "cache_hit": True}))
+        found[query] = run
+    return found
+
+
+def _response(row) -> FetchedResponse:  # type: ignore[no-untyped-def]
+    """An archived capture as a response again; no request was made for it (attempts 0)."""
+    return FetchedResponse(
+        requested_url=row.url, final_url=row.final_url or row.url, status=row.status, headers=dict(row.headers),
+        body=decompress(row.body, row.encoding) if row.body is not None else b"", content_type=row.content_type,
+        elapsed_ms=0.0, started_at=row.fetched_at, fetch_mode=row.fetch_mode, error=row.error, attempts=0,
+        bytes_received=0)

@@ -1,0 +1,205 @@
+"""Vendor sessions: cookie exports, encryption at rest (Fernet / MultiFernet), storage, the CLI.
+
+The end-to-end behaviour (cookies sent by both fetchers, a login wall failing the vendor, no
+secret in logs, metadata or the archive) is in ``tests/test_sessions_pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.scraping.sessions import (
+    Cookie,
+    CookieImportError,
+    import_session,
+    list_sessions,
+    load_valid_session,
+    mark_session_invalid,
+    parse_cookie_export,
+    rotate_session_keys,
+    to_httpx_cookies,
+    to_playwright_cookies,
+)
+from resources.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
+from resources.warehouse import Warehouse
+
+SECRET = "s3cr3t-c00kie-VALUE-42"
+FUTURE = time.time() + 30 * 86400
+SOON = time.time() + 86400
+
+EDIT_THIS_COOKIE = json.dumps([
+    {"domain": ".shop.example", "expirationDate": FUTURE, "hostOnly": False, "httpOnly": True,
+     "name": "SPC_EC", "path": "/", "sameSite": "no_restriction", "secure": True, "session": False,
+     "storeId": "0", "value": SECRET, "id": 1},
+    {"domain": "shop.example", "hostOnly": True, "httpOnly": False, "name": "csrftoken", "path": "/",
+     "sameSite": "lax", "secure": False, "session": True, "storeId": "0", "value": "tok", "id": 2},
+    {"domain": ".shop.example", "expirationDate": SOON, "name": "SPC_U", "path": "/", "value": "12345"},
+])
+PLAYWRIGHT_STATE = json.dumps({"cookies": [
+    {"name": "sid", "value": SECRET, "domain": "127.0.0.1", "path": "/", "expires": -1, "httpOnly": True,
+     "secure": False, "sameSite": "Lax"}], "origins": []})
+NETSCAPE = f"""# Netscape HTTP Cookie File
+# This is a generated file!  Do not edit.
+
+.shop.example\tTRUE\t/\tTRUE\t{int(FUTURE)}\tSPC_EC\t{SECRET}
+#HttpOnly_shop.example\tFALSE\t/account\tFALSE\t0\tsession_id\tabc
+"""
+
+
+def test_reads_extension_json_playwright_state_and_netscape() -> None:
+    cookies, fmt = parse_cookie_export(EDIT_THIS_COOKIE)
+    assert fmt == "json" and [c.name for c in cookies] == ["SPC_EC", "csrftoken", "SPC_U"]
+    spc = cookies[0]
+    assert (spc.domain, spc.secure, spc.http_only, spc.same_site) == (".shop.example", True, True, "None")
+    assert spc.expires == pytest.approx(FUTURE) and cookies[1].expires is None and cookies[1].same_site == "Lax"
+
+    (sid,), fmt = parse_cookie_export(PLAYWRIGHT_STATE)
+    assert fmt == "json" and sid.expires is None and sid.value == SECRET
+
+    cookies, fmt = parse_cookie_export(NETSCAPE)
+    assert fmt == "netscape" and [c.name for c in cookies] == ["SPC_EC", "session_id"]
+    assert cookies[0].secure and cookies[0].expires == int(FUTURE)
+    assert cookies[1].http_only and cookies[1].path == "/account" and cookies[1].expires is None
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "the file is empty"),
+    ("[{\"name\": \"a\", \"value\": \"" + SECRET + "\"}]", "cookie #1 (a): missing \"domain\""),
+    ("{\"nope\": 1}", "expected a JSON list of cookies"),
+    ("[1, 2", "invalid JSON at line 1"),
+    (".x\tTRUE\t/\tFALSE\tsoon\tname\t" + SECRET, "line 1 (name): expiry 'soon' is not a number"),
+    (".x\tTRUE\t" + SECRET, "line 1: expected 7 tab-separated fields"),
+])
+def test_unreadable_exports_say_where_without_the_value(content: str, message: str) -> None:
+    with pytest.raises(CookieImportError) as excinfo:
+        parse_cookie_export(content)
+    assert message in str(excinfo.value)
+    assert SECRET not in str(excinfo.value)
+
+
+def test_cookie_repr_hides_value_and_fetcher_forms() -> None:
+    cookies, _ = parse_cookie_export(EDIT_THIS_COOKIE)
+    assert SECRET not in repr(cookies) and "SPC_EC" in repr(cookies)
+    jar = to_httpx_cookies(cookies)
+    assert jar.get("SPC_EC", domain=".shop.example") == SECRET
+    pw = to_playwright_cookies(cookies)
+    assert pw[0]["sameSite"] == "None" and pw[1]["expires"] == -1 and pw[0]["httpOnly"] is True
+
+
+def test_secret_box_encrypts_and_rotates_keys() -> None:
+    old, new = generate_key(), generate_key()
+    token = SecretBox(secret_key=old).encrypt(SECRET.encode())
+    assert SECRET.encode() not in token
+    both = SecretBox(secret_key=f"{new}, {old}")
+    assert both.decrypt(token) == SECRET.encode(), "old keys still decrypt"
+    rotated = both.rotate(token)
+    assert SecretBox(secret_key=new).decrypt(rotated) == SECRET.encode(), "rotated to the first key"
+    with pytest.raises(SecretKeyError, match="cannot decrypt with any key"):
+        SecretBox(secret_key=new).decrypt(token)
+    assert new not in repr(both) and old not in repr(both)
+
+
+def test_secret_box_errors_name_the_variable_not_the_key() -> None:
+    with pytest.raises(SecretKeyError, match=f"{SECRET_KEY_ENV} is not set"):
+        SecretBox().encrypt(b"x")
+    bad = "not-a-fernet-key-" + SECRET
+    with pytest.raises(SecretKeyError) as excinfo:
+        SecretBox(secret_key=f"{generate_key()},{bad}").check()
+    assert "key #2 of 2 is not a Fernet key" in str(excinfo.value) and bad not in str(excinfo.value)
+
+
+@pytest.fixture(scope="module")
+def vendor_id(warehouse: Warehouse) -> int:
+    with warehouse.begin() as conn:
+        return conn.execute(text("""
+            INSERT INTO vendors (name, display_name, base_url, currency)
+            VALUES ('shop', 'Shop', 'http://127.0.0.1', 'USD') RETURNING id""")).scalar_one()
+
+
+def test_store_encrypts_tracks_expiry_and_validity(warehouse: Warehouse, vendor_id: int) -> None:
+    box = SecretBox(secret_key=generate_key())
+    cookies, _ = parse_cookie_export(EDIT_THIS_COOKIE)
+    with warehouse.begin() as conn:
+        first = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:a.json")
+        second = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:b.json", label="me")
+        stored = conn.execute(text("SELECT cookies_encrypted, expires_at FROM vendor_sessions WHERE id = :id"),
+                              {"id": second}).one()
+        assert SECRET.encode() not in bytes(stored.cookies_encrypted)
+        assert stored.expires_at.timestamp() == pytest.approx(SOON, abs=1), "earliest persistent expiry"
+        loaded = load_valid_session(conn, box, vendor_id)
+        assert loaded is not None and loaded.id == second
+        assert {c.name: c.value for c in loaded.cookies}["SPC_EC"] == SECRET
+        infos = {i.id: i for i in list_sessions(conn, "shop")}
+        assert not infos[first].is_valid and infos[first].invalid_reason == "replaced by a newer import"
+        assert infos[second].is_valid and infos[second].cookie_count == 3 and SECRET not in repr(infos)
+        assert infos[second].last_used_at is not None
+        # past its expiry: not used, and marked invalid on the way
+        later = dt.datetime.fromtimestamp(SOON + 60, dt.UTC)
+        assert load_valid_session(conn, box, vendor_id, now=later) is None
+        reason = conn.execute(text("SELECT invalid_reason FROM vendor_sessions WHERE id = :id"),
+                              {"id": second}).scalar_one()
+        assert reason.startswith("expired at ")
+        third = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:c.json")
+        mark_session_invalid(conn, third, "session expired: import a fresh one")
+        assert load_valid_session(conn, box, vendor_id) is None
+        with pytest.raises(CookieImportError, match="already expired"):
+            import_session(conn, box, vendor_id=vendor_id, source="x",
+                           cookies=[Cookie(name="a", value="b", domain="x", expires=time.time() - 10)])
+
+
+def test_rotation_re_encrypts_every_row(warehouse: Warehouse, vendor_id: int) -> None:
+    old, new = generate_key(), generate_key()
+    cookies, _ = parse_cookie_export(PLAYWRIGHT_STATE)
+    with warehouse.begin() as conn:
+        conn.execute(text("DELETE FROM vendor_sessions"))
+        import_session(conn, SecretBox(secret_key=old), vendor_id=vendor_id, cookies=cookies, source="x")
+        import_session(conn, SecretBox(secret_key=generate_key()), vendor_id=vendor_id, cookies=cookies, source="y")
+        conn.execute(text("UPDATE vendor_sessions SET is_valid = true"))
+        rotated, unreadable = rotate_session_keys(conn, SecretBox(secret_key=f"{new},{old}"))
+        assert rotated == 1 and len(unreadable) == 1, "a row of a lost key is reported, not fatal"
+        conn.execute(text("DELETE FROM vendor_sessions WHERE id = ANY(:ids)"), {"ids": unreadable})
+        loaded = load_valid_session(conn, SecretBox(secret_key=new), vendor_id)
+        assert loaded is not None and loaded.cookies[0].value == SECRET
+
+
+def test_cli_import_list_rotate_never_prints_values(warehouse: Warehouse, vendor_id: int, tmp_path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    with warehouse.begin() as conn:
+        conn.execute(text("DELETE FROM vendor_sessions"))
+    monkeypatch.setenv("MARKET_PULSE_DATABASE_URL", warehouse.database_url)
+    monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+    export = tmp_path / "cookies.txt"
+    export.write_text(NETSCAPE)
+    missing = runner.invoke(app, ["sessions", "import", "shop", str(export)])
+    assert missing.exit_code == 1 and f"{SECRET_KEY_ENV} is not set" in missing.output
+
+    key = runner.invoke(app, ["sessions", "generate-key"]).output.strip()
+    monkeypatch.setenv(SECRET_KEY_ENV, key)
+    imported = runner.invoke(app, ["sessions", "import", "shop", str(export), "--label", "alice"])
+    assert imported.exit_code == 0, imported.output
+    assert "2 cookie(s) from netscape export, encrypted" in imported.output
+    unknown = runner.invoke(app, ["sessions", "import", "nosuchshop", str(export)])
+    assert unknown.exit_code == 1 and "materialize vendor_catalog first" in unknown.output
+
+    listed = runner.invoke(app, ["sessions", "list"])
+    assert listed.exit_code == 0 and "shop" in listed.output and "valid" in listed.output
+    assert "alice" in listed.output
+
+    new = generate_key()
+    monkeypatch.setenv(SECRET_KEY_ENV, f"{new},{key}")
+    rotated = runner.invoke(app, ["sessions", "rotate-key"])
+    assert rotated.exit_code == 0 and "re-encrypted" in rotated.output, rotated.output
+    with warehouse.connect() as conn:
+        assert load_valid_session(conn, SecretBox(secret_key=new), vendor_id) is not None
+    invalidated = runner.invoke(app, ["sessions", "invalidate", "shop"])
+    assert invalidated.exit_code == 0 and "1 session(s) of shop invalidated" in invalidated.output
+    for result in (imported, listed, rotated, invalidated):
+        assert SECRET not in result.output and key not in result.output and new not in result.output
