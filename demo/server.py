@@ -29,6 +29,8 @@ import orjson
 from aiohttp import web
 
 from demo.catalogue import get_catalogue, parse_asof
+from demo.faults import fault_routes
+from demo.inbox import add_inbox
 from demo.middleware import FaultRegistry, RequestStats, make_gate
 from demo.render import JS, JSON, MERCADO_SHELL, TEXT, Page, Renderer, decode_cursor, index_page, shop_home
 from demo.shops import SHOPS
@@ -213,6 +215,8 @@ def create_app(seed: int = 42) -> web.Application:
     app = web.Application(middlewares=[make_gate(site.stats, site.faults, (*SHOPS,))])
     app[SITE] = site
     app.add_routes(_routes(site))
+    app.add_routes(fault_routes(site.faults, (*SHOPS,)))  # /_faults: switch fault modes at runtime
+    add_inbox(app)  # /alerts-inbox: receives the demo saved search's alerts (demo/inbox.py)
     return app
 
 

@@ -9,13 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
+from pipelines.alerts.cli import alerts_app, install_demo_alerts, notifications, users_app
 from pipelines.platform.bootstrap import prepare, prepare_databases
 from pipelines.platform.health import check_health
+from pipelines.sessions.cli import sessions_app
 from resources import migrate
 from resources.database import DatabaseUnavailable, resolve_urls
 from resources.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
@@ -97,16 +100,119 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
 
 
 @app.command()
-def health() -> None:
+def health(
+    ready: Annotated[bool, typer.Option("--ready", help="Readiness: also the Dagster daemon heartbeat and "
+                                        "each vendor's last successful scrape.")] = False,
+    max_scrape_age: Annotated[float | None, typer.Option(help="With --ready: fail when a vendor's last "
+                                                         "successful scrape is older (hours).")] = None,
+) -> None:
     """Check the database, migrations and Dagster storage; print JSON, exit 0 only when all are fine."""
-    report = check_health(load_settings())
-    typer.echo(json.dumps(report, indent=2))
-    if not report["healthy"]:
+    settings = load_settings()
+    if ready:
+        from pipelines.platform.bootstrap import write_dagster_home
+        from pipelines.platform.health import check_readiness
+
+        _export_dagster_env(settings)
+        write_dagster_home(settings)
+        report = check_readiness(settings, max_scrape_age_hours=max_scrape_age)
+        ok = report["ready"]
+    else:
+        report = check_health(settings)
+        ok = report["healthy"]
+    typer.echo(json.dumps(report, indent=2, default=str))
+    if not ok:
         raise fail(report.get("error", "unhealthy"))
+
+
+def _export_dagster_env(settings: Settings) -> None:
+    """Point this process at the Dagster instance without starting or migrating anything."""
+    try:
+        urls = resolve_urls(settings, start=False)
+    except EXPECTED_ERRORS:
+        return
+    os.environ.setdefault("MARKET_PULSE_DAGSTER_STORAGE_URL", urls.dagster)
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="Where to write the dump (pg_dump custom format).")]) -> None:
+    """Dump the warehouse to FILE with pg_dump (the embedded server's own binaries when embedded)."""
+    from pipelines.platform.backup import BackupError
+    from pipelines.platform.backup import backup as dump
+
+    try:
+        urls = resolve_urls(load_settings())
+        tool = dump(urls.app, file)
+    except (BackupError, *EXPECTED_ERRORS) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"backed up {redact(urls.app)} to {file} ({file.stat().st_size} bytes, pg_dump {tool.major})")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `market-pulse backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask: replace the warehouse.")] = False,
+) -> None:
+    """Replace the warehouse with the contents of FILE (everything since the backup is lost)."""
+    from pipelines.platform.backup import BackupError
+    from pipelines.platform.backup import restore as load
+
+    try:
+        urls = resolve_urls(load_settings())
+    except EXPECTED_ERRORS as exc:
+        raise fail(str(exc)) from None
+    if not yes and not typer.confirm(f"Replace {redact(urls.app)} with {file}?"):
+        raise typer.Exit(1)
+    try:
+        tool = load(urls.app, file)
+    except (BackupError, *EXPECTED_ERRORS) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"restored {redact(urls.app)} from {file} (pg_restore {tool.major}); "
+               f"schema at {migrate.current_revision(urls.app)}")
+
+
+@app.command()
+def jobs(
+    limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
+    status: Annotated[str | None, typer.Option(help="Only runs in this status (e.g. FAILURE, STARTED).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Recent runs (jobs) with status, partition, duration and progress, from Dagster's run storage."""
+    from dagster import DagsterInstance
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.platform.bootstrap import write_dagster_home
+    from pipelines.platform.jobs import recent_jobs
+
+    settings = load_settings()
+    _export_dagster_env(settings)
+    write_dagster_home(settings)
+    try:
+        with DagsterInstance.get() as instance:
+            rows = recent_jobs(instance, limit=limit, status=status)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps([{**row.__dict__, "progress": row.progress} for row in rows], default=str, indent=2))
+        return
+    table = Table(title="Recent runs")
+    for column in ("run", "status", "partition", "assets", "started (UTC)", "duration", "steps"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.run_id[:8], row.status, row.partition, row.assets or row.job,
+                      row.started.strftime("%Y-%m-%d %H:%M:%S") if row.started else "",
+                      f"{row.duration_s:.1f}s" if row.duration_s is not None else "", row.progress)
+    Console().print(table)
 
 
 demo_app = typer.Typer(help="The bundled demo marketplace.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(sessions_app, name="sessions")  # pipelines/sessions/cli.py
+# Saved searches and alerts (pipelines/alerts/cli.py)
+app.add_typer(users_app, name="users")
+app.add_typer(alerts_app, name="alerts")
+app.command("notifications")(notifications)
 
 
 @demo_app.command("serve")
@@ -119,6 +225,34 @@ def demo_serve(
     from demo.server import serve
 
     serve(host=host, port=port, seed=seed)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    days: Annotated[int, typer.Option(help="How many days of history, ending today (UTC).", min=1, max=730)] = 30,
+    vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
+    workers: Annotated[int, typer.Option(help="Partitions scraped at once, each in its own process.", min=1)] = 2,
+) -> None:
+    """Fill N days of history by scraping the demo marketplace as of each past day."""
+    from pipelines.platform.demo_service import demo_available
+
+    today = dt.datetime.now(dt.UTC).date()
+    day_list = [today - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    runner = _headless_runner()
+    vendors = _pick_vendors(runner, vendor)
+    settings = load_settings()
+    with demo_available(settings.demo_url):
+        outcomes = _run_with_progress(runner, day_list, vendors, workers=workers)
+    failed = [o for o in outcomes if not o.success]
+    typer.echo(f"seeded {len(outcomes) - len(failed)} of {len(outcomes)} partitions "
+               f"({day_list[0]} to {day_list[-1]}, {len(vendors)} vendors)")
+    if failed:
+        raise fail("failed: " + "; ".join(f"{o.vendor} {o.day}: {o.error}" for o in failed[:5]))
+    (settings.home / SEEDED_MARKER).write_text(f"{day_list[0]}..{day_list[-1]}\n")
+
+
+SEEDED_MARKER = "demo-seeded"
+"""Written under MARKET_PULSE_HOME once `demo seed` succeeded, so `dev` seeds only on first start."""
 
 
 @app.command()
@@ -175,7 +309,7 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
     return wanted
 
 
-def _run_with_progress(runner, days: list[dt.date], vendors: list[str]):  # type: ignore[no-untyped-def]
+def _run_with_progress(runner, days: list[dt.date], vendors: list[str], workers: int = 1):  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -192,7 +326,7 @@ def _run_with_progress(runner, days: list[dt.date], vendors: list[str]):  # type
             progress.advance(task)
 
         progress.update(task, description="scraping")
-        return runner.run(days, vendors, on_done=done)
+        return runner.run_parallel(days, vendors, workers, on_done=done)
 
 
 def _print_summary(outcomes) -> None:  # type: ignore[no-untyped-def]
@@ -215,6 +349,7 @@ def _print_summary(outcomes) -> None:  # type: ignore[no-untyped-def]
 def dev(
     host: Annotated[str, typer.Option(help="Address of the Dagster UI.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    seed_days: Annotated[int, typer.Option(help="Days of demo history to scrape on first start (0: none).")] = 30,
 ) -> None:
     """Prepare everything and start the Dagster UI with its daemon (what `make run` calls)."""
     settings = load_settings()
@@ -224,8 +359,12 @@ def dev(
         raise fail(str(exc)) from None
     typer.echo(f"warehouse: {redact(env.urls.app)}", err=True)
     typer.echo(f"Dagster UI: http://{host}:{port}", err=True)
-    children = _start_services(host, port, settings)
-    _wait_and_stop(children)
+    typer.echo(f"example saved search: {install_demo_alerts(env.urls.app, settings.demo_url)}", err=True)
+    services = _start_services(host, port, settings)
+    background = []
+    if not (settings.home / SEEDED_MARKER).exists() and seed_days > 0:
+        background.append(_seed_in_background(settings, seed_days))
+    _wait_and_stop(services, background)
 
 
 def _start_services(host: str, port: int, settings: Settings) -> list[subprocess.Popen[bytes]]:
@@ -248,14 +387,28 @@ def _start_services(host: str, port: int, settings: Settings) -> list[subprocess
     return [*children, dagster]
 
 
-def _wait_and_stop(children: list[subprocess.Popen[bytes]]) -> None:
-    """Run until a child exits or we are interrupted, then stop every child cleanly."""
+def _seed_in_background(settings: Settings, days: int) -> subprocess.Popen[bytes]:
+    """First start: fill the demo's history while the UI comes up (runs appear in the UI)."""
+    log = settings.home / "demo-seed.log"
+    typer.echo(f"first start: scraping {days} days of demo history in the background (log: {log})", err=True)
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "demo", "seed", "--days", str(days)],
+                                cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def _wait_and_stop(services: list[subprocess.Popen[bytes]], background: list[subprocess.Popen[bytes]]) -> None:
+    """Run until a service exits or we are interrupted, then stop every child cleanly.
+
+    Background jobs (the first-start seed) may finish on their own without stopping anything.
+    """
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    children = [*services, *background]
     try:
-        while all(child.poll() is None for child in children):
+        while all(child.poll() is None for child in services):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

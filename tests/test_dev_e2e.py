@@ -23,7 +23,7 @@ def test_dev_server_materialises_vendor_catalog(tmp_path: Path, pg_server_url: s
     env["MARKET_PULSE_DATABASE_URL"] = warehouse_url
     env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_dev_dagster_{os.getpid()}")
     try:
-        with running_dev_server(env, tmp_path / "dev.log") as server:
+        with running_dev_server(env, tmp_path / "dev.log", seed_days=0) as server:
             assert "vendor_catalog" in server.asset_keys()
             run_id = server.materialize("vendor_catalog")
             assert server.wait_for_run(run_id) == "SUCCESS", server.log.read_text()[-3000:]

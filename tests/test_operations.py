@@ -115,3 +115,18 @@ def test_backup_of_an_unreachable_server_is_one_clear_line(tmp_path: Path) -> No
     result = _cli(["backup", str(tmp_path / "x.dump")], env)
     assert result.returncode == 1 and result.stderr.startswith("error: cannot connect")
     assert ":pw@" not in result.stderr and not (tmp_path / "x.dump").exists()
+
+
+def test_demo_seed_fills_history_and_marks_the_home(stack_env: dict[str, str]) -> None:
+    """What `make run` does on first start, on a small scale: N past days, every partition a run."""
+    with running_demo() as demo:
+        env = {**stack_env, "MARKET_PULSE_DEMO_URL": demo}
+        seeded = _cli(["demo", "seed", "--days", "2", "--vendor", "chapin", "--workers", "1"], env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seeded 2 of 2 partitions" in seeded.stdout
+    assert (Path(stack_env["MARKET_PULSE_HOME"]) / "demo-seeded").exists()
+    engine = create_engine(stack_env["MARKET_PULSE_DATABASE_URL"])
+    with engine.connect() as conn:
+        days = conn.execute(text("SELECT count(DISTINCT partition_date) FROM listing_sightings")).scalar_one()
+    engine.dispose()
+    assert days == 2

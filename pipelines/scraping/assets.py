@@ -2,10 +2,12 @@
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
+from pipelines.alerts.store import saved_search_queries
 from pipelines.partitions import split_key
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
 from pipelines.scraping.fetching import SessionUnavailable, scrape_vendor
 from pipelines.scraping.schedule_rules import ScrapeDateError, asof_for
+from pipelines.scraping.tracked_queries import tracked_queries
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 from resources.browser_fetcher import BrowserFetcher
@@ -38,6 +40,11 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
                 vendor_id = vendor_id_for(conn, name)
             except UnknownVendor as exc:
                 raise Failure(description=str(exc), allow_retries=False) from None
+        with warehouse.connect() as conn:
+            queries = tracked_queries(name, vendor.queries, saved_search_queries(conn))
+        if queries != list(vendor.queries):
+            context.log.info(f"{len(queries) - len(vendor.queries)} saved-search queries join the tracked ones")
+            vendor = vendor.model_copy(update={"queries": queries})
         # Fetch policy (sessions, search cache, robots, throttle, circuit breaker): fetching.py
         try:
             outcome = scrape_vendor(vendor, vendor_id=vendor_id, asof=asof, engine=warehouse.engine,

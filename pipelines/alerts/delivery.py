@@ -1,0 +1,232 @@
+"""Delivering the outbox: claim due notifications, send each through the notifier, record the outcome.
+
+Semantics (at-least-once, with an idempotency key so an idempotent target sees exactly one):
+
+1. **Claim** (one short transaction): due rows — ``pending`` with ``next_attempt_at <= now()``,
+   or ``sending`` whose lease lapsed — are locked ``FOR UPDATE SKIP LOCKED`` (concurrent delivery
+   runs never take the same row), set to ``sending``, ``attempts + 1``, a fresh claim token in
+   ``data.claim`` and ``next_attempt_at = now() + lease``. Committed before anything is sent.
+2. **Send** outside any transaction, with the notification's idempotency key in the message
+   (header ``X-Idempotency-Key``, JSON field ``idempotency_key``, ``ref:`` line in the text).
+3. **Record** (one transaction per message), fenced by the claim token: ``sent`` (+ ``sent_at``,
+   ``alert_matches.notified_at``), or back to ``pending`` with ``next_attempt_at`` pushed by an
+   exponential backoff and ``last_error``; after ``max_attempts`` it stays ``failed``, visible in
+   ``market-pulse notifications``. A stale worker whose lease was taken over cannot overwrite the
+   newer claim's outcome.
+
+A crash between 2 and 3 leaves the row ``sending``; once the lease lapses the next run sends it
+again with the **same** idempotency key. So a message is never lost; a target that deduplicates
+on the key (the demo inbox, any webhook that honours ``X-Idempotency-Key``) shows it once; a target
+that cannot (plain e-mail, chat) may show it twice in that one crash window. When the lapsed row
+has no attempts left it is marked ``failed`` with "outcome unknown" rather than sent again.
+
+Targets are independent: each runs in its own worker with its own timeout, and when one target
+fails, its remaining messages in the batch are deferred with the same backoff instead of being
+tried one after the other against a target known to be down.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from pipelines.alerts.targets import mask_url
+from resources.notifier import Notifier, SendOutcome
+
+CRASH_AFTER_SEND_ENV = "MARKET_PULSE_ALERTS_CRASH_AFTER_SEND"
+"""Test-only fault injection: when set to 1, a delivery run dies right after its first send,
+before recording it (what a power cut or OOM kill at the worst moment would do)."""
+
+
+class InjectedCrash(RuntimeError):
+    """Raised by the crash-after-send fault injection."""
+
+
+EXPIRE_EXHAUSTED = text("""
+    UPDATE notifications
+    SET status = 'failed',
+        last_error = 'delivery outcome unknown: the run sending attempt ' || attempts
+                     || ' stopped before recording it, and no attempts are left'
+    WHERE status = 'sending' AND next_attempt_at <= now() AND attempts >= :max_attempts
+""")
+CLAIM = text("""
+    WITH due AS (
+        SELECT id FROM notifications
+        WHERE status IN ('pending', 'sending') AND next_attempt_at <= now() AND attempts < :max_attempts
+          AND (data ->> 'claim') IS DISTINCT FROM CAST(:claim AS text)  -- one attempt per row per run
+        ORDER BY next_attempt_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notifications n
+    SET status = 'sending', attempts = n.attempts + 1,
+        next_attempt_at = now() + make_interval(secs => :lease),
+        data = n.data || jsonb_build_object('claim', CAST(:claim AS text), 'claimed_at', now())
+    FROM due WHERE n.id = due.id
+    RETURNING n.id, n.dedupe_key, n.target, n.title, n.body, n.data, n.attempts, n.saved_search_id,
+              n.alert_match_id
+""")
+MARK_SENT = text("""
+    UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL
+    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
+""")
+MARK_MATCHES_NOTIFIED = text("""
+    UPDATE alert_matches m SET notified_at = now()
+    FROM notifications n
+    WHERE n.id = :id AND m.saved_search_id = n.saved_search_id
+      AND (m.id = n.alert_match_id
+           OR (n.alert_match_id IS NULL
+               AND m.listing_id IN (SELECT CAST(jsonb_array_elements_text(n.data -> 'listing_ids') AS bigint))))
+""")
+MARK_FAILED = text("""
+    UPDATE notifications
+    SET status = CASE WHEN attempts >= :max_attempts OR :permanent THEN 'failed' ELSE 'pending' END,
+        last_error = :error, next_attempt_at = now() + make_interval(secs => :backoff)
+    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
+    RETURNING status
+""")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    dedupe_key: str
+    target: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    attempt: int
+
+    @property
+    def idempotency_key(self) -> str:
+        return str(self.data.get("idempotency_key") or self.dedupe_key)
+
+
+@dataclass
+class DeliverySummary:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    lost_claims: int = 0
+    expired: int = 0
+    errors_by_target: dict[str, str] = field(default_factory=dict)
+    """Masked target → last error (safe to log and to show in Dagster)."""
+
+    def describe(self) -> str:
+        text_ = (f"claimed {self.claimed}: sent {self.sent}, retry later {self.retrying} "
+                 f"(of which {self.deferred} deferred behind a failing target), failed for good {self.failed}")
+        if self.expired:
+            text_ += f", {self.expired} lapsed with no attempts left"
+        if self.lost_claims:
+            text_ += f", {self.lost_claims} outcomes not recorded (lease taken over)"
+        return text_
+
+
+def claim_batch(engine: Engine, notifier: Notifier, claim: str, limit: int) -> tuple[list[Claimed], int]:
+    with engine.begin() as conn:
+        expired = conn.execute(EXPIRE_EXHAUSTED, {"max_attempts": notifier.max_attempts}).rowcount
+        rows = conn.execute(CLAIM, {"max_attempts": notifier.max_attempts, "limit": limit,
+                                    "lease": notifier.lease_seconds, "claim": claim}).all()
+    claimed = [Claimed(r.id, r.dedupe_key, r.target, r.title, r.body, dict(r.data or {}), r.attempts)
+               for r in sorted(rows, key=lambda r: r.id)]
+    return claimed, expired
+
+
+def record(engine: Engine, notifier: Notifier, item: Claimed, claim: str, outcome: SendOutcome) -> str | None:
+    """Write a send's outcome; returns the new status, or None when the claim was lost."""
+    with engine.begin() as conn:
+        if outcome.ok:
+            done = conn.execute(MARK_SENT, {"id": item.id, "claim": claim}).rowcount
+            if done:
+                conn.execute(MARK_MATCHES_NOTIFIED, {"id": item.id})
+            return "sent" if done else None
+        status = conn.execute(MARK_FAILED, {
+            "id": item.id, "claim": claim, "max_attempts": notifier.max_attempts, "permanent": outcome.permanent,
+            "error": (outcome.error or "delivery failed")[:2000],
+            "backoff": notifier.backoff_seconds(item.attempt)}).scalar()
+        return status
+
+
+_COUNTING = threading.Lock()
+AfterSend = Callable[[Claimed, SendOutcome], None]
+
+
+def crash_hook_from_env() -> AfterSend | None:
+    if os.environ.get(CRASH_AFTER_SEND_ENV) != "1":
+        return None
+
+    def crash(item: Claimed, outcome: SendOutcome) -> None:
+        raise InjectedCrash(f"{CRASH_AFTER_SEND_ENV}=1: stopping after sending notification {item.id}, "
+                            "before recording it")
+
+    return crash
+
+
+def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | None = None,
+                max_batches: int = 50, log: Callable[[str], None] | None = None) -> DeliverySummary:
+    """Send everything due now, batch by batch, until nothing is due (or ``max_batches``)."""
+    summary = DeliverySummary()
+    claim = uuid.uuid4().hex
+    for _ in range(max_batches):
+        batch, expired = claim_batch(engine, notifier, claim, notifier.batch_size)
+        summary.expired += expired
+        if not batch:
+            break
+        summary.claimed += len(batch)
+        by_target: dict[str, list[Claimed]] = {}
+        for item in batch:
+            by_target.setdefault(item.target, []).append(item)
+        with ThreadPoolExecutor(max_workers=min(notifier.concurrency, len(by_target)),
+                                thread_name_prefix="deliver") as pool:
+            futures = [pool.submit(_deliver_target, engine, notifier, claim, items, after_send, summary, log)
+                       for items in by_target.values()]
+            for future in futures:
+                future.result()  # re-raise (e.g. an injected crash) after the other targets finished
+    return summary
+
+
+def _deliver_target(engine: Engine, notifier: Notifier, claim: str, items: list[Claimed],
+                    after_send: AfterSend | None, summary: DeliverySummary,
+                    log: Callable[[str], None] | None) -> None:
+    masked = mask_url(items[0].target)
+    down: SendOutcome | None = None
+    for item in items:
+        if down is None:
+            outcome = notifier.send(item.target, item.title, item.body, idempotency_key=item.idempotency_key,
+                                    data=_payload(item))
+            if after_send is not None:
+                after_send(item, outcome)
+        else:
+            outcome = SendOutcome(False, f"deferred: {masked} failed earlier in this run ({down.error})")
+        status = record(engine, notifier, item, claim, outcome)
+        with _COUNTING:
+            summary.deferred += down is not None
+            if status == "sent":
+                summary.sent += 1
+            elif status == "pending":
+                summary.retrying += 1
+            elif status == "failed":
+                summary.failed += 1
+            else:
+                summary.lost_claims += 1
+            if not outcome.ok:
+                summary.errors_by_target[masked] = outcome.error or "failed"
+        if not outcome.ok and down is None and not outcome.permanent:
+            down = outcome
+        if log is not None:
+            log(f"notification {item.id} attempt {item.attempt} to {masked}: {status or 'claim lost'}"
+                + ("" if outcome.ok else f" ({outcome.error})"))
+
+
+def _payload(item: Claimed) -> dict[str, Any]:
+    """Structured data for JSON targets: the notification's facts without delivery bookkeeping."""
+    return {k: v for k, v in item.data.items() if k not in ("claim", "claimed_at")}

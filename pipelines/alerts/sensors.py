@@ -1,0 +1,136 @@
+"""Alert sensors: match on new ``listings`` materialisations, and keep the outbox moving.
+
+- ``alert_matching_sensor`` (a multi-asset sensor on ``listings``): each tick takes the
+  materialisations it has not consumed yet, derives their (day, vendor) partitions, evaluates every
+  active saved search against the listings new or changed there, and writes ``alert_matches`` and
+  ``notifications`` in one transaction. It then requests ``deliver_notifications`` with a run key
+  derived from the consumed event ids, so a tick re-evaluated after a crash asks for the same run
+  (Dagster drops a run request whose key it has already launched). The tick's text (skip reason,
+  log line, run tags) says how many listings were evaluated and how many matches were made.
+  It also watches ``price_snapshots``: a new snapshot day re-evaluates that day of every vendor,
+  because below-market prices can only be judged once products and market values exist.
+- ``notification_retry_sensor``: when notifications are due again (backoff elapsed, or a lapsed
+  ``sending`` lease) and no delivery run is in flight, requests one.
+"""
+
+import datetime as dt
+import hashlib
+import os
+import time
+import warnings
+
+from dagster import (
+    AssetKey,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    MultiAssetSensorEvaluationContext,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    SupersessionWarning,
+    multi_asset_sensor,
+    sensor,
+)
+from sqlalchemy import text
+
+from pipelines.alerts.evaluate import evaluate_partitions
+from pipelines.alerts.jobs import DELIVERY_JOB, deliver_notifications
+from resources.warehouse import Warehouse
+
+LISTINGS = AssetKey("listings")
+PRICE_SNAPSHOTS = AssetKey("price_snapshots")
+"""Daily market values (rollups): a new day re-evaluates that day's listings for below-market prices,
+since product identity and snapshots are computed after the listings they describe."""
+MONITORED = [LISTINGS, PRICE_SNAPSHOTS]
+MAX_EVENTS_PER_TICK = 100
+MATCH_INTERVAL_SECONDS = int(os.environ.get("MARKET_PULSE_ALERT_SENSOR_INTERVAL", "15"))
+RETRY_INTERVAL_SECONDS = int(os.environ.get("MARKET_PULSE_ALERT_RETRY_INTERVAL", "30"))
+RETRY_BUCKET_SECONDS = 300
+IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+             DagsterRunStatus.STARTED]
+
+
+def partition_of(partition_key: str | None) -> tuple[dt.date, str | None] | None:
+    """(day, vendor) of a ``listings`` partition key such as ``2026-11-01|toko``; (day, None) of a
+    daily key such as ``2026-11-01`` (every vendor's partition of that day)."""
+    if not partition_key:
+        return None
+    day, vendor = None, None
+    for part in partition_key.split("|"):
+        try:
+            day = dt.date.fromisoformat(part)
+        except ValueError:
+            vendor = part
+    return (day, vendor) if day is not None else None
+
+
+# Dagster marks multi-asset sensors "superseded" by Declarative Automation *for launching asset
+# materialisations*; for side effects and targeting a specific job (our case) it names them as the
+# tool to use. `@asset_sensor` would hand us only the latest of several materialisations per tick.
+warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*MultiAssetSensorDefinition.*")
+
+
+@multi_asset_sensor(
+    monitored_assets=MONITORED,
+    job=deliver_notifications,
+    name="alert_matching_sensor",
+    minimum_interval_seconds=MATCH_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="On new `listings` materialisations (and new `price_snapshots` days, for below-market prices): "
+    "evaluate active saved searches against the listings new or changed in those partitions, write "
+    "alert_matches + notifications (one transaction), request delivery.",
+)
+def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse):
+    records = {key: list(context.materialization_records_for_key(key, limit=MAX_EVENTS_PER_TICK))
+               for key in MONITORED}
+    consumed = [record for batch in records.values() for record in batch]
+    if not consumed:
+        return SkipReason("no new listings or price_snapshots materialisations since the last tick")
+    partitions = [p for p in (partition_of(r.partition_key) for r in consumed) if p is not None]
+    with warehouse.begin() as conn:
+        summary = evaluate_partitions(conn, partitions)
+    for key, batch in records.items():
+        for record in batch:
+            context.advance_cursor({key: record})
+    message = summary.describe()
+    context.log.info(message)
+    for problem in summary.problems:
+        context.log.warning(problem)
+    if summary.pending_due:
+        ids = sorted(r.storage_id for r in consumed)
+        run_key = f"alerts-{ids[0]}-{ids[-1]}-{len(ids)}"
+        return SensorResult(run_requests=[RunRequest(run_key=run_key, tags=summary.tags())])
+    return SkipReason(message)
+
+
+DUE = text("""
+    SELECT count(*) AS due, coalesce(string_agg(id || ':' || attempts, ',' ORDER BY id), '') AS fingerprint
+    FROM (SELECT id, attempts FROM notifications
+          WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+          ORDER BY id LIMIT 1000) d
+""")
+STATUS_COUNTS = text("SELECT status, count(*) AS n FROM notifications GROUP BY status ORDER BY status")
+
+
+@sensor(
+    job=deliver_notifications,
+    name="notification_retry_sensor",
+    minimum_interval_seconds=RETRY_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests a delivery run when notifications are due again (retry backoff elapsed, or a crashed "
+    "run's lease lapsed) and no delivery run is in flight.",
+)
+def notification_retry_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    with warehouse.connect() as conn:
+        due = conn.execute(DUE).one()
+        counts = ", ".join(f"{r.status} {r.n}" for r in conn.execute(STATUS_COUNTS)) or "empty"
+    if not due.due:
+        return SkipReason(f"nothing due (outbox: {counts})")
+    in_flight = context.instance.get_runs_count(RunsFilter(job_name=DELIVERY_JOB, statuses=IN_FLIGHT))
+    if in_flight:
+        return SkipReason(f"{due.due} due, but a delivery run is in flight (outbox: {counts})")
+    digest = hashlib.sha256(due.fingerprint.encode()).hexdigest()[:16]
+    bucket = int(time.time() // RETRY_BUCKET_SECONDS)
+    return RunRequest(run_key=f"retry-{digest}-{bucket}", tags={"market_pulse/alerts/due": str(due.due)})

@@ -1,0 +1,119 @@
+"""``vendor_performance`` and ``search_analytics``: daily rollups of how scraping went and what was searched."""
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from pipelines.analytics.automation import LISTINGS_BY_DAY, ROLLUP_AUTOMATION, ROLLUP_BACKFILL
+from pipelines.analytics.plots import price_history_png, success_rate_png
+from pipelines.analytics.rollup import (
+    SqlFiles,
+    Window,
+    markdown_table,
+    png_markdown,
+    record_window_metadata,
+    window_of,
+)
+from pipelines.partitions import daily
+from resources.warehouse import Warehouse
+
+SQL = SqlFiles(Path(__file__).parent / "sql")
+CHART_DAYS = 30
+WATCHED_PRODUCTS = 4
+
+
+def replace_vendor_performance(conn, window: Window) -> list:  # type: ignore[no-untyped-def]
+    """Delete and re-insert the window's rows in one SQL pass; per-day totals of what was written."""
+    SQL.run(conn, "delete_vendor_performance_window", window.params())
+    SQL.run(conn, "insert_vendor_performance", window.params())
+    return SQL.rows(conn, "vendor_performance_summary", window.params())
+
+
+def replace_search_analytics(conn, window: Window) -> list:  # type: ignore[no-untyped-def]
+    SQL.run(conn, "delete_search_analytics_window", window.params())
+    SQL.run(conn, "insert_search_query_stats", window.params())
+    SQL.run(conn, "insert_tracked_product_prices", window.params())
+    return SQL.rows(conn, "search_analytics_summary", window.params())
+
+
+@asset(
+    partitions_def=daily,
+    deps=[LISTINGS_BY_DAY],
+    group_name="analytics",
+    compute_kind="postgres",
+    backfill_policy=ROLLUP_BACKFILL,
+    automation_condition=ROLLUP_AUTOMATION,
+    description="Each vendor's day: searches, listings seen / new / sold / removed, average and p95 search "
+    "duration, success rate (share of searches ending `success`), error count (searches ending `partial` "
+    "or `failed`), cache hits, requests, bytes, browser seconds, and compute units (1 CU = 1 minute of "
+    "fetch time = sum of search durations / 60 000 ms). SQL: `pipelines/analytics/sql/`.",
+)
+def vendor_performance(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    window = window_of(context)
+    with warehouse.begin() as conn:
+        days = replace_vendor_performance(conn, window)
+        preview = SQL.rows(conn, "vendor_performance_preview", {"day": window.last})
+        history = SQL.rows(conn, "vendor_success_history", {"day": window.last, "days": CHART_DAYS})
+    series: dict[str, list[tuple[dt.date, float | None]]] = defaultdict(list)
+    for r in history:
+        series[r.name].append((r.date, None if r.success_rate is None else float(r.success_rate)))
+    chart = success_rate_png(series, f"Search success rate by vendor, {CHART_DAYS} days to {window.last}")
+    record_window_metadata(context, window, {r.day: r.vendors for r in days}, {
+        "preview": MetadataValue.md(f"**{window.last}**\n\n" + markdown_table(
+            ["vendor", "searches", "success", "errors", "listings", "new", "sold", "removed", "avg ms", "p95 ms",
+             "requests", "bytes", "cache hits", "CU"], [tuple(r) for r in preview])),
+        "success_rate": MetadataValue.md(png_markdown(chart, "search success rate by vendor")),
+    })
+    return MaterializeResult(metadata={
+        "window": str(window),
+        "searches": int(sum(r.searches or 0 for r in days)),
+        "errors": int(sum(r.errors or 0 for r in days)),
+        "compute_units": float(sum(r.compute_units or 0 for r in days)),
+    })
+
+
+@asset(
+    partitions_def=daily,
+    deps=[LISTINGS_BY_DAY, "product_matches"],
+    group_name="analytics",
+    compute_kind="postgres",
+    backfill_policy=ROLLUP_BACKFILL,
+    automation_condition=ROLLUP_AUTOMATION,
+    description="What the tracked queries found: per query and day (`search_query_stats`) searches, vendors, "
+    "zero-result searches, listings found, cache-hit rate, and popularity over the trailing 7 and 30 days; "
+    "per product, day and currency (`tracked_product_prices`) appearances in results, best position, "
+    "queries, and min / median offered price, i.e. the price history of every tracked product.",
+)
+def search_analytics(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    window = window_of(context)
+    with warehouse.begin() as conn:
+        days = replace_search_analytics(conn, window)
+        popular = SQL.rows(conn, "popular_queries", {"day": window.last})
+        history = SQL.rows(conn, "tracked_price_history", {"day": window.last, "days": CHART_DAYS,
+                                                           "top": WATCHED_PRODUCTS})
+    last = next((r for r in days if r.day == window.last), None)
+    searches = sum(r.searches or 0 for r in days)
+    cache_hits = sum(r.cache_hits or 0 for r in days)
+    series: dict[str, list[tuple[dt.date, object, object, object]]] = defaultdict(list)
+    for r in history:
+        series[f"{r.name} ({r.currency})"].append((r.stats_date, r.median_price, r.min_price, r.median_price))
+    chart = price_history_png(series, f"Median offer of the most-watched products, {CHART_DAYS} days")
+    zero = [r for r in popular if r.zero_result_searches_7d]
+    record_window_metadata(context, window, {r.day: r.queries + r.tracked_products for r in days}, {
+        "tracked_products": last.tracked_products if last else 0,
+        "zero_result_queries": last.zero_result_queries if last else 0,
+        "popular_queries": MetadataValue.md(f"**{window.last}**\n\n" + markdown_table(
+            ["query", "rank 7d", "searches 7d", "rank 30d", "searches 30d", "searches", "found", "zero",
+             "zero 7d", "cache hit rate"], [tuple(r) for r in popular])),
+        "zero_result_queries_7d": MetadataValue.md(markdown_table(
+            ["query", "zero-result searches (7d)"], [(r.query, r.zero_result_searches_7d) for r in zero],
+            empty="_none: every query found listings_")),
+        "watched_price_history": MetadataValue.md(png_markdown(chart, "median offer of the most-watched products")),
+    })
+    return MaterializeResult(metadata={
+        "window": str(window),
+        "searches": int(searches),
+        "cache_hit_rate": round(cache_hits / searches, 4) if searches else 0.0,
+    })

@@ -1,0 +1,89 @@
+"""PNG charts for asset pages (matplotlib, Agg canvas: no display, no pyplot global state)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from pipelines.analytics.rollup import figure_png
+
+PricePoint = tuple[dt.date, Decimal | None, Decimal | None, Decimal | None]
+"""(day, market value, FMV low, FMV high)."""
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _dates(ax, days: Sequence[dt.date]) -> None:  # type: ignore[no-untyped-def]
+    """At most six day ticks, labelled month-day (no intra-day ticks for short ranges)."""
+    unique = sorted(set(days))
+    if not unique:
+        return
+    step = max(1, math.ceil(len(unique) / 6))
+    ticks = unique[::step]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([d.strftime("%m-%d") for d in ticks])
+
+
+def _amounts(ax) -> None:  # type: ignore[no-untyped-def]
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"))
+
+
+def price_history_png(series: Mapping[str, Sequence[PricePoint]], title: str) -> bytes:
+    """Small multiples: one panel per product, market value with its FMV band shaded."""
+    names = list(series)[:6]
+    cols = 2 if len(names) > 1 else 1
+    rows = max(1, math.ceil(len(names) / cols))
+    fig = _figure(5.2 * cols, 2.4 * rows)
+    fig.suptitle(title, fontsize=10)
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        points = [p for p in series[name] if p[1] is not None]
+        days = [p[0] for p in points]
+        ax.plot(days, [float(p[1]) for p in points], marker="o", markersize=2.5, linewidth=1.2,  # type: ignore[arg-type]
+                label="market value")
+        lows = [float(p[2]) if p[2] is not None else float(p[1]) for p in points]  # type: ignore[arg-type]
+        highs = [float(p[3]) if p[3] is not None else float(p[1]) for p in points]  # type: ignore[arg-type]
+        ax.fill_between(days, lows, highs, alpha=0.25, label="FMV band")
+        ax.set_title(name[:60], fontsize=8)
+        ax.tick_params(labelsize=7)
+        _dates(ax, days)
+        _amounts(ax)
+        ax.grid(alpha=0.3)
+    if not names:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.text(0.5, 0.5, "no snapshots yet", ha="center", va="center")
+        ax.set_axis_off()
+    fig.tight_layout()
+    return figure_png(fig)
+
+
+def success_rate_png(series: Mapping[str, Sequence[tuple[dt.date, float | None]]], title: str) -> bytes:
+    """One line per vendor: share of its searches that succeeded, by day."""
+    fig = _figure(6.4, 3.0)
+    ax = fig.add_subplot(1, 1, 1)
+    all_days: list[dt.date] = []
+    for vendor, points in sorted(series.items()):
+        kept = [(d, r) for d, r in points if r is not None]
+        all_days += [d for d, _ in kept]
+        ax.plot([d for d, _ in kept], [100 * r for _, r in kept], marker="o", markersize=3,  # type: ignore[operator]
+                linewidth=1.2, label=vendor)
+    ax.set_ylim(-5, 105)
+    ax.set_ylabel("successful searches (%)", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(labelsize=7)
+    _dates(ax, all_days)
+    ax.grid(alpha=0.3)
+    if series:
+        ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return figure_png(fig)

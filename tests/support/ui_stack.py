@@ -1,0 +1,80 @@
+"""A Market Pulse stack for the UI suite, started as `make run` starts it.
+
+`market-pulse dev` runs in its own process group on a free port with its own MARKET_PULSE_HOME,
+its warehouse and Dagster databases on a PostgreSQL server we may create databases on (the test
+session's: the embedded server, or ``$MARKET_PULSE_TEST_DATABASE_URL``), and the demo marketplace
+on a free port (``MARKET_PULSE_DEMO_URL``). There is no background history seed: one day of one
+vendor is scraped with ``market-pulse run`` before the browser opens, which is all the steps need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from resources.settings import PROJECT_ROOT, with_database
+from tests.support.dagster_ui import DevServer, free_port, running_dev_server
+from tests.support.ui_browser import ARTIFACTS
+
+PREFERRED_VENDOR = "toko"
+TODAY = dt.datetime.now(dt.UTC).date()
+# Every day the suite touches is older than the rollups' automation look-back (2 days), so the
+# always-on `rollup_automation` sensor launches nothing on its own while the steps run.
+SEEDED_DAY = TODAY - dt.timedelta(days=9)
+"""Scraped headless before the browser opens (a rollup backfill window ends on it)."""
+UI_DAY = TODAY - dt.timedelta(days=8)
+"""Materialised from the launch dialog."""
+
+
+@dataclass(frozen=True)
+class UiStack:
+    server: DevServer
+    env: dict[str, str]
+    vendor: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def cli(self, *args: str, log: str, timeout: float = 300) -> None:
+        """Run ``market-pulse ARGS`` against this stack; its output goes to test-artifacts/ui/LOG."""
+        path = ARTIFACTS / log
+        with open(path, "wb") as out:
+            done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT, env=self.env,
+                                  stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        assert done.returncode == 0, f"market-pulse {' '.join(args)} failed:\n{path.read_text()[-3000:]}"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.server.log.read_text(errors="replace")[-chars:]
+
+
+@contextmanager
+def started_ui_stack(pg_server_url: str, drop_database: Callable[[str, str], None]) -> Iterator[UiStack]:
+    """The stack, seeded with ``SEEDED_DAY`` of one vendor; its databases are dropped afterwards."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    home = ARTIFACTS / "home"
+    shutil.rmtree(home, ignore_errors=True)  # a fresh MARKET_PULSE_HOME, as on a first `make run`
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
+    if os.environ.get("MARKET_PULSE_CHROMIUM"):
+        env["MARKET_PULSE_CHROMIUM"] = os.environ["MARKET_PULSE_CHROMIUM"]
+    env["MARKET_PULSE_HOME"] = str(home)
+    env["MARKET_PULSE_DEMO_URL"] = f"http://127.0.0.1:{free_port()}"
+    env["MARKET_PULSE_DATABASE_URL"] = with_database(pg_server_url, f"mpt_ui_{os.getpid()}")
+    env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_ui_dagster_{os.getpid()}")
+    try:
+        with running_dev_server(env, ARTIFACTS / "dev.log", seed_days=0) as server:
+            server.wait_until_loaded()
+            vendors = server.partition_keys("listings")["vendor"]
+            vendor = PREFERRED_VENDOR if PREFERRED_VENDOR in vendors else vendors[0]
+            stack = UiStack(server=server, env=env, vendor=vendor)
+            stack.cli("run", "--date", SEEDED_DAY.isoformat(), "--vendor", vendor, log="seed.log")
+            yield stack
+    finally:
+        for url in (env["MARKET_PULSE_DATABASE_URL"], env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
+            drop_database(pg_server_url, url)
