@@ -88,7 +88,7 @@ def db_migrate(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"{redact(urls.app)} at {migrate.current_revision(urls.app)}")
 
 
-@db_app.command("downgrade")
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
     """Roll the warehouse schema back to REVISION."""
     try:
