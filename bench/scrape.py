@@ -224,6 +224,8 @@ def main() -> None:
                     results["ours"].append(n / secs)
                     pages_seen["ours"] = n
         finally:
+            if "workers" in locals():
+                workers.shutdown(wait=True)
             engine_for(database_url).dispose()
             if server is not None:
                 server.stop()
