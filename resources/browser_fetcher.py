@@ -32,7 +32,6 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from dagster import ConfigurableResource
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -43,7 +42,7 @@ from resources.fetch_policy import (
     HostLimiter,
     RateLimit,
     RateLimitLike,
-    RetryPolicy,
+    RetryingFetcher,
     host_key,
     is_retryable_status,
     run_with_hooks,
@@ -88,7 +87,7 @@ def default_chromium_path() -> str | None:
     return None
 
 
-class BrowserFetcher(ConfigurableResource):
+class BrowserFetcher(RetryingFetcher):
     """Configuration for rendering pages in headless Chromium; open a `session()` to fetch."""
 
     executable_path: str | None = Field(
@@ -114,21 +113,6 @@ class BrowserFetcher(ConfigurableResource):
     max_attempts: int = Field(
         default=2, ge=1, description="Renders per page for dropped connections, 429 and 5xx (1 = no retry)."
     )
-    backoff_initial_s: float = Field(
-        default=0.5, ge=0, description="Ceiling of the first retry wait (jittered to 50-100%); doubles each try."
-    )
-    backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
-    retry_after_max_s: float = Field(
-        default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
-    )
-
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=self.max_attempts,
-            backoff_initial_s=self.backoff_initial_s,
-            backoff_max_s=self.backoff_max_s,
-            retry_after_max_s=self.retry_after_max_s,
-        )
 
     def resolved_executable_path(self) -> str | None:
         return self.executable_path or default_chromium_path()

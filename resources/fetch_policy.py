@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiolimiter import AsyncLimiter
+from dagster import ConfigurableResource
+from pydantic import Field
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -308,3 +310,24 @@ def blocked_response(request: FetchRequest, reason: str, *, fetch_mode: str = "h
         attempts=0,
         error_kind="blocked",
     )
+
+
+class RetryingFetcher(ConfigurableResource):
+    """Retry settings shared by the HTTP and browser fetchers (each sets its own ``max_attempts``)."""
+
+    max_attempts: int = Field(default=3, ge=1, description="Tries per page for retryable failures (1 = no retry).")
+    backoff_initial_s: float = Field(
+        default=0.5, ge=0, description="Ceiling of the first retry wait (jittered to 50-100%); doubles each try."
+    )
+    backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
+    retry_after_max_s: float = Field(
+        default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
+    )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+            retry_after_max_s=self.retry_after_max_s,
+        )

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 import httpx
-from dagster import ConfigurableResource
 from pydantic import Field
 
 from resources.fetch_policy import (
@@ -35,7 +34,7 @@ from resources.fetch_policy import (
     HostLimiter,
     RateLimit,
     RateLimitLike,
-    RetryPolicy,
+    RetryingFetcher,
     is_retryable_status,
     run_with_hooks,
 )
@@ -49,7 +48,7 @@ DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0
 CookiesLike = Mapping[str, str] | httpx.Cookies | None
 
 
-class HttpFetcher(ConfigurableResource):
+class HttpFetcher(RetryingFetcher):
     """Configuration for plain-HTTP fetching; open a `session()` to actually fetch.
 
     The resource itself holds no connections: Dagster may construct, copy and pickle it
@@ -72,21 +71,6 @@ class HttpFetcher(ConfigurableResource):
     max_attempts: int = Field(
         default=3, ge=1, description="Tries for connection errors, 429 and 5xx (1 = no retry)."
     )
-    backoff_initial_s: float = Field(
-        default=0.5, ge=0, description="Ceiling of the first retry wait (jittered to 50-100%); doubles each try."
-    )
-    backoff_max_s: float = Field(default=30.0, ge=0, description="Upper bound of one backoff wait.")
-    retry_after_max_s: float = Field(
-        default=60.0, ge=0, description="Cap on how long we honour a server's Retry-After."
-    )
-
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=self.max_attempts,
-            backoff_initial_s=self.backoff_initial_s,
-            backoff_max_s=self.backoff_max_s,
-            retry_after_max_s=self.retry_after_max_s,
-        )
 
     def session(
         self,
