@@ -9,6 +9,8 @@ schema in a few milliseconds.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,10 +34,14 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield with_database(with_driver(given, "psycopg"), "postgres")
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "postgres")
+    # Not under pytest's basetemp: every new pytest session on the machine resets that folder to
+    # mode 0700, which would lock the server's service user (when we run as root) out of its data.
+    root = Path(tempfile.mkdtemp(prefix="market-pulse-test-pg-"))
+    server = EmbeddedPostgres(root / "postgres")
     running = server.ensure_running()
     yield running.url("postgres")
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _create_database(server_url: str, name: str, template: str | None = None) -> str:

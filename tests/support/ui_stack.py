@@ -1,10 +1,16 @@
 """A Market Pulse stack for the UI suite, started as `make run` starts it.
 
-`market-pulse dev` runs in its own process group on a free port with its own MARKET_PULSE_HOME,
-its warehouse and Dagster databases on a PostgreSQL server we may create databases on (the test
-session's: the embedded server, or ``$MARKET_PULSE_TEST_DATABASE_URL``), and the demo marketplace
-on a free port (``MARKET_PULSE_DEMO_URL``). There is no background history seed: one day of one
-vendor is scraped with ``market-pulse run`` before the browser opens, which is all the steps need.
+`market-pulse dev` runs in its own process group on a free port, with a fresh MARKET_PULSE_HOME
+(a temporary folder) and the demo marketplace on a free port (``MARKET_PULSE_DEMO_URL``). The
+databases are those of `make run`: the embedded PostgreSQL server under that home (stopped with
+`market-pulse db down` afterwards), or, when ``$MARKET_PULSE_TEST_DATABASE_URL`` names a server
+(CI's PostgreSQL 15 pass), two databases of our own there (dropped afterwards). The embedded
+server deliberately lives outside pytest's shared temporary root: every pytest session that starts
+resets /tmp/pytest-of-<user> to mode 0700, which cuts a running server's service user off from a
+data folder under it when several sessions run at once.
+
+There is no background history seed: one day of one vendor is scraped with ``market-pulse run``
+before the browser opens, which is all the steps need.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from resources.settings import PROJECT_ROOT, with_database
+from resources.settings import PROJECT_ROOT, with_database, with_driver
 from tests.support.dagster_ui import DevServer, free_port, running_dev_server
 from tests.support.ui_browser import ARTIFACTS
 
@@ -55,18 +63,20 @@ class UiStack:
 
 
 @contextmanager
-def started_ui_stack(pg_server_url: str, drop_database: Callable[[str, str], None]) -> Iterator[UiStack]:
-    """The stack, seeded with ``SEEDED_DAY`` of one vendor; its databases are dropped afterwards."""
+def started_ui_stack(drop_database: Callable[[str, str], None]) -> Iterator[UiStack]:
+    """The stack, seeded with ``SEEDED_DAY`` of one vendor; torn down (databases included) afterwards."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    home = ARTIFACTS / "home"
-    shutil.rmtree(home, ignore_errors=True)  # a fresh MARKET_PULSE_HOME, as on a first `make run`
+    home = Path(tempfile.mkdtemp(prefix="market-pulse-ui-"))  # a first `make run`: nothing there yet
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
     if os.environ.get("MARKET_PULSE_CHROMIUM"):
         env["MARKET_PULSE_CHROMIUM"] = os.environ["MARKET_PULSE_CHROMIUM"]
     env["MARKET_PULSE_HOME"] = str(home)
     env["MARKET_PULSE_DEMO_URL"] = f"http://127.0.0.1:{free_port()}"
-    env["MARKET_PULSE_DATABASE_URL"] = with_database(pg_server_url, f"mpt_ui_{os.getpid()}")
-    env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_ui_dagster_{os.getpid()}")
+    configured = os.environ.get("MARKET_PULSE_TEST_DATABASE_URL")
+    server_url = with_database(with_driver(configured, "psycopg"), "postgres") if configured else None
+    if server_url:
+        env["MARKET_PULSE_DATABASE_URL"] = with_database(server_url, f"mpt_ui_{os.getpid()}")
+        env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(server_url, f"mpt_ui_dagster_{os.getpid()}")
     try:
         with running_dev_server(env, ARTIFACTS / "dev.log", seed_days=0) as server:
             server.wait_until_loaded()
@@ -76,5 +86,10 @@ def started_ui_stack(pg_server_url: str, drop_database: Callable[[str, str], Non
             stack.cli("run", "--date", SEEDED_DAY.isoformat(), "--vendor", vendor, log="seed.log")
             yield stack
     finally:
-        for url in (env["MARKET_PULSE_DATABASE_URL"], env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
-            drop_database(pg_server_url, url)
+        if server_url:
+            for url in (env["MARKET_PULSE_DATABASE_URL"], env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
+                drop_database(server_url, url)
+        else:
+            subprocess.run([sys.executable, "-m", "pipelines.cli", "db", "down"], cwd=PROJECT_ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+        shutil.rmtree(home, ignore_errors=True)

@@ -51,8 +51,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def ui_stack(pg_server_url: str) -> Iterator[UiStack]:
-    with started_ui_stack(pg_server_url, drop_database) as stack:
+def ui_stack() -> Iterator[UiStack]:
+    with started_ui_stack(drop_database) as stack:
         yield stack
 
 

@@ -8,6 +8,7 @@ Run with ``uv run pytest -m ui``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.support.ui_browser import Screenshots, ui_tab
 from tests.support.ui_stack import SEEDED_DAY, UI_DAY, UiStack
@@ -74,6 +76,12 @@ def instigator_switch(page: Page, name: str) -> Locator:
     boxes = row.get_by_role("checkbox")
     expect(boxes, f"{name}: selection box and on/off switch").to_have_count(2)  # the switch renders once loaded
     return boxes.last
+
+
+def settle(spinner: Locator, timeout_ms: int = 15_000) -> None:
+    """Give a loading indicator a moment to go (for a clean screenshot; not an assertion)."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        spinner.first.wait_for(state="hidden", timeout=timeout_ms)
 
 
 def flip(switch: Locator) -> None:
@@ -202,6 +210,7 @@ def test_rollup_backfill_runs_as_one_run(ui_stack: UiStack, page: Page, shots: S
     selection.fill(f"[{first}...{last}]")
     selection.press("Enter")
     expect(dialog.get_by_text(f"{BACKFILL_DAYS} partitions", exact=True)).to_be_visible()
+    settle(dialog.get_by_text("Loading pipeline and partition sets"))
     shots.take(page, "07-backfill-dialog", doc="backfill-dialog")
     dialog.get_by_role("button", name="Launch backfill", exact=True).click()
 
