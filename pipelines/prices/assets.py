@@ -3,7 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.analytics.automation import LISTINGS_BY_DAY, ROLLUP_AUTOMATION, ROLLUP_BACKFILL
 from pipelines.analytics.plots import price_history_png
@@ -15,7 +15,7 @@ from pipelines.analytics.rollup import (
     window_of,
 )
 from pipelines.partitions import daily
-from pipelines.prices.product_identity import DEFAULT_RULES_PATH, load_rules
+from pipelines.prices.product_identity import DEFAULT_RULES_PATH, RulesError, load_rules
 from pipelines.prices.store import SQL, match_products, replace_price_snapshots
 from resources.warehouse import Warehouse
 
@@ -37,7 +37,10 @@ WATCHED_PRODUCTS = 4
 )
 def product_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     window = window_of(context)
-    rules = load_rules()
+    try:
+        rules = load_rules()
+    except RulesError as exc:
+        raise Failure(description=f"invalid product rules: {exc}", allow_retries=False) from None
     with warehouse.begin() as conn:
         summary = match_products(conn, window, rules)
         per_day = day_counts(SQL.rows(conn, "listings_per_day", window.params()))
