@@ -5,7 +5,7 @@
 PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 
-.PHONY: run test lint format bench install clean-state
+.PHONY: run test lint format bench install bytecode clean-state
 
 install: .venv/.installed
 
@@ -13,14 +13,20 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
 
+# Bytecode is written at install time: every Dagster run worker, step process and code server
+# imports the whole code location, and where PYTHONDONTWRITEBYTECODE is set (containers often
+# set it) each of them would otherwise compile ~8,000 files again (~7 s per process instead of ~2).
 .venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-run: install
+bytecode: install
+	@$(UV) run --frozen python -m compileall -q pipelines resources demo >/dev/null
+
+run: bytecode
 	$(UV) run --frozen market-pulse dev
 
-test: install
+test: bytecode
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
