@@ -16,6 +16,7 @@ import yaml
 from pipelines.scraping.extract import (
     ExtractedItem,
     ItemFailure,
+    ItemMemo,
     PageExtraction,
     PageRequest,
     build_search_url,
@@ -99,6 +100,36 @@ def test_toko_relative_url_and_nfc_title() -> None:
     assert item.title == "Pok\u00e9mon Pikachu 58/102 Base Set"  # decomposed e + U+0301 composed
     assert item.images == ["https://cdn.example.org/toko/TG-000127.jpg"]
     assert item.position == 5
+
+
+@pytest.mark.parametrize(("shop", "fixture"), [
+    ("toko", "toko_search_p1.html"), ("chapin", "chapin_search_p1.json"), ("mercado", "mercado_search_p1.html"),
+    ("cardvault", "cardvault_search_p1.html"), ("toko", "demo_toko_search.html"),
+])
+def test_item_memo_gives_the_same_results_as_reading_every_item(shop: str, fixture: str) -> None:
+    """Pages of one partition repeat listings; the memo must not change any result, including
+    relative links that resolve differently under another page URL (``item/...`` in toko)."""
+    urls = [f"{DEMO}/{shop}/search?q=a&page=1", f"{DEMO}/{shop}/search?q=b&page=2",
+            f"{DEMO}/{shop}/other/search?q=a", "http://127.0.0.1:9999/elsewhere/search"]
+    memo, rules = ItemMemo(), vendor(shop)
+    for url in urls:
+        plain = extract_page(rules, page(fixture), url=url)
+        remembered = extract_page(rules, page(fixture), url=url, memo=memo)
+        assert (remembered.items, remembered.failures) == (plain.items, plain.failures), url
+    assert memo.hits >= len(plain.items)  # the second URL at least was answered from the memo
+    relative = [i for i in remembered.items if i.external_id == "TG-000127"]
+    if relative:  # resolved against the last URL's path, not the first one's
+        assert relative[0].url == "http://127.0.0.1:9999/elsewhere/item/TG-000127"
+
+
+def test_item_memo_starts_afresh_for_other_rules() -> None:
+    memo = ItemMemo()
+    first = extract_page(vendor("toko"), page("toko_search_p1.html"), url=TOKO_URL, memo=memo)
+    assert memo.hits == 0
+    renamed = variant("toko", lambda d: d["extract"]["fields"].update(title={"css": "span.seller"}))
+    second = extract_page(renamed, page("toko_search_p1.html"), url=TOKO_URL, memo=memo)
+    assert second.items == extract_page(renamed, page("toko_search_p1.html"), url=TOKO_URL).items
+    assert [i.title for i in second.items] != [i.title for i in first.items]
 
 
 def test_toko_bad_items_are_skipped_and_reported() -> None:

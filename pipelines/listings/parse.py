@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pipelines.listings.store import StagedItem, StagedPosition
 from pipelines.scraping.archive import ArchivedPage
-from pipelines.scraping.extract import extract_page
+from pipelines.scraping.extract import ItemMemo, extract_page
 from pipelines.scraping.vendor_config import VendorConfig
 
 
@@ -44,10 +44,11 @@ def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage
     parsed = ParsedPartition()
     by_id: dict[str, StagedItem] = {}
     positions: dict[int, int] = {}
+    memo = ItemMemo()  # overlapping queries show the same listings: read each one once
     for page in pages:
         if page.error is not None or page.status is None or page.status >= 400:
             continue  # recorded by raw_captures; nothing to parse
-        extraction = extract_page(vendor, page.body, url=page.url)
+        extraction = extract_page(vendor, page.body, url=page.url, memo=memo)
         parsed.pages_parsed += 1
         if extraction.error is not None:
             parsed.page_errors.append({"search_id": page.search_id, "query": page.query,

@@ -14,14 +14,15 @@ times faster than lxml; XPath rules switch that vendor to parsel/lxml.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 import orjson
 from parsel import Selector as ParselSelector
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipelines.scraping.prices import (
     ParsedPrice,
@@ -38,6 +39,7 @@ from pipelines.scraping.vendor_config import FieldType, Selector, VendorConfig
 __all__ = [
     "ExtractedItem",
     "ItemFailure",
+    "ItemMemo",
     "PageExtraction",
     "PageRequest",
     "build_search_url",
@@ -246,10 +248,11 @@ class _UrlResolver:
     """Makes links absolute against the page URL; ``urljoin`` is only used for the hard cases
     because it dominated the per-item cost on image-heavy pages."""
 
-    __slots__ = ("origin", "page_url")
+    __slots__ = ("origin", "page_url", "used_page_url")
 
     def __init__(self, page_url: str) -> None:
         self.page_url = page_url
+        self.used_page_url = False  # set when a result depended on more than the page's origin
         parts = urlsplit(page_url)
         self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
@@ -261,6 +264,7 @@ class _UrlResolver:
             return value
         if self.origin and value[0] == "/" and not value.startswith("//") and "/." not in value:
             return self.origin + value
+        self.used_page_url = True
         url = urljoin(self.page_url, value)
         return url if url.startswith(("http://", "https://")) else None
 
@@ -388,13 +392,58 @@ def _read_item(plan: _Plan, item: Any, position: int, resolve: _UrlResolver) -> 
     )
 
 
-def _read_items(plan: _Plan, nodes: list[Any], page_url: str) -> tuple[list[ExtractedItem], list[ItemFailure]]:
+class ItemMemo:
+    """Listings already read from earlier pages of the same batch, keyed by their markup.
+
+    One partition's pages show the same listings again and again (overlapping queries such as
+    "samsung", "samsung galaxy" and "galaxy"; the same listing on page 3 of one and page 1 of
+    another). Reading a listing costs a dozen selector calls and a price parse; serialising its
+    node costs a few microseconds, so identical markup is read once. A result that depended on the
+    page's full URL (a relative link resolved with ``urljoin``) is only reused on that same URL;
+    links that are absolute or root-relative only depend on the origin, which is part of the key.
+    """
+
+    __slots__ = ("_plan", "_seen", "hits")
+
+    def __init__(self) -> None:
+        self._plan: _Plan | None = None
+        self._seen: dict[tuple[str | None, Any], tuple[ExtractedItem | ItemFailure, str | None]] = {}
+        self.hits = 0
+
+    def read(self, plan: _Plan, node: Any, position: int, resolve: _UrlResolver) -> ExtractedItem | ItemFailure:
+        if plan is not self._plan:  # another vendor's (or an edited vendor's) rules: start afresh
+            self._plan, self._seen = plan, {}
+        key = (resolve.origin, _markup(node))
+        known = self._seen.get(key)
+        if known is not None and (known[1] is None or known[1] == resolve.page_url):
+            self.hits += 1
+            return replace(known[0], position=position)
+        resolve.used_page_url = False
+        result = _read_item(plan, node, position, resolve)
+        self._seen[key] = (result, resolve.page_url if resolve.used_page_url else None)
+        return result
+
+
+def _markup(node: Any) -> Any:
+    """A hashable, exact rendering of one listing node (lexbor node, lxml element or JSON value)."""
+    if isinstance(node, LexborNode):
+        return node.html
+    if isinstance(node, lxml.etree._Element):
+        return lxml.etree.tostring(node)
+    return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
+
+
+def _read_items(plan: _Plan, nodes: list[Any], page_url: str,
+                memo: ItemMemo | None = None) -> tuple[list[ExtractedItem], list[ItemFailure]]:
     items: list[ExtractedItem] = []
     failures: list[ItemFailure] = []
     positions: dict[str, int] = {}
     resolve = _UrlResolver(page_url)
     for position, node in enumerate(nodes, start=1):
-        result = _read_item(plan, node, position, resolve)
+        if memo is not None:
+            result = memo.read(plan, node, position, resolve)
+        else:
+            result = _read_item(plan, node, position, resolve)
         if isinstance(result, ItemFailure):
             failures.append(result)
         elif result.external_id in positions:
@@ -491,7 +540,8 @@ def _parse_html(text: str, engine: HtmlEngine | None) -> Any:
     return LexborHTMLParser(text).root
 
 
-def _extract_html(plan: _Plan, body: bytes | str, url: str, read_items: bool = True) -> PageExtraction:
+def _extract_html(plan: _Plan, body: bytes | str, url: str, read_items: bool = True,
+                  memo: ItemMemo | None = None) -> PageExtraction:
     text = _decode(body)
     problem = _html_problem(text)
     if problem is not None:
@@ -503,7 +553,7 @@ def _extract_html(plan: _Plan, body: bytes | str, url: str, read_items: bool = T
     if missing is not None:
         return PageExtraction(url=url, error=missing)
     nodes = plan.items.select(root)
-    items, failures = _read_items(plan, nodes, url) if read_items else ([], [])
+    items, failures = _read_items(plan, nodes, url, memo) if read_items else ([], [])
     return PageExtraction(
         url=url,
         items=items,
@@ -514,7 +564,8 @@ def _extract_html(plan: _Plan, body: bytes | str, url: str, read_items: bool = T
     )
 
 
-def _extract_json(plan: _Plan, body: bytes | str, url: str, read_items: bool = True) -> PageExtraction:
+def _extract_json(plan: _Plan, body: bytes | str, url: str, read_items: bool = True,
+                  memo: ItemMemo | None = None) -> PageExtraction:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -529,7 +580,7 @@ def _extract_json(plan: _Plan, body: bytes | str, url: str, read_items: bool = T
     if not isinstance(found, list):
         return PageExtraction(url=url, error=f"items {plan.items.query!r} is a {type(found).__name__}, not a list")
     nodes = found
-    items, failures = _read_items(plan, nodes, url) if read_items else ([], [])
+    items, failures = _read_items(plan, nodes, url, memo) if read_items else ([], [])
     return PageExtraction(
         url=url,
         items=items,
@@ -540,16 +591,18 @@ def _extract_json(plan: _Plan, body: bytes | str, url: str, read_items: bool = T
     )
 
 
-def extract_page(vendor: VendorConfig, body: bytes | str, *, url: str) -> PageExtraction:
+def extract_page(vendor: VendorConfig, body: bytes | str, *, url: str,
+                 memo: ItemMemo | None = None) -> PageExtraction:
     """Read every listing on one fetched page of ``vendor``; ``url`` is the page's own URL.
 
     Relative links and images are resolved against ``url``. Never raises for bad input; see
-    ``PageExtraction.error`` and ``PageExtraction.failures``.
+    ``PageExtraction.error`` and ``PageExtraction.failures``. Pass one :class:`ItemMemo` to all
+    the pages of a batch (a partition) to read each distinct listing once.
     """
     plan = _plan_for(vendor)
     if plan.format == "json":
-        return _extract_json(plan, body, url)
-    return _extract_html(plan, body, url)
+        return _extract_json(plan, body, url, memo=memo)
+    return _extract_html(plan, body, url, memo=memo)
 
 
 def probe_page(vendor: VendorConfig, body: bytes | str, *, url: str) -> PageExtraction:
