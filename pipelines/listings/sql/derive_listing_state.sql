@@ -1,26 +1,45 @@
--- first/last seen and the latest price and title, from all sightings of the affected listings.
+-- first/last seen and the latest price and title, from the first and the latest sightings of the
+-- affected listings: two index probes each on (listing_id, partition_date), whatever the history
+-- length (a sighting's seen_at always falls on its partition's day, so earliest day = min(seen_at)).
 UPDATE listings l SET
     first_seen_at = d.first_seen_at, last_seen_at = d.last_seen_at,
     title = d.title, price = d.price, currency = d.currency, price_kind = d.price_kind
 FROM (
-    SELECT DISTINCT ON (s.listing_id) s.listing_id,
-           min(s.seen_at) OVER (PARTITION BY s.listing_id) AS first_seen_at,
-           s.seen_at AS last_seen_at, s.title, s.price, s.currency, s.price_kind
-    FROM listing_sightings s JOIN affected_listings a USING (listing_id)
-    ORDER BY s.listing_id, s.partition_date DESC
+    SELECT a.listing_id, first_sighting.seen_at AS first_seen_at, latest.seen_at AS last_seen_at,
+           latest.title, latest.price, latest.currency, latest.price_kind
+    FROM affected_listings a
+    CROSS JOIN LATERAL (
+        SELECT s.seen_at FROM listing_sightings s
+        WHERE s.listing_id = a.listing_id ORDER BY s.partition_date LIMIT 1
+    ) first_sighting
+    CROSS JOIN LATERAL (
+        SELECT s.seen_at, s.title, s.price, s.currency, s.price_kind FROM listing_sightings s
+        WHERE s.listing_id = a.listing_id ORDER BY s.partition_date DESC LIMIT 1
+    ) latest
 ) d
 WHERE l.id = d.listing_id
   AND (l.first_seen_at, l.last_seen_at, l.title, l.price, l.currency, l.price_kind)
       IS DISTINCT FROM (d.first_seen_at, d.last_seen_at, d.title, d.price, d.currency, d.price_kind);
 
 -- Price history: a row whenever the price (or currency) differs from the previous sighting.
-DELETE FROM price_observations p USING affected_listings a WHERE p.listing_id = a.listing_id;
+-- Replacing this day's sightings can only change observations from this day on, so only those
+-- are rebuilt, from the last sighting before this day (for the comparison) onwards: a daily run
+-- touches a day or two of history per listing, not all of it.
+DELETE FROM price_observations p USING affected_listings a
+WHERE p.listing_id = a.listing_id AND p.observed_date >= :partition_date;
 INSERT INTO price_observations (listing_id, observed_at, observed_date, price, currency)
 SELECT listing_id, seen_at, partition_date, price, currency
 FROM (
-    SELECT s.*, row_number() OVER w AS n, lag(s.price) OVER w AS previous_price,
+    SELECT s.listing_id, s.partition_date, s.seen_at, s.price, s.currency,
+           lag(s.partition_date) OVER w AS previous_day, lag(s.price) OVER w AS previous_price,
            lag(s.currency) OVER w AS previous_currency
-    FROM listing_sightings s JOIN affected_listings a USING (listing_id)
+    FROM affected_listings a
+    CROSS JOIN LATERAL (
+        SELECT coalesce(max(b.partition_date), '-infinity'::date) AS since FROM listing_sightings b
+        WHERE b.listing_id = a.listing_id AND b.partition_date < :partition_date
+    ) before_day
+    JOIN listing_sightings s ON s.listing_id = a.listing_id AND s.partition_date >= before_day.since
     WINDOW w AS (PARTITION BY s.listing_id ORDER BY s.partition_date)
 ) history
-WHERE n = 1 OR price IS DISTINCT FROM previous_price OR currency IS DISTINCT FROM previous_currency;
+WHERE partition_date >= :partition_date
+  AND (previous_day IS NULL OR price IS DISTINCT FROM previous_price OR currency IS DISTINCT FROM previous_currency);
