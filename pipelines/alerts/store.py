@@ -116,7 +116,7 @@ def load_candidates(conn: Connection, partitions: Sequence[tuple[dt.date, str]],
                 attributes.setdefault(a.listing_id, {})[a.key] = a.value
         no_attributes: dict[str, str | None] = {}
         for lid, vendor_name, title, price, currency, condition, location, product_id, url, first_seen in (
-                conn.execute(CANDIDATES, params).tuples()):
+                conn.execute(CANDIDATES, params)):
             known = by_id.get(lid)
             by_id[lid] = Listing(lid, vendor_name, title, price, currency.strip(), condition, location,
                                  attributes.get(lid, no_attributes), product_id, url,
