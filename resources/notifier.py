@@ -46,6 +46,12 @@ class Notifier(ConfigurableResource):
                                  "dies leaves it to be retried after this.")
     concurrency: int = Field(default=8, ge=1, description="Targets sent to in parallel.")
     batch_size: int = Field(default=100, ge=1, description="Notifications claimed per batch.")
+    sensor_send_limit: int = Field(
+        default=20, ge=0, le=1000,
+        description="When at most this many notifications are due after matching, the alert sensor sends them "
+        "itself, in the same tick (same claims, idempotency keys and retries as the delivery job), instead of "
+        "waiting for a deliver_notifications run to start (~3-5 s of process start-up). More than this, or "
+        "anything still due afterwards, goes to a run. 0 = always use a run.")
 
     def backoff_seconds(self, attempt: int) -> float:
         """Wait before the next attempt after failed attempt number ``attempt`` (1-based): exponential."""

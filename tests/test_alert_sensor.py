@@ -46,13 +46,14 @@ def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_data
             add_search(conn, uid, "toko iPhones", "iphone", urls=[secret_url], vendors=["toko"])
             add_search(conn, uid, "digest", "iphone", urls=[hook.apprise_url("/digest")], digest=True)
         assert pipeline.run(DAY, "toko").success
-        resources = {"warehouse": wh, "notifier": Notifier(timeout_seconds=5)}
+        # sensor_send_limit=0: everything goes through a delivery run (the in-tick path is tested below)
+        resources = {"warehouse": wh, "notifier": Notifier(timeout_seconds=5, sensor_send_limit=0)}
         defs = Definitions(assets=[pipeline.raw_captures, pipeline.listings], jobs=ALERT_JOBS, sensors=ALERT_SENSORS,
                            resources={**pipeline.resources, **resources})
 
         def tick(cursor: str | None):  # type: ignore[no-untyped-def]
             context = build_sensor_context(instance=dagster_instance, cursor=cursor, definitions=defs,
-                                           resources={"warehouse": wh})
+                                           resources=resources)
             return alert_matching_sensor.evaluate_tick(context)
 
         first = tick(None)
@@ -100,6 +101,50 @@ def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_data
         retry = notification_retry_sensor.evaluate_tick(
             build_sensor_context(instance=dagster_instance, definitions=defs, resources={"warehouse": wh}))
         assert not retry.run_requests and "nothing due" in (retry.skip_message or "")
+
+
+@pytest.mark.slow
+def test_a_small_burst_is_sent_by_the_sensor_tick_itself(fresh_database: str,
+                                                         dagster_instance) -> None:  # type: ignore[no-untyped-def]
+    """At most ``sensor_send_limit`` due: sent in the tick (no run start-up), exactly once; a target
+    that is down is retried later by the retry sensor, like a failed delivery run."""
+    with running_demo() as demo_url, webhook_receiver() as hook:
+        pipeline = ScrapingPipeline(fresh_database, demo_url, instance=dagster_instance)
+        assert pipeline.sync_vendors().success
+        wh = pipeline.warehouse
+        with wh.begin() as conn:
+            uid = add_user(conn)
+            add_search(conn, uid, "digest", "iphone", urls=[hook.apprise_url("/digest")], digest=True,
+                       vendors=["toko"])
+            add_search(conn, uid, "down", "iphone", urls=["json://127.0.0.1:9/down"], digest=True, vendors=["toko"])
+        assert pipeline.run(DAY, "toko").success
+        resources = {"warehouse": wh, "notifier": Notifier(timeout_seconds=5, backoff_initial_seconds=600)}
+        defs = Definitions(assets=[pipeline.raw_captures, pipeline.listings], jobs=ALERT_JOBS, sensors=ALERT_SENSORS,
+                           resources={**pipeline.resources, **resources})
+
+        def tick(cursor: str | None):  # type: ignore[no-untyped-def]
+            return alert_matching_sensor.evaluate_tick(build_sensor_context(
+                instance=dagster_instance, cursor=cursor, definitions=defs, resources=resources))
+
+        first = tick(None)
+        (digest,) = hook.wait_for(1, "/digest")  # already there when the tick returns
+        assert digest.json["title"].startswith("digest: ")
+        assert not first.run_requests, "nothing left due: no delivery run"
+        assert "sent in this tick: claimed 2: sent 1, retry later 1" in (first.skip_message or "")
+        with wh.connect() as conn:
+            outbox = {r.target: (r.status, r.attempts) for r in conn.execute(text(
+                "SELECT target, status, attempts FROM notifications"))}
+        assert outbox == {hook.apprise_url("/digest"): ("sent", 1), "json://127.0.0.1:9/down": ("pending", 1)}
+
+        again = tick(None)  # a replayed tick: nothing new to match, nothing sent twice
+        assert not again.run_requests
+        assert len(hook.for_path("/digest")) == 1
+        with wh.begin() as conn:  # the backoff elapses: the retry sensor takes over, as for a failed run
+            conn.execute(text("UPDATE notifications SET next_attempt_at = now() WHERE status = 'pending'"))
+        retry = notification_retry_sensor.evaluate_tick(
+            build_sensor_context(instance=dagster_instance, definitions=defs, resources={"warehouse": wh}))
+        (request,) = retry.run_requests
+        assert request.tags["market_pulse/alerts/due"] == "1"
 
 
 def test_retry_sensor_requests_a_run_for_due_notifications(fresh_database: str, dagster_instance) -> None:  # type: ignore[no-untyped-def]

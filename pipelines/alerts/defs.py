@@ -1,9 +1,12 @@
 """What the alerts domain adds to the code location (merged in ``pipelines/definitions.py``)."""
 
+import os
+
 from pipelines.alerts.jobs import deliver_notifications
 from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor
 from resources.notifier import Notifier
 
 ALERT_JOBS = [deliver_notifications]
 ALERT_SENSORS = [alert_matching_sensor, notification_retry_sensor]
-ALERT_RESOURCES = {"notifier": Notifier()}
+SENSOR_SEND_LIMIT_ENV = "MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT"
+ALERT_RESOURCES = {"notifier": Notifier(sensor_send_limit=int(os.environ.get(SENSOR_SEND_LIMIT_ENV, "20")))}

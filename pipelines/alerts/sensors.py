@@ -7,6 +7,10 @@
   derived from the consumed event ids, so a tick re-evaluated after a crash asks for the same run
   (Dagster drops a run request whose key it has already launched). The tick's text (skip reason,
   log line, run tags) says how many listings were evaluated and how many matches were made.
+  A small burst (at most ``Notifier.sensor_send_limit`` due, the usual real-time case) is sent
+  by the tick itself through the same ``deliver_due`` (claims, idempotency keys, backoff): a run
+  would first spend 3-5 s starting a process that imports the code location, which is most of
+  the latency budget (sensor interval + 5 s). A run is requested only for what is still due.
   It also watches ``price_snapshots``: a new snapshot day re-evaluates that day of every vendor,
   because below-market prices can only be judged once products and market values exist.
 - ``notification_retry_sensor``: when notifications are due again (backoff elapsed, or a lapsed
@@ -35,8 +39,11 @@ from dagster import (
 )
 from sqlalchemy import text
 
+from pipelines.alerts import store
+from pipelines.alerts.delivery import deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
 from pipelines.alerts.jobs import DELIVERY_JOB, deliver_notifications
+from resources.notifier import Notifier
 from resources.warehouse import Warehouse
 
 LISTINGS = AssetKey("listings")
@@ -82,7 +89,7 @@ warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*Multi
     "evaluate active saved searches against the listings new or changed in those partitions, write "
     "alert_matches + notifications (one transaction), request delivery.",
 )
-def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse):
+def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse, notifier: Notifier):
     records = {key: list(context.materialization_records_for_key(key, limit=MAX_EVENTS_PER_TICK))
                for key in MONITORED}
     consumed = [record for batch in records.values() for record in batch]
@@ -98,7 +105,16 @@ def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse:
     context.log.info(message)
     for problem in summary.problems:
         context.log.warning(problem)
-    if summary.pending_due:
+    still_due = summary.pending_due
+    if 0 < still_due <= notifier.sensor_send_limit:
+        delivered = deliver_due(warehouse.engine, notifier, max_batches=1)
+        message += f"; sent in this tick: {delivered.describe()}"
+        context.log.info(f"delivery in the sensor tick: {delivered.describe()}")
+        for target, error in delivered.errors_by_target.items():  # masked targets, redacted errors
+            context.log.warning(f"{target}: {error}")
+        with warehouse.connect() as conn:
+            still_due = store.pending_due(conn)
+    if still_due:
         ids = sorted(r.storage_id for r in consumed)
         run_key = f"alerts-{ids[0]}-{ids[-1]}-{len(ids)}"
         return SensorResult(run_requests=[RunRequest(run_key=run_key, tags=summary.tags())])
