@@ -97,8 +97,17 @@ def test_jobs_lists_runs_and_readiness_needs_the_daemon(stack_env: dict[str, str
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)
     partitioned = [r for r in runs if "2026-08-02" in r["partition"] and "chapin" in r["partition"]]
-    assert partitioned and partitioned[0]["status"] == "SUCCESS" and partitioned[0]["progress"] == "2/2"
+    # raw_captures, listings and the three blocking listings checks, as in the UI's scrape job
+    assert partitioned and partitioned[0]["status"] == "SUCCESS" and partitioned[0]["progress"] == "5/5"
     assert partitioned[0]["duration_s"] > 0
+    dagster_db = create_engine(stack_env["MARKET_PULSE_DAGSTER_DATABASE_URL"])
+    with dagster_db.connect() as conn:
+        checks = dict(conn.execute(text(
+            "SELECT check_name, execution_status FROM asset_check_executions WHERE run_id = :run"),
+            {"run": partitioned[0]["run_id"]}).all())
+    dagster_db.dispose()
+    assert checks == {"listings_prices_valid": "SUCCEEDED", "listings_currencies_known": "SUCCEEDED",
+                      "listings_parse_failures_low": "SUCCEEDED"}
 
     ready = _cli(["health", "--ready"], stack_env)
     assert ready.returncode == 1  # no daemon runs in this test

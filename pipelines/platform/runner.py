@@ -14,9 +14,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 
 from pipelines.partitions import day_vendor_key
+
+LISTINGS = AssetKey("listings")
 
 
 @dataclass
@@ -66,6 +68,11 @@ class HeadlessRunner:
         self.definitions = definitions
         self.instance = instance or DagsterInstance.get()
         self.resources = dict(definitions.defs.resources or {})
+        # The blocking checks of a listings partition run in the same run, as in the UI's `scrape`
+        # job: a partition with bad prices fails here too, and the UI shows its checks evaluated.
+        self.partition_checks = [
+            check for check in definitions.analytics.checks
+            if check.partitions_def is not None and {key.asset_key for key in check.check_keys} == {LISTINGS}]
 
     @property
     def vendors(self) -> list[str]:
@@ -79,7 +86,7 @@ class HeadlessRunner:
 
     def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
         result = materialize(
-            [self.definitions.raw_captures, self.definitions.listings], instance=self.instance,
+            [self.definitions.raw_captures, self.definitions.listings, *self.partition_checks], instance=self.instance,
             resources=self.resources, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
             tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
         return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
