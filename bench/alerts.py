@@ -255,7 +255,10 @@ def bench_latency(server_url: str, rounds: int, interval: int, dequeue_interval:
             assert materialize([vendor_catalog], resources=pipeline.resources, instance=instance,
                                run_config=QUIET).success
             with pipeline.warehouse.begin() as conn:
-                add_search(conn, add_user(conn, "bench"), "iPhones", "iphone", vendors=["toko"], digest=True,
+                # broad enough that every simulated day brings at least one new match (a day without one
+                # would leave the round nothing to measure)
+                add_search(conn, add_user(conn, "bench"), "Phones", "phone", vendors=["toko"], digest=True,
+                           all_words=[], any_words=["iphone", "samsung", "galaxy", "xiaomi", "pixel", "redmi"],
                            urls=[hook.apprise_url("/latency")])
             daemon = subprocess.Popen(
                 [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
