@@ -38,7 +38,13 @@ FROM (
         SELECT coalesce(max(b.partition_date), '-infinity'::date) AS since FROM listing_sightings b
         WHERE b.listing_id = a.listing_id AND b.partition_date < :partition_date
     ) before_day
-    JOIN listing_sightings s ON s.listing_id = a.listing_id AND s.partition_date >= before_day.since
+    -- An index range per listing (OFFSET 0 keeps the planner from flattening it into a join):
+    -- as a join it merge-joined the whole sightings index, 1.3 s at a year of history.
+    CROSS JOIN LATERAL (
+        SELECT s.listing_id, s.partition_date, s.seen_at, s.price, s.currency FROM listing_sightings s
+        WHERE s.listing_id = a.listing_id AND s.partition_date >= before_day.since
+        OFFSET 0
+    ) s
     WINDOW w AS (PARTITION BY s.listing_id ORDER BY s.partition_date)
 ) history
 WHERE partition_date >= :partition_date

@@ -1,43 +1,59 @@
 -- Sold: the latest sighting carries the vendor's sold marker (sold_at = start of that sold streak).
 -- Removed: not sold, and missing from the last :removed_after complete scrapes of the vendor.
 -- A complete scrape is a parsed day whose searches all succeeded; failed days never count.
+--
+-- Cost grows with the vendor's listings, not with its history: only the listings this partition
+-- touched (affected_listings) are re-read from their sightings, by index probes (latest sighting,
+-- start of the sold streak); every other listing's last day and sold state are already in
+-- `listings`, derived from the same sightings when they were last touched. Missed scrapes are a
+-- binary search (width_bucket) in the sorted array of complete scrape days.
 -- CTEs are MATERIALIZED: statistics of rows written earlier in this transaction are unknown to
--- the planner, which otherwise re-evaluates scrape_days once per listing and day.
+-- the planner.
 WITH scrape_days AS MATERIALIZED (
-    SELECT partition_date AS day FROM searches WHERE vendor_id = :vendor_id
-    GROUP BY partition_date HAVING bool_and(status = 'success')
-    INTERSECT
-    SELECT DISTINCT partition_date FROM listing_sightings WHERE vendor_id = :vendor_id
+    SELECT array_agg(d.day ORDER BY d.day) AS days
+    FROM (
+        SELECT partition_date AS day FROM searches WHERE vendor_id = :vendor_id
+        GROUP BY partition_date HAVING bool_and(status = 'success')
+    ) d
+    WHERE EXISTS (SELECT 1 FROM listing_sightings s WHERE s.vendor_id = :vendor_id AND s.partition_date = d.day)
+),
+recomputed AS MATERIALIZED (
+    SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold, streak.seen_at AS sold_at
+    FROM affected_listings a
+    CROSS JOIN LATERAL (
+        SELECT s.partition_date, s.is_sold FROM listing_sightings s
+        WHERE s.listing_id = a.listing_id ORDER BY s.partition_date DESC LIMIT 1
+    ) latest
+    LEFT JOIN LATERAL (
+        SELECT s.seen_at FROM listing_sightings s
+        WHERE latest.is_sold AND s.listing_id = a.listing_id
+          AND s.partition_date > coalesce((SELECT max(u.partition_date) FROM listing_sightings u
+                                          WHERE u.listing_id = a.listing_id AND NOT u.is_sold), '-infinity'::date)
+        ORDER BY s.partition_date LIMIT 1
+    ) streak ON true
 ),
 per_listing AS MATERIALIZED (
-    SELECT listing_id, max(partition_date) AS last_day,
-           min(seen_at) FILTER (WHERE is_sold AND (last_unsold_day IS NULL OR partition_date > last_unsold_day))
-               AS sold_at,
-           bool_or(partition_date = latest_day AND is_sold) AS latest_sold
-    FROM (
-        SELECT listing_id, partition_date, seen_at, is_sold,
-               max(partition_date) FILTER (WHERE NOT is_sold) OVER (PARTITION BY listing_id) AS last_unsold_day,
-               max(partition_date) OVER (PARTITION BY listing_id) AS latest_day
-        FROM listing_sightings WHERE vendor_id = :vendor_id
-    ) sightings
-    GROUP BY listing_id
+    SELECT listing_id, last_day, latest_sold, sold_at FROM recomputed
+    UNION ALL
+    SELECT l.id, (l.last_seen_at AT TIME ZONE 'UTC')::date, l.is_sold, l.sold_at
+    FROM listings l
+    WHERE l.vendor_id = :vendor_id AND NOT EXISTS (SELECT 1 FROM affected_listings a WHERE a.listing_id = l.id)
 ),
 missed AS MATERIALIZED (
-    SELECT p.listing_id, count(d.day) AS missed,
-           (array_agg(d.day ORDER BY d.day) FILTER (WHERE d.day IS NOT NULL))[CAST(:removed_after AS integer)]
-               AS removed_day
-    FROM per_listing p LEFT JOIN scrape_days d ON d.day > p.last_day
-    GROUP BY p.listing_id
+    SELECT p.listing_id, p.latest_sold, p.sold_at,
+           coalesce(cardinality(d.days), 0) - coalesce(width_bucket(p.last_day, d.days), 0) AS missed,
+           d.days[coalesce(width_bucket(p.last_day, d.days), 0) + CAST(:removed_after AS integer)] AS removed_day
+    FROM per_listing p CROSS JOIN scrape_days d
 )
 UPDATE listings l SET missed_scrapes = s.missed, is_sold = s.is_sold, sold_at = s.sold_at,
                       is_removed = s.is_removed, removed_at = s.removed_at
 FROM (
-    SELECT p.listing_id, m.missed, p.latest_sold AS is_sold,
-           CASE WHEN p.latest_sold THEN p.sold_at END AS sold_at,
-           NOT p.latest_sold AND m.missed >= :removed_after AS is_removed,
-           CASE WHEN NOT p.latest_sold AND m.missed >= :removed_after
+    SELECT m.listing_id, m.missed, m.latest_sold AS is_sold,
+           CASE WHEN m.latest_sold THEN m.sold_at END AS sold_at,
+           NOT m.latest_sold AND m.missed >= :removed_after AS is_removed,
+           CASE WHEN NOT m.latest_sold AND m.missed >= :removed_after
                 THEN (m.removed_day::timestamp AT TIME ZONE 'UTC') END AS removed_at
-    FROM per_listing p JOIN missed m USING (listing_id)
+    FROM missed m
 ) s
 WHERE l.id = s.listing_id
   AND (l.missed_scrapes, l.is_sold, l.sold_at, l.is_removed, l.removed_at)
