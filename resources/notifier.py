@@ -52,6 +52,10 @@ class Notifier(ConfigurableResource):
         "itself, in the same tick (same claims, idempotency keys and retries as the delivery job), instead of "
         "waiting for a deliver_notifications run to start (~3-5 s of process start-up). More than this, or "
         "anything still due afterwards, goes to a run. 0 = always use a run.")
+    sensor_send_seconds: float = Field(
+        default=10.0, gt=0,
+        description="Time budget of that in-tick sending: messages not started by then are released to a "
+        "delivery run, so a slow target cannot hold the sensor (a send in flight may take timeout_seconds).")
 
     def backoff_seconds(self, attempt: int) -> float:
         """Wait before the next attempt after failed attempt number ``attempt`` (1-based): exponential."""

@@ -166,6 +166,26 @@ def test_retry_uses_exponential_backoff(wh: Warehouse, hook: WebhookReceiver) ->
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
 
 
+def test_messages_not_started_by_the_deadline_are_released_for_a_run(wh: Warehouse, hook: WebhookReceiver) -> None:
+    """The alert sensor sends with a time budget: what it could not start goes back to the outbox,
+    due now and without spending an attempt, and the next delivery run sends it once."""
+    queue(wh, [hook.apprise_url("/late")], ["Xbox console", "PS5 console", "Switch console"])
+    deadline = time.monotonic() + 0.2
+
+    def slow_target(item, outcome) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(max(0.0, deadline - time.monotonic()) + 0.05)  # the first send uses up the budget
+
+    tick = deliver_due(wh.engine, notifier(), after_send=slow_target, deadline=deadline)
+    assert (tick.claimed, tick.sent, tick.released, tick.retrying) == (3, 1, 2, 0)
+    assert "2 left for a delivery run (time budget)" in tick.describe()
+    assert sorted((r.status, r.attempts) for r in outbox(wh)) == [("pending", 0), ("pending", 0), ("sent", 1)]
+    run = deliver_due(wh.engine, notifier())
+    assert (run.claimed, run.sent) == (2, 2)
+    assert {(r.status, r.attempts) for r in outbox(wh)} == {("sent", 1)}
+    assert len(hook.for_path("/late")) == 3 and len(hook.unique()) == 3
+    assert deliver_due(wh.engine, notifier(), deadline=time.monotonic()).claimed == 0  # spent: claims nothing
+
+
 def test_concurrent_delivery_runs_send_each_message_once(wh: Warehouse, hook: WebhookReceiver) -> None:
     queue(wh, [hook.apprise_url(f"/t{i}") for i in range(4)], [f"Console {i}" for i in range(10)])
     totals = []

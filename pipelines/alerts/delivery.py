@@ -23,12 +23,17 @@ has no attempts left it is marked ``failed`` with "outcome unknown" rather than 
 Targets are independent: each runs in its own worker with its own timeout, and when one target
 fails, its remaining messages in the batch are deferred with the same backoff instead of being
 tried one after the other against a target known to be down.
+
+A caller with a time budget (the alert sensor's tick) passes a ``deadline``: messages not yet
+started when it passes are released — back to ``pending``, due now, the attempt not counted — for
+the next delivery run, so a slow target cannot hold a sensor tick.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +90,10 @@ MARK_MATCHES_NOTIFIED = text("""
            OR (n.alert_match_id IS NULL
                AND m.listing_id IN (SELECT CAST(jsonb_array_elements_text(n.data -> 'listing_ids') AS bigint))))
 """)
+RELEASE = text("""
+    UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = now()
+    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
+""")
 MARK_FAILED = text("""
     UPDATE notifications
     SET status = CASE WHEN attempts >= :max_attempts OR :permanent THEN 'failed' ELSE 'pending' END,
@@ -118,6 +127,8 @@ class DeliverySummary:
     deferred: int = 0
     lost_claims: int = 0
     expired: int = 0
+    released: int = 0
+    """Claimed but not started before the deadline: pending again, for the next delivery run."""
     errors_by_target: dict[str, str] = field(default_factory=dict)
     """Masked target → last error (safe to log and to show in Dagster)."""
 
@@ -128,6 +139,8 @@ class DeliverySummary:
             text_ += f", {self.expired} lapsed with no attempts left"
         if self.lost_claims:
             text_ += f", {self.lost_claims} outcomes not recorded (lease taken over)"
+        if self.released:
+            text_ += f", {self.released} left for a delivery run (time budget)"
         return text_
 
 
@@ -172,11 +185,18 @@ def crash_hook_from_env() -> AfterSend | None:
 
 
 def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | None = None,
-                max_batches: int = 50, log: Callable[[str], None] | None = None) -> DeliverySummary:
-    """Send everything due now, batch by batch, until nothing is due (or ``max_batches``)."""
+                max_batches: int = 50, log: Callable[[str], None] | None = None,
+                deadline: float | None = None) -> DeliverySummary:
+    """Send everything due now, batch by batch, until nothing is due (or ``max_batches``).
+
+    ``deadline`` (``time.monotonic()``): no new batch and no new send after it; what was claimed
+    and not sent is released for the next run.
+    """
     summary = DeliverySummary()
     claim = uuid.uuid4().hex
     for _ in range(max_batches):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         batch, expired = claim_batch(engine, notifier, claim, notifier.batch_size)
         summary.expired += expired
         if not batch:
@@ -187,8 +207,8 @@ def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | N
             by_target.setdefault(item.target, []).append(item)
         with ThreadPoolExecutor(max_workers=min(notifier.concurrency, len(by_target)),
                                 thread_name_prefix="deliver") as pool:
-            futures = [pool.submit(_deliver_target, engine, notifier, claim, items, after_send, summary, log)
-                       for items in by_target.values()]
+            futures = [pool.submit(_deliver_target, engine, notifier, claim, items, after_send, summary, log,
+                                   deadline) for items in by_target.values()]
             for future in futures:
                 future.result()  # re-raise (e.g. an injected crash) after the other targets finished
     return summary
@@ -196,10 +216,16 @@ def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | N
 
 def _deliver_target(engine: Engine, notifier: Notifier, claim: str, items: list[Claimed],
                     after_send: AfterSend | None, summary: DeliverySummary,
-                    log: Callable[[str], None] | None) -> None:
+                    log: Callable[[str], None] | None, deadline: float | None = None) -> None:
     masked = mask_url(items[0].target)
     down: SendOutcome | None = None
     for item in items:
+        if deadline is not None and time.monotonic() >= deadline:
+            with engine.begin() as conn:
+                released = conn.execute(RELEASE, {"id": item.id, "claim": claim}).rowcount
+            with _COUNTING:
+                summary.released += released
+            continue
         if down is None:
             outcome = notifier.send(item.target, item.title, item.body, idempotency_key=item.idempotency_key,
                                     data=_payload(item))

@@ -107,7 +107,8 @@ def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse:
         context.log.warning(problem)
     still_due = summary.pending_due
     if 0 < still_due <= notifier.sensor_send_limit:
-        delivered = deliver_due(warehouse.engine, notifier, max_batches=1)
+        delivered = deliver_due(warehouse.engine, notifier, max_batches=1,
+                                deadline=time.monotonic() + notifier.sensor_send_seconds)
         message += f"; sent in this tick: {delivered.describe()}"
         context.log.info(f"delivery in the sensor tick: {delivered.describe()}")
         for target, error in delivered.errors_by_target.items():  # masked targets, redacted errors
