@@ -53,6 +53,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """An integer setting from the environment, with an error that names the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a whole number (default {default})") from None
+    if value < minimum:
+        raise ValueError(f"{name}={value}: must be at least {minimum}")
+    return value
+
+
 def with_driver(url: str, driver: str) -> str:
     """Return ``url`` with its SQLAlchemy driver replaced (``postgresql://`` → ``postgresql+psycopg://``).
 

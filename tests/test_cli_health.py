@@ -91,3 +91,24 @@ def test_dagster_definitions_validate(clean_env: dict[str, str], dagster_storage
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_a_malformed_numeric_setting_names_the_variable(clean_env: dict[str, str], dagster_storage_url: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from resources.settings import env_int
+
+    monkeypatch.setenv("MARKET_PULSE_X", " 7 ")
+    assert env_int("MARKET_PULSE_X", 3) == 7
+    monkeypatch.setenv("MARKET_PULSE_X", "")
+    assert env_int("MARKET_PULSE_X", 3) == 3
+    monkeypatch.setenv("MARKET_PULSE_X", "0")
+    with pytest.raises(ValueError, match=r"MARKET_PULSE_X=0: must be at least 1"):
+        env_int("MARKET_PULSE_X", 3, minimum=1)
+
+    # what a user sees when the code location cannot load
+    clean_env.update(MARKET_PULSE_DAGSTER_STORAGE_URL=dagster_storage_url, MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT="lots")
+    result = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w",
+                             str(PROJECT_ROOT / "workspace.yaml")], env=clean_env, cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    assert "MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT='lots': expected a whole number" in result.stdout + result.stderr

@@ -1,12 +1,11 @@
 """What the alerts domain adds to the code location (merged in ``pipelines/definitions.py``)."""
 
-import os
-
 from pipelines.alerts.jobs import deliver_notifications
 from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor
 from resources.notifier import Notifier
+from resources.settings import env_int
 
 ALERT_JOBS = [deliver_notifications]
 ALERT_SENSORS = [alert_matching_sensor, notification_retry_sensor]
 SENSOR_SEND_LIMIT_ENV = "MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT"
-ALERT_RESOURCES = {"notifier": Notifier(sensor_send_limit=int(os.environ.get(SENSOR_SEND_LIMIT_ENV, "20")))}
+ALERT_RESOURCES = {"notifier": Notifier(sensor_send_limit=env_int(SENSOR_SEND_LIMIT_ENV, 20))}

@@ -19,7 +19,6 @@
 
 import datetime as dt
 import hashlib
-import os
 import time
 import warnings
 
@@ -44,6 +43,7 @@ from pipelines.alerts.delivery import deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
 from pipelines.alerts.jobs import DELIVERY_JOB, deliver_notifications
 from resources.notifier import Notifier
+from resources.settings import env_int
 from resources.warehouse import Warehouse
 
 LISTINGS = AssetKey("listings")
@@ -52,8 +52,8 @@ PRICE_SNAPSHOTS = AssetKey("price_snapshots")
 since product identity and snapshots are computed after the listings they describe."""
 MONITORED = [LISTINGS, PRICE_SNAPSHOTS]
 MAX_EVENTS_PER_TICK = 100
-MATCH_INTERVAL_SECONDS = int(os.environ.get("MARKET_PULSE_ALERT_SENSOR_INTERVAL", "15"))
-RETRY_INTERVAL_SECONDS = int(os.environ.get("MARKET_PULSE_ALERT_RETRY_INTERVAL", "30"))
+MATCH_INTERVAL_SECONDS = env_int("MARKET_PULSE_ALERT_SENSOR_INTERVAL", 15, minimum=1)
+RETRY_INTERVAL_SECONDS = env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1)
 RETRY_BUCKET_SECONDS = 300
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED]
