@@ -8,27 +8,23 @@ partition after only 7 days of history, in the same run. Ratio near 1: the step'
 partition and the vendor's listings, not the length of history.
 
 Run: ``uv run python bench/listing_history.py [--listings 3000] [--days 365] [--rounds 3]``.
-Uses an embedded PostgreSQL under a temp folder (or ``MARKET_PULSE_BENCH_DATABASE_URL``).
+Uses an embedded PostgreSQL under a temp folder (or ``MARKET_PULSE_BENCH_DATABASE_URL``), as the
+rollup benchmarks do.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from bench.rollups import bench_database
 from pipelines.listings.store import StagedItem, replace_listings_partition
-from resources import migrate
-from resources.database import engine_for, ensure_database
-from resources.embedded_postgres import EmbeddedPostgres
-from resources.settings import with_database
+from resources.database import engine_for
 
 FIRST_DAY = dt.date(2025, 1, 1)
 
@@ -93,26 +89,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        given = os.environ.get("MARKET_PULSE_BENCH_DATABASE_URL")
-        server = None if given else EmbeddedPostgres(Path(tmp) / "pg")
-        base = given or server.ensure_running().url("postgres")  # type: ignore[union-attr]
-        url = with_database(base, "bench_listing_history")
-        ensure_database(url)
-        migrate.downgrade(url, "base")
-        migrate.upgrade(url)
+    with bench_database("mp_bench_listing_history") as url:
         engine = engine_for(url)
-        try:
-            results = {}
-            for label, days in (("short", 7), ("long", args.days)):
-                vendor_id = seed(engine, f"v{days}", args.listings, days)
-                day = FIRST_DAY + dt.timedelta(days=days)
-                results[label] = time_partition(engine, vendor_id, day, next_day_items(args.listings, day),
-                                                args.rounds)
-        finally:
-            engine.dispose()
-            if server is not None:
-                server.stop()
+        results = {}
+        for label, days in (("short", 7), ("long", args.days)):
+            vendor_id = seed(engine, f"v{days}", args.listings, days)
+            day = FIRST_DAY + dt.timedelta(days=days)
+            results[label] = time_partition(engine, vendor_id, day, next_day_items(args.listings, day), args.rounds)
     sightings = args.listings * args.days
     print(f"listings partition of {args.listings} listings (90% seen), median of {args.rounds}")
     print(f"  after 7 days of history            {results['short']:6.2f} s")
