@@ -25,7 +25,6 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Literal
 
 import httpx
 from pydantic import Field
@@ -40,7 +39,7 @@ from resources.fetch_policy import (
     run_with_hooks,
 )
 from resources.fetch_types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
-from resources.http_transport import make_transport
+from resources.http_transport import TransportName, make_transport
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class HttpFetcher(RetryingFetcher):
     max_attempts: int = Field(
         default=3, ge=1, description="Tries for connection errors, 429 and 5xx (1 = no retry)."
     )
-    transport: Literal["aiohttp", "httpcore"] = Field(
+    transport: TransportName = Field(
         default="aiohttp",
         description="Connection pool under the httpx client: aiohttp (~6x less CPU per request) or "
         "httpx's own httpcore.",

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Literal, get_args
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-__all__ = ["TRANSPORTS", "make_transport"]
+__all__ = ["TRANSPORTS", "TransportName", "make_transport"]
 
-TRANSPORTS = ("aiohttp", "httpcore")
+TransportName = Literal["aiohttp", "httpcore"]
 """Values of ``HttpFetcher.transport``: ``httpcore`` is httpx's own default."""
+TRANSPORTS: tuple[str, ...] = get_args(TransportName)
 
 
 class PreciseAiohttpTransport(AiohttpTransport):
