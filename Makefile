@@ -21,7 +21,7 @@ $(CURDIR)/.tools/bin/uv:
 	@touch $@
 
 bytecode: install
-	@$(UV) run --frozen python -m compileall -q pipelines resources demo >/dev/null
+	@$(UV) run --frozen python -m compileall -q pipelines downloader infra cli demo >/dev/null
 
 run: bytecode
 	$(UV) run --frozen market-pulse dev

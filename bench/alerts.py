@@ -44,11 +44,11 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from infra import migrate  # noqa: E402
+from infra.database import connect, engine_for  # noqa: E402
+from infra.embedded_postgres import EmbeddedPostgres  # noqa: E402
+from infra.settings import with_database, with_driver  # noqa: E402
 from pipelines.alerts.evaluate import evaluate_partitions  # noqa: E402
-from resources import migrate  # noqa: E402
-from resources.database import connect, engine_for  # noqa: E402
-from resources.embedded_postgres import EmbeddedPostgres  # noqa: E402
-from resources.settings import with_database, with_driver  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 HEADING = "## Alerts (pipelines/alerts)"
@@ -220,8 +220,8 @@ def bench_latency(server_url: str, rounds: int, interval: int, dequeue_interval:
     from dagster import AssetKey, DagsterInstance, materialize
 
     from demo.server import running_demo
-    from pipelines.partitions import day_vendor_key
     from pipelines.platform.runner import QUIET
+    from pipelines.shared.partitions import day_vendor_key
     from pipelines.vendors.assets import vendor_catalog
     from tests.support.alert_data import add_search, add_user
     from tests.support.alert_receivers import webhook_receiver

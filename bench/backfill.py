@@ -35,8 +35,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.rollups import FIRST_DAY, bench_database, record, timed
-from resources.database import connect, engine_for
-from resources.settings import PROJECT_ROOT, with_database, with_driver
+from infra.database import connect, engine_for
+from infra.settings import PROJECT_ROOT, with_database, with_driver
 
 ROLLUPS = ["price_snapshots", "vendor_performance", "search_analytics"]
 
@@ -105,7 +105,7 @@ def main() -> None:
 
     from pipelines.analytics.assets import search_analytics, vendor_performance
     from pipelines.prices.assets import price_snapshots
-    from resources.warehouse import Warehouse
+    from pipelines.shared.warehouse import Warehouse
 
     rollups = [price_snapshots, vendor_performance, search_analytics]
     days = [FIRST_DAY + dt.timedelta(days=i) for i in range(args.days)]

@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo.server import running_demo  # noqa: E402
+from downloader.browser import BrowserFetcher  # noqa: E402
+from downloader.http import HttpFetcher  # noqa: E402
 from pipelines.scraping.archive import SearchRun  # noqa: E402
 from pipelines.scraping.crawl import crawl_vendor  # noqa: E402
 from pipelines.scraping.fetching import open_vendor_fetch  # noqa: E402
-from pipelines.scraping.vendor_config import VendorConfig  # noqa: E402
+from pipelines.vendors.config import VendorConfig  # noqa: E402
 from pipelines.vendors.resources import VendorRegistry  # noqa: E402
-from resources.browser_fetcher import BrowserFetcher  # noqa: E402
-from resources.http_fetcher import HttpFetcher  # noqa: E402
 
 SHOPS = ("toko", "chapin", "cardvault")
 FIRST_DAY = dt.date(2026, 6, 1)

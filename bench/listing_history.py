@@ -23,8 +23,8 @@ from decimal import Decimal
 from sqlalchemy import Engine, text
 
 from bench.rollups import bench_database
+from infra.database import engine_for
 from pipelines.listings.store import StagedItem, replace_listings_partition
-from resources.database import engine_for
 
 FIRST_DAY = dt.date(2025, 1, 1)
 

@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from resources.database import connect
-from resources.embedded_postgres import EmbeddedPostgres
+from infra.database import connect
+from infra.embedded_postgres import EmbeddedPostgres
 
 
 def _timed(fn) -> float:  # type: ignore[no-untyped-def]

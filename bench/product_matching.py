@@ -2,7 +2,7 @@
 
 The demo lists the same real products in several shops under different spellings and knows
 which product each listing is (``listing.product.key``). This script feeds every listing
-visible on the chosen days to :func:`pipelines.prices.product_identity.resolve` exactly as the
+visible on the chosen days to :func:`pipelines.products.identity.resolve` exactly as the
 scrapers see it (cleaned title, vendor, the GTIN/EAN or card number the shop shows, condition)
 and reports:
 
@@ -26,8 +26,8 @@ from collections import Counter, defaultdict
 
 from demo.catalogue import get_catalogue
 from demo.shops import SHOPS
-from pipelines.prices.product_identity import ListingText, load_rules, resolve
-from pipelines.scraping.text import clean_text
+from pipelines.parsing.text import clean_text
+from pipelines.products.identity import ListingText, load_rules, resolve
 
 CONDITION_MAP = {"Baru": "new", "Bekas": "used", "nuevo": "new", "usado": "used", "reacondicionado": "refurbished",
                  "Nuevo": "new", "Como nuevo": "like_new", "Usado": "used", "Reacondicionado": "refurbished"}

@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from resources import migrate
-from resources.database import connect, engine_for
-from resources.embedded_postgres import EmbeddedPostgres
-from resources.settings import PROJECT_ROOT, with_database
+from infra import migrate
+from infra.database import connect, engine_for
+from infra.embedded_postgres import EmbeddedPostgres
+from infra.settings import PROJECT_ROOT, with_database
 
 FIRST_DAY = dt.date(2025, 1, 1)
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
@@ -155,7 +155,7 @@ def run_ours(url: str, start: dt.date, end: dt.date, instance) -> None:  # type:
     from dagster import materialize
 
     from pipelines.prices.assets import price_snapshots
-    from resources.warehouse import Warehouse
+    from pipelines.shared.warehouse import Warehouse
 
     result = materialize([price_snapshots], resources={"warehouse": Warehouse(database_url=url)}, instance=instance,
                          tags={"dagster/asset_partition_range_start": str(start),

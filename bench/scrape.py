@@ -7,7 +7,7 @@ process:
 - **bare GET**: ``httpx.AsyncClient`` GETs of the exact URL list our crawl fetched; no parsing,
   no storage: the issue's limit, with httpx's default transport (httpcore).
 - **bare GET, aiohttp transport**: the same loop on the transport our fetcher uses
-  (:mod:`resources.http_transport`): the tighter limit for our own fetching.
+  (:mod:`downloader.transport`): the tighter limit for our own fetching.
 - **Scrapy**: a spider starting from the same first pages, following ``a.next`` links, parsing
   the same fields with its selectors and writing them to a JSON-lines feed.
 - **ours**: for each day, the real ``crawl_vendor`` (HTTP session, a page probe for pagination)
@@ -44,17 +44,17 @@ import httpx
 import yaml
 
 from demo.server import running_demo
+from downloader.http import HttpFetcher
+from downloader.transport import make_transport
+from infra import migrate
+from infra.database import engine_for, ensure_database
+from infra.embedded_postgres import EmbeddedPostgres
+from infra.settings import PROJECT_ROOT, with_database
 from pipelines.listings.parse import parse_partition
 from pipelines.listings.store import replace_listings_partition
 from pipelines.scraping.archive import read_captures_partition, replace_captures_partition
 from pipelines.scraping.crawl import crawl_vendor
-from pipelines.scraping.vendor_config import VendorConfig, parse_vendor
-from resources import migrate
-from resources.database import engine_for, ensure_database
-from resources.embedded_postgres import EmbeddedPostgres
-from resources.http_fetcher import HttpFetcher
-from resources.http_transport import make_transport
-from resources.settings import PROJECT_ROOT, with_database
+from pipelines.vendors.config import VendorConfig, parse_vendor
 
 QUERIES = ["iphone", "samsung galaxy", "playstation", "apple", "samsung", "sony", "nintendo", "xiaomi",
            "canon", "pixel", "galaxy", "pro", "128gb", "256gb", "switch", "ps5"]

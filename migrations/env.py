@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from resources.models import Base
+from infra.schema import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,8 +15,8 @@ def _url() -> str:
     explicit = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
     if explicit:
         return explicit
-    from resources.database import resolve_urls
-    from resources.settings import load_settings
+    from infra.database import resolve_urls
+    from infra.settings import load_settings
 
     return resolve_urls(load_settings()).app
 

@@ -4,20 +4,20 @@ import os
 
 from dagster import Definitions, EnvVar
 
+from downloader.browser import BrowserFetcher
+from downloader.http import HttpFetcher
+from infra.secrets import SECRET_KEY_ENV, SecretBox
+from infra.settings import load_settings
 from pipelines.alerts.defs import ALERT_JOBS, ALERT_RESOURCES, ALERT_SENSORS  # saved searches → alerts
 from pipelines.analytics.defs import build_analytics_defs  # products, price snapshots, rollups, checks
 from pipelines.listings.assets import build_listings
-from pipelines.partitions import day_vendor_partitions
 from pipelines.scraping.assets import build_raw_captures
 from pipelines.scraping.cache_jobs import prune_listing_cache, prune_listing_cache_schedule
 from pipelines.scraping.schedules import build_scrape_job, build_vendor_schedule
+from pipelines.shared.partitions import day_vendor_partitions
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
-from resources.browser_fetcher import BrowserFetcher
-from resources.http_fetcher import HttpFetcher
-from resources.secrets import SECRET_KEY_ENV, SecretBox
-from resources.settings import load_settings
-from resources.warehouse import Warehouse
 
 settings = load_settings()
 vendor_registry = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url)

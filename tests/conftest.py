@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from resources import migrate
-from resources.database import connect, ensure_database
-from resources.embedded_postgres import EmbeddedPostgres
-from resources.settings import with_database, with_driver
-from resources.warehouse import Warehouse
+from infra import migrate
+from infra.database import connect, ensure_database
+from infra.embedded_postgres import EmbeddedPostgres
+from infra.settings import with_database, with_driver
+from pipelines.shared.warehouse import Warehouse
 
 TEMPLATE = f"mpt_template_{os.getpid()}"
 
@@ -56,7 +56,7 @@ def _create_database(server_url: str, name: str, template: str | None = None) ->
 
 
 def drop_database(server_url: str, url: str) -> None:
-    from resources.database import _ENGINES
+    from infra.database import _ENGINES
 
     engine = _ENGINES.pop(url, None)
     if engine is not None:
@@ -77,7 +77,7 @@ def migrated_template(pg_server_url: str) -> Iterator[str]:
 
 def drop_engine(url: str) -> None:
     """Close pooled connections so the database can serve as a template or be dropped."""
-    from resources.database import _ENGINES
+    from infra.database import _ENGINES
 
     engine = _ENGINES.pop(url, None)
     if engine is not None:

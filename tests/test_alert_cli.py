@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from pipelines.alerts.cli import inbox_target, install_demo_alerts
-from pipelines.cli import app
-from resources.warehouse import Warehouse
+from cli.alerts import inbox_target, install_demo_alerts
+from cli.main import app
+from pipelines.shared.warehouse import Warehouse
 
 SECRET = "tok3n-Very-Secret"
 HOOK = f"json://bob:{SECRET}@127.0.0.1:9/hook"

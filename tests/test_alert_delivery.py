@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from pipelines.alerts.delivery import InjectedCrash, deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
-from resources.notifier import Notifier
-from resources.warehouse import Warehouse
+from pipelines.alerts.notifier import Notifier
+from pipelines.shared.warehouse import Warehouse
 from tests.support.alert_data import add_search, add_user, add_vendor, rows, see
 from tests.support.alert_receivers import WebhookReceiver, free_port, smtp_receiver, webhook_receiver
 
@@ -205,8 +205,8 @@ def test_concurrent_delivery_runs_send_each_message_once(wh: Warehouse, hook: We
 def test_demo_inbox_receives_and_dedupes(wh: Warehouse) -> None:
     import httpx
 
+    from cli.alerts import inbox_target
     from demo.server import running_demo
-    from pipelines.alerts.cli import inbox_target
 
     with running_demo() as demo_url:
         queue(wh, [inbox_target(demo_url)], ["Xbox console", "PS5 console"], digest=True)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from pipelines.alerts import saved_search_queries
 from pipelines.alerts.evaluate import evaluate_partitions
-from resources.warehouse import Warehouse
+from pipelines.shared.warehouse import Warehouse
 from tests.support.alert_data import add_product, add_search, add_snapshot, add_user, add_vendor, rows, see
 
 D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)

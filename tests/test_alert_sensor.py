@@ -16,8 +16,8 @@ from sqlalchemy import text
 from demo.server import running_demo
 from pipelines.alerts.defs import ALERT_JOBS, ALERT_SENSORS
 from pipelines.alerts.jobs import deliver_notifications
+from pipelines.alerts.notifier import Notifier
 from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor, partition_of
-from resources.notifier import Notifier
 from tests.support.alert_data import add_search, add_user, rows
 from tests.support.alert_receivers import webhook_receiver
 from tests.support.pipeline import ScrapingPipeline
@@ -148,7 +148,7 @@ def test_a_small_burst_is_sent_by_the_sensor_tick_itself(fresh_database: str,
 
 
 def test_retry_sensor_requests_a_run_for_due_notifications(fresh_database: str, dagster_instance) -> None:  # type: ignore[no-untyped-def]
-    from resources.warehouse import Warehouse
+    from pipelines.shared.warehouse import Warehouse
 
     wh = Warehouse(database_url=fresh_database)
     with wh.begin() as conn:

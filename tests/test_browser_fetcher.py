@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from resources.browser_fetcher import CHROMIUM_ENV_VAR, BrowserFetcher, default_chromium_path
-from resources.fetch_types import FetchedResponse
+from downloader.browser import CHROMIUM_ENV_VAR, BrowserFetcher, default_chromium_path
+from downloader.types import FetchedResponse
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from demo.server import running_demo
+from downloader.http import HttpFetcher
 from pipelines.scraping.cache_jobs import prune_listing_cache
 from pipelines.scraping.listing_cache import detail_url_matcher, listing_cache_hook
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import vendor_id_for
-from resources.http_fetcher import HttpFetcher
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
 

@@ -18,15 +18,15 @@ from dagster import (
 )
 from sqlalchemy import text
 
+from infra.settings import PROJECT_ROOT
 from pipelines.analytics.defs import ROLLUP_ASSETS
 from pipelines.listings.assets import build_listings
 from pipelines.listings.checks import MAX_PARSE_FAILURE_RATE, build_listings_checks, vendor_data_fresh
-from pipelines.partitions import day_vendor_key, day_vendor_partitions
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
+from pipelines.shared.partitions import day_vendor_key, day_vendor_partitions
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
-from resources.settings import PROJECT_ROOT
-from resources.warehouse import Warehouse
 from tests.support.market_data import seed_market
 
 DAY = dt.date(2025, 3, 1)

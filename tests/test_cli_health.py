@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from resources.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT
 
-CLI = [sys.executable, "-m", "pipelines.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -95,7 +95,7 @@ def test_dagster_definitions_validate(clean_env: dict[str, str], dagster_storage
 
 def test_a_malformed_numeric_setting_names_the_variable(clean_env: dict[str, str], dagster_storage_url: str,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from resources.settings import env_int
+    from infra.settings import env_int
 
     monkeypatch.setenv("MARKET_PULSE_X", " 7 ")
     assert env_int("MARKET_PULSE_X", 3) == 7

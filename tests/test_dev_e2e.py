@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from resources.settings import with_database
+from infra.settings import with_database
 from tests.conftest import drop_database
 from tests.support.dagster_ui import running_dev_server
 

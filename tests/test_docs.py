@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from pipelines.cli import app
-from resources.settings import PROJECT_ROOT
+from cli.main import app
+from infra.settings import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "docs" / "guide.md",
         PROJECT_ROOT / "pipelines" / "alerts" / "README.md"]

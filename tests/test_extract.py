@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.scraping.extract import (
+from pipelines.extraction.extract import (
     ExtractedItem,
     ItemFailure,
     ItemMemo,
@@ -24,8 +24,8 @@ from pipelines.scraping.extract import (
     first_request,
     next_request,
 )
-from pipelines.scraping.prices import PriceKind
-from pipelines.scraping.vendor_config import (
+from pipelines.parsing.price_text import PriceKind
+from pipelines.vendors.config import (
     AsOfNotSupportedError,
     VendorConfig,
     load_vendor_file,
@@ -528,7 +528,7 @@ def test_readme_example_extracts() -> None:
 def test_fast_jmespath_agrees_with_jmespath(query: str, data: Any) -> None:
     import jmespath
 
-    from pipelines.scraping.selector_engine import fast_jmespath
+    from pipelines.parsing.selectors import fast_jmespath
 
     compiled = fast_jmespath(query)
     assert type(compiled).__name__ == "_FieldPath"  # these forms take the fast path

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from demo.catalogue import get_catalogue
 from demo.server import create_app, running_demo
 from demo.shops import TRACKED_QUERIES
-from resources.http_fetcher import HttpFetcher
+from downloader.http import HttpFetcher
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
 
@@ -299,7 +299,7 @@ def test_fault_admin_rejects_bad_specs(clean: Demo) -> None:
 def test_browser_vendor_retries_a_503_navigation(database_url: str, clean: Demo, tmp_path: Path) -> None:
     pytest.importorskip("playwright")
     pipeline = build(database_url, clean, tmp_path, {"mercado": {"rate_limit": {"requests_per_second": 20}}})
-    from resources.browser_fetcher import BrowserFetcher
+    from downloader.browser import BrowserFetcher
 
     pipeline.resources["browser_fetcher"] = BrowserFetcher(backoff_initial_s=0.05, backoff_max_s=0.1)
     clean.faults("mercado", {"mode": "unavailable", "times": 1, "kinds": ["search"]})

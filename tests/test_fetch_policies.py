@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from resources.fetch_cache import ConditionalCache, MemoryCacheStore
-from resources.fetch_circuit import CircuitBreaker
-from resources.fetch_policy import RateLimit, parse_retry_after
-from resources.fetch_robots import RobotsPolicy
-from resources.fetch_throttle import AdaptiveThrottle
-from resources.fetch_types import FetchedResponse
-from resources.http_fetcher import HttpFetcher
+from downloader.cache import ConditionalCache, MemoryCacheStore
+from downloader.circuit import CircuitBreaker
+from downloader.http import HttpFetcher
+from downloader.policy import RateLimit, parse_retry_after
+from downloader.robots import RobotsPolicy
+from downloader.throttle import AdaptiveThrottle
+from downloader.types import FetchedResponse
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05}
@@ -334,7 +334,7 @@ def test_conditional_cache_revalidates_with_etag_and_serves_fresh_copies() -> No
 
 def test_fetch_options_in_vendor_files_are_validated_with_file_and_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pipelines.scraping.fetching import throttle_for
-    from pipelines.scraping.vendor_config import VendorConfigError, load_vendor_file
+    from pipelines.vendors.config import VendorConfigError, load_vendor_file
     from tests.support.vendor_files import vendor_dir
 
     ok = load_vendor_file(vendor_dir(tmp_path / "ok", {"toko": {

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from resources.fetch_policy import FetchHook, RateLimit, blocked_response, parse_retry_after
-from resources.fetch_types import FetchedResponse, FetchRequest
-from resources.http_fetcher import DEFAULT_USER_AGENT, HttpFetcher
+from downloader.http import DEFAULT_USER_AGENT, HttpFetcher
+from downloader.policy import FetchHook, RateLimit, blocked_response, parse_retry_after
+from downloader.types import FetchedResponse, FetchRequest
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -18,8 +18,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, text
 
+from infra.database import engine_for
 from pipelines.listings.store import StagedItem, replace_listings_partition
-from resources.database import engine_for
 
 FIRST_DAY = dt.date(2026, 3, 1)
 DAYS = [FIRST_DAY + dt.timedelta(days=i) for i in range(12)]

@@ -7,9 +7,9 @@ import time
 
 from sqlalchemy import create_engine, inspect, text
 
-from resources import migrate
-from resources.models import TABLES_WITH_UPDATED_AT, Base
-from resources.settings import PROJECT_ROOT
+from infra import migrate
+from infra.schema import TABLES_WITH_UPDATED_AT, Base
+from infra.settings import PROJECT_ROOT
 
 
 def _tables(url: str) -> set[str]:

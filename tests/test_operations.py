@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from demo.server import running_demo
-from resources.settings import PROJECT_ROOT, with_database
+from infra.settings import PROJECT_ROOT, with_database
 from tests.conftest import _create_database, drop_database
 from tests.support.pipeline import ScrapingPipeline
 
@@ -23,7 +23,7 @@ TABLES = ("vendors", "searches", "raw_captures", "capture_bodies", "listings", "
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from pipelines.scraping.prices import (
+from pipelines.parsing.price_text import (
     MAX_AMOUNT,
     ParsedPrice,
     PriceKind,

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from pipelines.prices.product_identity import (
+from pipelines.products.identity import (
     ListingText,
     RulesError,
     compile_rules,
@@ -191,7 +191,7 @@ def test_invalid_rules_are_refused_with_the_reason(change, message: str) -> None
 
     import yaml
 
-    from pipelines.prices.product_identity import DEFAULT_RULES_PATH
+    from pipelines.products.identity import DEFAULT_RULES_PATH
 
     raw = yaml.safe_load(DEFAULT_RULES_PATH.read_text())
     broken = copy.deepcopy(raw)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from pipelines.analytics.assets import search_analytics, vendor_performance
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
-from resources.warehouse import Warehouse
+from pipelines.shared.warehouse import Warehouse
 from tests.support.market_data import seed_market
 
 DAYS = [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(4)]

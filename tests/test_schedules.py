@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from dagster import build_schedule_context, define_asset_job
 
-from pipelines.partitions import day_vendor_key
+from infra.settings import PROJECT_ROOT
 from pipelines.scraping.schedules import build_vendor_schedule
+from pipelines.shared.partitions import day_vendor_key
 from pipelines.vendors.resources import VendorRegistry
-from resources.settings import PROJECT_ROOT
 
 
 def test_each_vendor_gets_its_cron_and_zone_and_scrapes_its_own_day() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from demo.catalogue import get_catalogue
 from demo.server import running_demo
 from demo.shops import TRACKED_QUERIES
-from resources.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 
 DAY1 = dt.date(2026, 10, 1)

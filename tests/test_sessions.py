@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from cli.main import app
+from infra.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
 from pipelines.scraping.sessions import (
     Cookie,
     CookieImportError,
@@ -27,8 +28,7 @@ from pipelines.scraping.sessions import (
     to_httpx_cookies,
     to_playwright_cookies,
 )
-from resources.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
-from resources.warehouse import Warehouse
+from pipelines.shared.warehouse import Warehouse
 
 SECRET = "s3cr3t-c00kie-VALUE-42"
 FUTURE = time.time() + 30 * 86400

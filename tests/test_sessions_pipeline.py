@@ -20,10 +20,10 @@ from dagster import DagsterInstance
 from sqlalchemy import text
 
 from demo.server import running_demo
+from downloader.http import HttpFetcher
+from infra.secrets import SecretBox, generate_key
 from pipelines.scraping.sessions import Cookie, import_session
 from pipelines.vendors.store import vendor_id_for
-from resources.http_fetcher import HttpFetcher
-from resources.secrets import SecretBox, generate_key
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
 

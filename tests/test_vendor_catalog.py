@@ -9,10 +9,10 @@ import pytest
 from dagster import materialize
 from sqlalchemy import text
 
+from infra.settings import PROJECT_ROOT
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
-from resources.settings import PROJECT_ROOT
-from resources.warehouse import Warehouse
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.scraping.vendor_config import (
+from pipelines.vendors.config import (
     AsOfNotSupportedError,
     FieldType,
     VendorConfig,

@@ -127,7 +127,7 @@ class SearchCriteria(_Model):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str | None) -> str | None:
-        from pipelines.scraping.standards import check_currency  # lazy: importing pipelines.scraping is slow
+        from pipelines.parsing.standards import check_currency  # lazy: importing pipelines.scraping is slow
 
         return None if value is None else check_currency(value)
 

@@ -1,9 +1,9 @@
 """What the alerts domain adds to the code location (merged in ``pipelines/definitions.py``)."""
 
+from infra.settings import env_int
 from pipelines.alerts.jobs import deliver_notifications
+from pipelines.alerts.notifier import Notifier
 from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor
-from resources.notifier import Notifier
-from resources.settings import env_int
 
 ALERT_JOBS = [deliver_notifications]
 ALERT_SENSORS = [alert_matching_sensor, notification_retry_sensor]

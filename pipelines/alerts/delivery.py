@@ -42,8 +42,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from pipelines.alerts.notifier import Notifier, SendOutcome
 from pipelines.alerts.targets import mask_url
-from resources.notifier import Notifier, SendOutcome
 
 CRASH_AFTER_SEND_ENV = "MARKET_PULSE_ALERTS_CRASH_AFTER_SEND"
 """Test-only fault injection: when set to 1, a delivery run dies right after its first send,

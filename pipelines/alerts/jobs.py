@@ -3,8 +3,8 @@
 from dagster import Failure, OpExecutionContext, in_process_executor, job, op
 
 from pipelines.alerts.delivery import crash_hook_from_env, deliver_due
-from resources.notifier import Notifier
-from resources.warehouse import Warehouse
+from pipelines.alerts.notifier import Notifier
+from pipelines.shared.warehouse import Warehouse
 
 DELIVERY_JOB = "deliver_notifications"
 

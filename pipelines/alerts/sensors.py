@@ -38,13 +38,13 @@ from dagster import (
 )
 from sqlalchemy import text
 
+from infra.settings import env_int
 from pipelines.alerts import store
 from pipelines.alerts.delivery import deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
 from pipelines.alerts.jobs import DELIVERY_JOB, deliver_notifications
-from resources.notifier import Notifier
-from resources.settings import env_int
-from resources.warehouse import Warehouse
+from pipelines.alerts.notifier import Notifier
+from pipelines.shared.warehouse import Warehouse
 
 LISTINGS = AssetKey("listings")
 PRICE_SNAPSHOTS = AssetKey("price_snapshots")

@@ -16,8 +16,8 @@ from pipelines.analytics.rollup import (
     record_window_metadata,
     window_of,
 )
-from pipelines.partitions import daily
-from resources.warehouse import Warehouse
+from pipelines.shared.partitions import daily
+from pipelines.shared.warehouse import Warehouse
 
 SQL = SqlFiles(Path(__file__).parent / "sql")
 CHART_DAYS = 30

@@ -7,11 +7,11 @@ from sqlalchemy import text
 
 from pipelines.listings.parse import parse_partition
 from pipelines.listings.store import replace_listings_partition
-from pipelines.partitions import split_key
 from pipelines.scraping.archive import read_captures_partition
+from pipelines.shared.partitions import split_key
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
-from resources.warehouse import Warehouse
 
 MAX_LOGGED_FAILURES = 20
 MAX_STORED_FAILURES = 200

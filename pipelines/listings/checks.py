@@ -22,10 +22,10 @@ from dagster import (
 )
 from sqlalchemy import text
 
-from pipelines.partitions import split_key
-from pipelines.scraping.standards import ISO_4217_CURRENCIES
+from pipelines.parsing.standards import ISO_4217_CURRENCIES
+from pipelines.shared.partitions import split_key
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
-from resources.warehouse import Warehouse
 
 MAX_PARSE_FAILURE_RATE = 0.05
 """Largest share of listing elements on parsed pages that may fail to parse (per vendor and day)."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pipelines.extraction.extract import ItemMemo, extract_page
 from pipelines.listings.store import StagedItem, StagedPosition
 from pipelines.scraping.archive import ArchivedPage
-from pipelines.scraping.extract import ItemMemo, extract_page
-from pipelines.scraping.vendor_config import VendorConfig
+from pipelines.vendors.config import VendorConfig
 
 
 @dataclass

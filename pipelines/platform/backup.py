@@ -19,9 +19,9 @@ from pathlib import Path
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from resources.database import connect, server_version
-from resources.embedded_postgres import binaries_dir
-from resources.settings import redact, with_database
+from infra.database import connect, server_version
+from infra.embedded_postgres import binaries_dir
+from infra.settings import redact, with_database
 
 
 class BackupError(RuntimeError):
@@ -104,7 +104,7 @@ def restore(url: str, file: Path) -> Tool:
     listing = subprocess.run([str(tool.path), "--list", str(file)], capture_output=True, text=True)
     if listing.returncode != 0:
         raise BackupError(f"{file} is not a pg_dump archive: {' '.join(listing.stderr.split())[:300]}")
-    from resources.database import _ENGINES
+    from infra.database import _ENGINES
 
     engine = _ENGINES.pop(url, None)
     if engine is not None:

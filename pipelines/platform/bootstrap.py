@@ -10,9 +10,9 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from resources import migrate
-from resources.database import DatabaseUrls, ensure_database, resolve_urls
-from resources.settings import PROJECT_ROOT, Settings
+from infra import migrate
+from infra.database import DatabaseUrls, ensure_database, resolve_urls
+from infra.settings import PROJECT_ROOT, Settings
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources import migrate
-from resources.database import DatabaseUnavailable, connect, resolve_urls
-from resources.embedded_postgres import EmbeddedPostgresError
-from resources.settings import Settings, redact
+from infra import migrate
+from infra.database import DatabaseUnavailable, connect, resolve_urls
+from infra.embedded_postgres import EmbeddedPostgresError
+from infra.settings import Settings, redact
 
 
 def check_health(settings: Settings) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def check_readiness(settings: Settings, *, max_scrape_age_hours: float | None = 
     from dagster import DagsterInstance
     from sqlalchemy import text
 
-    from resources.database import engine_for
+    from infra.database import engine_for
 
     report = check_health(settings)
     report["ready"] = False

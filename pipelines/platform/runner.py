@@ -16,7 +16,7 @@ from typing import Any
 
 from dagster import AssetKey, DagsterInstance, materialize
 
-from pipelines.partitions import day_vendor_key
+from pipelines.shared.partitions import day_vendor_key
 
 LISTINGS = AssetKey("listings")
 

@@ -14,10 +14,10 @@ from pipelines.analytics.rollup import (
     record_window_metadata,
     window_of,
 )
-from pipelines.partitions import daily
-from pipelines.prices.product_identity import DEFAULT_RULES_PATH, RulesError, load_rules
 from pipelines.prices.store import SQL, match_products, replace_price_snapshots
-from resources.warehouse import Warehouse
+from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
+from pipelines.shared.partitions import daily
+from pipelines.shared.warehouse import Warehouse
 
 HISTORY_DAYS = 30
 WATCHED_PRODUCTS = 4

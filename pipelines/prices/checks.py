@@ -9,9 +9,9 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, PreviewWarning
 from sqlalchemy import text
 
 from pipelines.analytics.rollup import window_of
-from pipelines.partitions import daily
 from pipelines.prices.assets import price_snapshots
-from resources.warehouse import Warehouse
+from pipelines.shared.partitions import daily
+from pipelines.shared.warehouse import Warehouse
 
 BAND_VIOLATIONS = text("""
     SELECT count(*) AS snapshots,

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from pipelines.analytics.rollup import SqlFiles, Window
 from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
-from pipelines.prices.product_identity import (
+from pipelines.products.identity import (
     CompiledRules,
     Identity,
     ListingText,

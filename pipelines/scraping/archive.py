@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from resources.fetch_types import FetchedResponse
+from downloader.types import FetchedResponse
 
 BODY_ENCODING = "zlib"
 COMPRESSION_LEVEL = 3  # HTML/JSON shrink ~6x at level 3; higher levels cost CPU for little more.

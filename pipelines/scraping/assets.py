@@ -2,18 +2,18 @@
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
+from downloader.browser import BrowserFetcher
+from downloader.http import HttpFetcher
+from infra.secrets import SecretBox
 from pipelines.alerts.store import saved_search_queries
-from pipelines.partitions import split_key
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
 from pipelines.scraping.fetching import SessionUnavailable, scrape_vendor
 from pipelines.scraping.schedule_rules import ScrapeDateError, asof_for
 from pipelines.scraping.tracked_queries import tracked_queries
+from pipelines.shared.partitions import split_key
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
-from resources.browser_fetcher import BrowserFetcher
-from resources.http_fetcher import HttpFetcher
-from resources.secrets import SecretBox
-from resources.warehouse import Warehouse
 
 
 def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from dagster import OpExecutionContext, ScheduleDefinition, job, op
 
 from pipelines.scraping.listing_cache import prune_expired
-from resources.warehouse import Warehouse
+from pipelines.shared.warehouse import Warehouse
 
 
 @op(description="Delete listing_cache rows past their expires_at (the vendor's cache.listing_ttl).")

@@ -13,11 +13,11 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 
+from downloader.types import FetchedResponse
+from pipelines.extraction.extract import probe_page
+from pipelines.extraction.search_requests import first_request, next_request
 from pipelines.scraping.archive import CapturedPage, SearchRun
-from pipelines.scraping.extract import probe_page
-from pipelines.scraping.search_requests import first_request, next_request
-from pipelines.scraping.vendor_config import VendorConfig
-from resources.fetch_types import FetchedResponse
+from pipelines.vendors.config import VendorConfig
 
 Fetch = Callable[[str], Awaitable[FetchedResponse]]
 

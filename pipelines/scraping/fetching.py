@@ -29,6 +29,15 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from downloader.browser import BrowserFetcher
+from downloader.cache import ConditionalCache
+from downloader.circuit import CircuitBreaker
+from downloader.http import HttpFetcher
+from downloader.policy import FetchHook
+from downloader.robots import RobotsPolicy
+from downloader.throttle import AdaptiveThrottle
+from downloader.types import FetchedResponse
+from infra.secrets import SecretBox, SecretKeyError
 from pipelines.scraping.archive import SearchRun
 from pipelines.scraping.crawl import crawl_vendor
 from pipelines.scraping.listing_cache import listing_cache_hook
@@ -42,16 +51,7 @@ from pipelines.scraping.sessions import (
     to_httpx_cookies,
     to_playwright_cookies,
 )
-from pipelines.scraping.vendor_config import VendorConfig
-from resources.browser_fetcher import BrowserFetcher
-from resources.fetch_cache import ConditionalCache
-from resources.fetch_circuit import CircuitBreaker
-from resources.fetch_policy import FetchHook
-from resources.fetch_robots import RobotsPolicy
-from resources.fetch_throttle import AdaptiveThrottle
-from resources.fetch_types import FetchedResponse
-from resources.http_fetcher import HttpFetcher
-from resources.secrets import SecretBox, SecretKeyError
+from pipelines.vendors.config import VendorConfig
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
+from downloader.cache import CachedPage, ConditionalCache
 from pipelines.scraping.archive import BODY_ENCODING, compress, decompress
-from pipelines.scraping.vendor_config import VendorConfig
-from resources.fetch_cache import CachedPage, ConditionalCache
+from pipelines.vendors.config import VendorConfig
 
 DEFAULT_TTL = dt.timedelta(days=7)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipelines.scraping.vendor_config import History, VendorConfig
+from pipelines.vendors.config import History, VendorConfig
 
 
 class ScrapeDateError(ValueError):

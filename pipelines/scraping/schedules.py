@@ -12,8 +12,8 @@ from dagster import (
     schedule,
 )
 
-from pipelines.partitions import day_vendor_key
-from pipelines.scraping.vendor_config import VendorConfig
+from pipelines.shared.partitions import day_vendor_key
+from pipelines.vendors.config import VendorConfig
 
 
 def build_scrape_job(raw_captures, listings, partitions_def):  # type: ignore[no-untyped-def]

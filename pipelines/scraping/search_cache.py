@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
+from downloader.types import FetchedResponse
+from pipelines.extraction.search_requests import first_request
 from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
-from pipelines.scraping.search_requests import first_request
-from pipelines.scraping.vendor_config import VendorConfig
-from resources.fetch_types import FetchedResponse
+from pipelines.vendors.config import VendorConfig
 
 FIND_SOURCE = text("""
     SELECT s.id, s.items, min(c.fetched_at) AS fetched_at

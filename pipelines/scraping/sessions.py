@@ -29,11 +29,11 @@ from parsel import Selector as ParselSelector
 from selectolax.lexbor import LexborHTMLParser
 from sqlalchemy import Connection, text
 
-from pipelines.scraping.selector_engine import CompiledSelector
-from pipelines.scraping.vendor_config import SessionRules, VendorConfig
-from resources.fetch_policy import FetchHook
-from resources.fetch_types import FetchedResponse, FetchRequest
-from resources.secrets import SecretBox, SecretKeyError
+from downloader.policy import FetchHook
+from downloader.types import FetchedResponse, FetchRequest
+from infra.secrets import SecretBox, SecretKeyError
+from pipelines.parsing.selectors import CompiledSelector
+from pipelines.vendors.config import SessionRules, VendorConfig
 
 logger = logging.getLogger(__name__)
 

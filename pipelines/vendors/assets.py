@@ -3,10 +3,10 @@
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 from sqlalchemy import text
 
-from pipelines.scraping.vendor_config import VendorConfigError
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.catalog import vendor_row
+from pipelines.vendors.config import VendorConfigError
 from pipelines.vendors.resources import VendorRegistry
-from resources.warehouse import Warehouse
 
 UPSERT_VENDOR = text("""
     INSERT INTO vendors (name, display_name, base_url, country, currency, is_active, config, config_hash)

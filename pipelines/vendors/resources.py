@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipelines.scraping.vendor_config import VendorConfig, load_vendors
+from pipelines.vendors.config import VendorConfig, load_vendors
 
 DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
 """Where the bundled vendor files expect the demo marketplace."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from resources.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT
 
 LAUNCH = """
 mutation($p: ExecutionParams!) { launchPipelineExecution(executionParams: $p) {
@@ -163,7 +163,7 @@ def running_dev_server(env: dict[str, str], log: Path, timeout: float = 180,
     ``seed_days`` is passed as ``--seed-days`` (0: no background history scrape on first start).
     """
     port = free_port()
-    command = [sys.executable, "-m", "pipelines.cli", "dev", "--port", str(port)]
+    command = [sys.executable, "-m", "cli", "dev", "--port", str(port)]
     if seed_days is not None:
         command += ["--seed-days", str(seed_days)]
     with open(log, "wb") as out:

@@ -8,17 +8,17 @@ from typing import Any
 
 from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 
+from downloader.browser import BrowserFetcher
+from downloader.http import HttpFetcher
+from infra.secrets import SecretBox
+from infra.settings import PROJECT_ROOT
 from pipelines.listings.assets import build_listings
-from pipelines.partitions import day_vendor_key, day_vendor_partitions
 from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
+from pipelines.shared.partitions import day_vendor_key, day_vendor_partitions
+from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
-from resources.browser_fetcher import BrowserFetcher
-from resources.http_fetcher import HttpFetcher
-from resources.secrets import SecretBox
-from resources.settings import PROJECT_ROOT
-from resources.warehouse import Warehouse
 
 
 class ScrapingPipeline:

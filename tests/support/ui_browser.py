@@ -1,6 +1,6 @@
 """The Dagster UI in Chromium (Playwright): launching the browser, first-run pop-ups, screenshots.
 
-Chromium is the system one (``resources.browser_fetcher.default_chromium_path()``, or
+Chromium is the system one (``downloader.browser.default_chromium_path()``, or
 ``$MARKET_PULSE_CHROMIUM``): Playwright's own browser download is not used.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from resources.browser_fetcher import default_chromium_path
-from resources.settings import PROJECT_ROOT
+from downloader.browser import default_chromium_path
+from infra.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 """Screenshots, logs and failure traces of the UI suite (gitignored)."""

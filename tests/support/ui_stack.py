@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from resources.settings import PROJECT_ROOT, with_database, with_driver
+from infra.settings import PROJECT_ROOT, with_database, with_driver
 from tests.support.dagster_ui import DevServer, free_port, running_dev_server
 from tests.support.ui_browser import ARTIFACTS
 
@@ -54,7 +54,7 @@ class UiStack:
         """Run ``market-pulse ARGS`` against this stack; its output goes to test-artifacts/ui/LOG."""
         path = ARTIFACTS / log
         with open(path, "wb") as out:
-            done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT, env=self.env,
+            done = subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT, env=self.env,
                                   stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
         assert done.returncode == 0, f"market-pulse {' '.join(args)} failed:\n{path.read_text()[-3000:]}"
 
@@ -90,6 +90,6 @@ def started_ui_stack(drop_database: Callable[[str, str], None]) -> Iterator[UiSt
             for url in (env["MARKET_PULSE_DATABASE_URL"], env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
                 drop_database(server_url, url)
         else:
-            subprocess.run([sys.executable, "-m", "pipelines.cli", "db", "down"], cwd=PROJECT_ROOT, env=env,
+            subprocess.run([sys.executable, "-m", "cli", "db", "down"], cwd=PROJECT_ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
         shutil.rmtree(home, ignore_errors=True)

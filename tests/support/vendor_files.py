@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from resources.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from types import TracebackType
 import httpx
 from pydantic import Field
 
-from resources.fetch_policy import (
+from downloader.policy import (
     FetchHook,
     HostLimiter,
     RateLimit,
@@ -38,8 +38,8 @@ from resources.fetch_policy import (
     is_retryable_status,
     run_with_hooks,
 )
-from resources.fetch_types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
-from resources.http_transport import TransportName, make_transport
+from downloader.transport import TransportName, make_transport
+from downloader.types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
 
 logger = logging.getLogger(__name__)
 

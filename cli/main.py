@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 import typer
 
-from pipelines.alerts.cli import alerts_app, install_demo_alerts, notifications, users_app
+from cli.alerts import alerts_app, install_demo_alerts, notifications, users_app
+from cli.sessions import sessions_app
+from infra import migrate
+from infra.database import DatabaseUnavailable, resolve_urls
+from infra.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
+from infra.settings import PROJECT_ROOT, Settings, load_settings, redact
 from pipelines.platform.bootstrap import prepare, prepare_databases
 from pipelines.platform.health import check_health
-from pipelines.sessions.cli import sessions_app
-from resources import migrate
-from resources.database import DatabaseUnavailable, resolve_urls
-from resources.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
-from resources.settings import PROJECT_ROOT, Settings, load_settings, redact
 
 app = typer.Typer(help="Market Pulse: price intelligence for online marketplaces.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -392,7 +392,7 @@ def _seed_in_background(settings: Settings, days: int) -> subprocess.Popen[bytes
     log = settings.home / "demo-seed.log"
     typer.echo(f"first start: scraping {days} days of demo history in the background (log: {log})", err=True)
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "demo", "seed", "--days", str(days)],
+        return subprocess.Popen([sys.executable, "-m", "cli", "demo", "seed", "--days", str(days)],
                                 cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 

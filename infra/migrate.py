@@ -7,8 +7,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from resources.database import engine_for
-from resources.settings import PROJECT_ROOT
+from infra.database import engine_for
+from infra.settings import PROJECT_ROOT
 
 
 def alembic_config(url: str) -> Config:

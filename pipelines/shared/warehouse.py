@@ -9,7 +9,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 
-from resources.database import engine_for
+from infra.database import engine_for
 
 
 class Warehouse(ConfigurableResource):

@@ -24,17 +24,17 @@ import orjson
 from parsel import Selector as ParselSelector
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipelines.scraping.prices import (
+from pipelines.extraction.search_requests import PageRequest, build_search_url, first_request, next_request
+from pipelines.parsing.price_text import (
     ParsedPrice,
     PriceKind,
     PriceParseError,
     currency_from_text,
     parse_price,
 )
-from pipelines.scraping.search_requests import PageRequest, build_search_url, first_request, next_request
-from pipelines.scraping.selector_engine import CompiledSelector, HtmlEngine, node_value
-from pipelines.scraping.text import clean_text
-from pipelines.scraping.vendor_config import FieldType, Selector, VendorConfig
+from pipelines.parsing.selectors import CompiledSelector, HtmlEngine, node_value
+from pipelines.parsing.text import clean_text
+from pipelines.vendors.config import FieldType, Selector, VendorConfig
 
 __all__ = [
     "ExtractedItem",

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from resources.fetch_policy import FetchHook
-from resources.fetch_types import FetchedResponse, FetchRequest
+from downloader.policy import FetchHook
+from downloader.types import FetchedResponse, FetchRequest
 
 # Response headers worth replaying with a cached body (the rest describe the 304 itself).
 _KEPT_HEADERS = ("content-type", "etag", "last-modified", "cache-control", "content-language")

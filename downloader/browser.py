@@ -37,7 +37,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import Field
 
-from resources.fetch_policy import (
+from downloader.policy import (
     FetchHook,
     HostLimiter,
     RateLimit,
@@ -47,7 +47,7 @@ from resources.fetch_policy import (
     is_retryable_status,
     run_with_hooks,
 )
-from resources.fetch_types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
+from downloader.types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from psycopg import sql
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from resources.embedded_postgres import EmbeddedPostgres
-from resources.settings import (
+from infra.embedded_postgres import EmbeddedPostgres
+from infra.settings import (
     APP_DATABASE,
     DAGSTER_DATABASE,
     Settings,

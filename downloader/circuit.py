@@ -15,8 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from resources.fetch_policy import FetchHook, blocked_response
-from resources.fetch_types import FetchedResponse, FetchRequest
+from downloader.policy import FetchHook, blocked_response
+from downloader.types import FetchedResponse, FetchRequest
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """``market-pulse users …``, ``market-pulse alerts …`` and ``market-pulse notifications``.
 
-Registered in :mod:`pipelines.cli`; Apprise URLs are only ever printed masked.
+Registered in :mod:`cli.main`; Apprise URLs are only ever printed masked.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from infra.database import DatabaseUnavailable, engine_for, resolve_urls
+from infra.embedded_postgres import EmbeddedPostgresError
+from infra.settings import PROJECT_ROOT, load_settings
 from pipelines.alerts import manage
 from pipelines.alerts.alerts_file import AlertEntry, load_alerts_file
 from pipelines.alerts.criteria import (
@@ -26,9 +29,6 @@ from pipelines.alerts.criteria import (
     format_validation_error,
 )
 from pipelines.alerts.targets import mask_url
-from resources.database import DatabaseUnavailable, engine_for, resolve_urls
-from resources.embedded_postgres import EmbeddedPostgresError
-from resources.settings import PROJECT_ROOT, load_settings
 
 users_app = typer.Typer(help="People who own saved searches.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Saved searches that notify on new matches, price drops and below-market prices.",
@@ -54,7 +54,7 @@ def _transaction():  # type: ignore[no-untyped-def]
 
 
 def _vendor_file_names() -> set[str]:
-    from pipelines.scraping.vendor_config import VendorConfigError, load_vendors
+    from pipelines.vendors.config import VendorConfigError, load_vendors
 
     try:
         return {v.name for v in load_vendors(load_settings().vendors_dir)}

@@ -36,14 +36,14 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.scraping.selector_engine import (
+from pipelines.parsing.selectors import (
     HtmlEngine,
     SelectorKind,
     check_css,
     check_expression,
     compile_css_as_xpath,
 )
-from pipelines.scraping.standards import check_country, check_cron, check_currency, check_timezone
+from pipelines.parsing.standards import check_country, check_cron, check_currency, check_timezone
 
 __all__ = [
     "DEFAULT_SCHEDULE",

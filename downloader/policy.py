@@ -32,7 +32,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from resources.fetch_types import FetchedResponse, FetchRequest
+from downloader.types import FetchedResponse, FetchRequest
 
 # --------------------------------------------------------------------------------------------
 # Rate limiting

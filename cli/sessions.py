@@ -12,6 +12,10 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from infra.database import DatabaseUnavailable, engine_for, resolve_urls
+from infra.embedded_postgres import EmbeddedPostgresError
+from infra.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
+from infra.settings import load_settings
 from pipelines.scraping.sessions import (
     CookieImportError,
     import_session,
@@ -21,10 +25,6 @@ from pipelines.scraping.sessions import (
     rotate_session_keys,
 )
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
-from resources.database import DatabaseUnavailable, engine_for, resolve_urls
-from resources.embedded_postgres import EmbeddedPostgresError
-from resources.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
-from resources.settings import load_settings
 
 sessions_app = typer.Typer(help="Logged-in vendor sessions (cookies encrypted at rest).", no_args_is_help=True)
 

@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from resources.fetch_policy import FetchHook, host_key, parse_retry_after
-from resources.fetch_types import FetchedResponse, FetchRequest
+from downloader.policy import FetchHook, host_key, parse_retry_after
+from downloader.types import FetchedResponse, FetchRequest
 
 _SLOWDOWN_STATUSES = frozenset({429, 503})
 _SLOWDOWN_KINDS = frozenset({"timeout", "connect", "disconnected"})

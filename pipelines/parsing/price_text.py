@@ -24,7 +24,7 @@ from typing import Literal
 
 from price_parser.parser import parse_number
 
-from pipelines.scraping.standards import ISO_4217_CURRENCIES
+from pipelines.parsing.standards import ISO_4217_CURRENCIES
 
 __all__ = [
     "MAX_AMOUNT",

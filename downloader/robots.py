@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from resources.fetch_policy import FetchHook, blocked_response, host_key
-from resources.fetch_types import FetchedResponse, FetchRequest
+from downloader.policy import FetchHook, blocked_response, host_key
+from downloader.types import FetchedResponse, FetchRequest
 
 logger = logging.getLogger(__name__)
 

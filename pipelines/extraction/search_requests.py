@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
-from pipelines.scraping.vendor_config import AsOfNotSupportedError, VendorConfig
+from pipelines.vendors.config import AsOfNotSupportedError, VendorConfig
 
 if TYPE_CHECKING:
-    from pipelines.scraping.extract import PageExtraction
+    from pipelines.extraction.extract import PageExtraction
 
 __all__ = ["PageRequest", "build_search_url", "first_request", "next_request"]
 

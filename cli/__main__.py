@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `market-pulse` command (how tests and child processes start it)."""
+
+from cli.main import app
+
+app()
