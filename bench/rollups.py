@@ -142,8 +142,8 @@ def run_sql(url: str, sql: str, start: dt.date, end: dt.date) -> None:
 
 
 def run_same_sql(url: str, start: dt.date, end: dt.date) -> None:
-    from pipelines.analytics.rollup import Window
     from pipelines.prices.store import SQL
+    from pipelines.shared.rollups import Window
 
     with engine_for(url).begin() as conn:
         window = Window(start, end)

@@ -6,17 +6,18 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.analytics.automation import LISTINGS_BY_DAY, ROLLUP_AUTOMATION, ROLLUP_BACKFILL
-from pipelines.analytics.plots import price_history_png, success_rate_png
-from pipelines.analytics.rollup import (
-    SqlFiles,
+from pipelines.shared.charts import price_history_png, success_rate_png
+from pipelines.shared.markdown import markdown_table, png_markdown
+from pipelines.shared.partitions import daily
+from pipelines.shared.rollups import (
+    LISTINGS_BY_DAY,
+    ROLLUP_AUTOMATION,
+    ROLLUP_BACKFILL,
     Window,
-    markdown_table,
-    png_markdown,
     record_window_metadata,
     window_of,
 )
-from pipelines.shared.partitions import daily
+from pipelines.shared.sql import SqlFiles
 from pipelines.shared.warehouse import Warehouse
 
 SQL = SqlFiles(Path(__file__).parent / "sql")

@@ -4,7 +4,7 @@ the rollups, and a freshness check per vendor.
 The blocking checks run in the same run as the listings partition they check (Dagster includes
 an asset's checks when the asset is selected). A failure (severity ERROR) stops downstream assets
 in that run, and the rollups' automation condition waits for every materialised upstream
-partition to have passed its blocking checks (``pipelines/analytics/automation.py``).
+partition to have passed its blocking checks (``pipelines/shared/rollups.py``).
 """
 
 import datetime as dt

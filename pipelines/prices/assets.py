@@ -5,18 +5,19 @@ from collections import defaultdict
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from pipelines.analytics.automation import LISTINGS_BY_DAY, ROLLUP_AUTOMATION, ROLLUP_BACKFILL
-from pipelines.analytics.plots import price_history_png
-from pipelines.analytics.rollup import (
+from pipelines.prices.store import SQL, match_products, replace_price_snapshots
+from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
+from pipelines.shared.charts import price_history_png
+from pipelines.shared.markdown import markdown_table, png_markdown
+from pipelines.shared.partitions import daily
+from pipelines.shared.rollups import (
+    LISTINGS_BY_DAY,
+    ROLLUP_AUTOMATION,
+    ROLLUP_BACKFILL,
     day_counts,
-    markdown_table,
-    png_markdown,
     record_window_metadata,
     window_of,
 )
-from pipelines.prices.store import SQL, match_products, replace_price_snapshots
-from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
-from pipelines.shared.partitions import daily
 from pipelines.shared.warehouse import Warehouse
 
 HISTORY_DAYS = 30

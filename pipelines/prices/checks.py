@@ -8,9 +8,9 @@ import warnings
 from dagster import AssetCheckExecutionContext, AssetCheckResult, PreviewWarning, asset_check
 from sqlalchemy import text
 
-from pipelines.analytics.rollup import window_of
 from pipelines.prices.assets import price_snapshots
 from pipelines.shared.partitions import daily
+from pipelines.shared.rollups import window_of
 from pipelines.shared.warehouse import Warehouse
 
 BAND_VIOLATIONS = text("""

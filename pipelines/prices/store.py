@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pipelines.analytics.rollup import SqlFiles, Window
 from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
 from pipelines.products.identity import (
     CompiledRules,
@@ -20,6 +19,8 @@ from pipelines.products.identity import (
     normalise_gtin,
     resolve,
 )
+from pipelines.shared.rollups import Window
+from pipelines.shared.sql import SqlFiles
 
 SQL = SqlFiles(Path(__file__).parent / "sql")
 

@@ -7,18 +7,23 @@ the UI's code server import the code location, and matplotlib alone was ~0.6 s o
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
-
-from pipelines.analytics.rollup import figure_png
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PricePoint = tuple[dt.date, Decimal | None, Decimal | None, Decimal | None]
 """(day, market value, FMV low, FMV high)."""
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _figure(width: float, height: float) -> Figure:

@@ -1,0 +1,67 @@
+"""The one way a domain runs its SQL: ``.sql`` files in the domain's ``sql/`` folder.
+
+SQL lives in files so it can be read, diffed and run by hand (``psql -f``) like any other code,
+and so every statement is parameterised (``:name`` placeholders, bound by SQLAlchemy). A file
+may hold several statements; they are split by ``sqlparse``, which knows about comments,
+quoted literals and dollar-quoted bodies, so a ``;`` inside a string never splits a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlparse
+from sqlalchemy import Connection, Row, TextClause, text
+
+
+class SqlFiles:
+    """The ``*.sql`` files of one folder, parsed once and cached per process."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    @classmethod
+    def beside(cls, module_file: str) -> SqlFiles:
+        """The ``sql/`` folder next to a module: ``SQL = SqlFiles.beside(__file__)``."""
+        return cls(Path(module_file).parent / "sql")
+
+    @cache  # noqa: B019 - a handful of long-lived instances, one per SQL folder
+    def statements(self, name: str) -> tuple[TextClause, ...]:
+        """Every statement of ``name.sql``, in order, ready to execute."""
+        code = (self.directory / f"{name}.sql").read_text()
+        parts = (sqlparse.format(part, strip_comments=True).strip().rstrip(";").strip()
+                 for part in sqlparse.split(code))
+        statements = tuple(text(part) for part in parts if part)
+        if not statements:
+            raise ValueError(f"{self.directory / name}.sql holds no SQL statement")
+        return statements
+
+    def statement(self, name: str) -> TextClause:
+        """The single statement of ``name.sql`` (a file meant as one query)."""
+        statements = self.statements(name)
+        if len(statements) != 1:
+            raise ValueError(f"{self.directory / name}.sql holds {len(statements)} statements, expected one")
+        return statements[0]
+
+    def run(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
+        """Execute every statement of ``name``; returns the rows the last one affected."""
+        rowcount = 0
+        for statement in self.statements(name):
+            rowcount = conn.execute(statement, dict(params or {})).rowcount
+        return rowcount
+
+    def rows(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> list[Row[Any]]:
+        """All rows of a one-statement query file."""
+        return list(conn.execute(self.statement(name), dict(params or {})))
+
+    def one(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Row[Any]:
+        return conn.execute(self.statement(name), dict(params or {})).one()
+
+    def one_or_none(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Row[Any] | None:
+        return conn.execute(self.statement(name), dict(params or {})).one_or_none()
+
+    def scalar(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        return conn.execute(self.statement(name), dict(params or {})).scalar()
