@@ -7,7 +7,8 @@ defaults documented in the README are the only ones that exist.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -16,6 +17,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 APP_DATABASE = "market_pulse"
 DAGSTER_DATABASE = "market_pulse_dagster"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """How often the alert sensors tick, and how much the matching sensor may send itself."""
+
+    sensor_interval_seconds: int = 15
+    retry_interval_seconds: int = 30
+    sensor_send_limit: int = 20
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class Settings:
     dagster_home: Path
     vendors_dir: Path
     demo_url: str
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
     @property
     def embedded(self) -> bool:
@@ -50,12 +61,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster").expanduser().resolve(),
         vendors_dir=Path(env.get("MARKET_PULSE_VENDORS_DIR") or PROJECT_ROOT / "vendors").resolve(),
         demo_url=(env.get("MARKET_PULSE_DEMO_URL") or "http://127.0.0.1:8765").rstrip("/"),
+        alerts=AlertSettings(
+            sensor_interval_seconds=env_int("MARKET_PULSE_ALERT_SENSOR_INTERVAL", 15, minimum=1, env=env),
+            retry_interval_seconds=env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1, env=env),
+            sensor_send_limit=env_int("MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT", 20, env=env),
+        ),
     )
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    """An integer setting from the environment, with an error that names the variable."""
-    raw = os.environ.get(name, "").strip()
+def env_int(name: str, default: int, *, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:
+    """An integer setting from the environment (or ``env``), with an error that names the variable."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
     if not raw:
         return default
     try:

@@ -1,49 +1,59 @@
-"""The Market Pulse code location: every asset, check, schedule, sensor and resource."""
+"""The Market Pulse code location: every domain's definitions, merged.
 
-import os
+Loaded lazily (``@definitions``): importing this module reads nothing; Dagster calls
+:func:`defs` when it loads the code location, which is when the vendor files are read (their
+names are the vendor dimension of the scraping partitions, their crons the schedules).
+"""
 
-from dagster import Definitions, EnvVar
+from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
+from dagster import definitions as lazy_definitions
 
-from downloader.browser import BrowserFetcher
-from downloader.http import HttpFetcher
-from infra.secrets import SECRET_KEY_ENV, SecretBox
-from infra.settings import load_settings
-from pipelines.alerts.defs import ALERT_JOBS, ALERT_RESOURCES, ALERT_SENSORS  # saved searches → alerts
-from pipelines.analytics.defs import build_analytics_defs  # products, price snapshots, rollups, checks
-from pipelines.listings.assets import build_listings
-from pipelines.scraping.assets import build_raw_captures
-from pipelines.scraping.cache_jobs import prune_listing_cache, prune_listing_cache_schedule
-from pipelines.scraping.schedules import build_scrape_job, build_vendor_schedule
+from infra.settings import Settings, load_settings
+from pipelines.alerts import defs as alerts
+from pipelines.analytics import defs as analytics
+from pipelines.listings import defs as listings
+from pipelines.listings.checks import vendor_data_fresh
+from pipelines.prices import defs as prices
+from pipelines.scraping import defs as scraping
 from pipelines.shared.partitions import day_vendor_partitions
 from pipelines.shared.warehouse import Warehouse
-from pipelines.vendors.assets import vendor_catalog
+from pipelines.vendors import defs as vendors
 from pipelines.vendors.resources import VendorRegistry
 
-settings = load_settings()
-vendor_registry = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url)
-vendors = vendor_registry.load()
-scrape_partitions = day_vendor_partitions(vendors)
+ROLLUPS = [*prices.ROLLUPS, *analytics.ROLLUPS]
+"""The day-partitioned rollups downstream of ``listings``, kept in step by declarative automation."""
 
-raw_captures = build_raw_captures(scrape_partitions)
-listings = build_listings(scrape_partitions)
-analytics = build_analytics_defs(scrape_partitions)
-scrape_job = build_scrape_job(raw_captures, listings, scrape_partitions)
-scrape_schedules = [build_vendor_schedule(vendor, scrape_job) for vendor in vendors]
 
-defs = Definitions(
-    assets=[vendor_catalog, raw_captures, listings, *analytics.assets],
-    asset_checks=[*analytics.checks],
-    jobs=[scrape_job, *ALERT_JOBS, prune_listing_cache],
-    schedules=[*scrape_schedules, prune_listing_cache_schedule],
-    sensors=[*ALERT_SENSORS, *analytics.sensors],
-    resources={
-        "warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL")),
-        "vendor_registry": vendor_registry,
-        "http_fetcher": HttpFetcher(),
-        "browser_fetcher": BrowserFetcher(),
-        # Decrypts vendor sessions; without $MARKET_PULSE_SECRET_KEY only vendors needing a login fail.
-        "vendor_secrets": SecretBox(secret_key=EnvVar(SECRET_KEY_ENV)) if os.environ.get(SECRET_KEY_ENV)
-        else SecretBox(),
-        **ALERT_RESOURCES,
-    },
-)
+def rollup_automation_sensor() -> AutomationConditionSensorDefinition:
+    """Evaluates the rollups' automation conditions (and the vendor freshness check's cron)."""
+    return AutomationConditionSensorDefinition(
+        "rollup_automation",
+        target=AssetSelection.assets(*ROLLUPS) | AssetSelection.checks(vendor_data_fresh),
+        default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=60,
+        description="Keeps the daily rollups (product matches, price snapshots, vendor performance, search "
+        "analytics) in step with listings, and runs the vendor freshness check every 6 hours.",
+    )
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    registry = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url)
+    vendor_files = registry.load()
+    partitions = day_vendor_partitions(vendor_files)
+    return Definitions.merge(
+        vendors.build_defs(registry),
+        scraping.build_defs(vendor_files, partitions),
+        listings.build_defs(partitions),
+        prices.defs,
+        analytics.defs,
+        alerts.build_defs(settings.alerts),
+        Definitions(
+            sensors=[rollup_automation_sensor()],
+            resources={"warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL"))},
+        ),
+    )
+
+
+@lazy_definitions
+def defs() -> Definitions:
+    return build_definitions(load_settings())

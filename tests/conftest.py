@@ -34,13 +34,28 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield with_database(with_driver(given, "psycopg"), "postgres")
         return
-    # Not under pytest's basetemp: every new pytest session on the machine resets that folder to
-    # mode 0700, which would lock the server's service user (when we run as root) out of its data.
-    root = Path(tempfile.mkdtemp(prefix="market-pulse-test-pg-"))
+    root = outside_basetemp("market-pulse-test-pg-")
     server = EmbeddedPostgres(root / "postgres")
     running = server.ensure_running()
     yield running.url("postgres")
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def outside_basetemp(prefix: str) -> Path:
+    """A new temporary folder outside pytest's basetemp.
+
+    Every new pytest session on the machine resets ``/tmp/pytest-of-<user>`` to mode 0700, which
+    would lock an embedded server's service user (when we run as root) out of its data folder.
+    """
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@pytest.fixture
+def market_pulse_home() -> Iterator[Path]:
+    """A fresh ``MARKET_PULSE_HOME`` for a command that starts its own embedded server."""
+    root = outside_basetemp("market-pulse-home-")
+    yield root / "home"
     shutil.rmtree(root, ignore_errors=True)
 
 

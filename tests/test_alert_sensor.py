@@ -14,16 +14,19 @@ from dagster import Definitions, build_sensor_context
 from sqlalchemy import text
 
 from demo.server import running_demo
-from pipelines.alerts.defs import ALERT_JOBS, ALERT_SENSORS
+from infra.settings import AlertSettings
 from pipelines.alerts.jobs import deliver_notifications
 from pipelines.alerts.notifier import Notifier
-from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor, partition_of
+from pipelines.alerts.sensors import build_alert_sensors, partition_of
 from tests.support.alert_data import add_search, add_user, rows
 from tests.support.alert_receivers import webhook_receiver
 from tests.support.pipeline import ScrapingPipeline
 
 DAY = dt.date(2025, 3, 3)
 SECRET = "Sup3r-s3cret-t0ken"
+ALERT_SENSORS = build_alert_sensors(AlertSettings())
+alert_matching_sensor, notification_retry_sensor = ALERT_SENSORS
+ALERT_JOBS = [deliver_notifications]
 
 
 def test_partition_keys() -> None:

@@ -20,9 +20,9 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 @pytest.fixture
-def clean_env(tmp_path: Path) -> dict[str, str]:
+def clean_env(market_pulse_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
-    env["MARKET_PULSE_HOME"] = str(tmp_path / "home")
+    env["MARKET_PULSE_HOME"] = str(market_pulse_home)
     return env
 
 
@@ -60,7 +60,7 @@ def test_health_after_db_up_with_the_embedded_server(clean_env: dict[str, str]) 
         assert _run(["health"], clean_env).returncode == 0
     finally:
         down = _run(["db", "down"], clean_env)
-    assert down.returncode == 0 and "stopped" in down.stdout
+    assert down.returncode == 0 and "stopped" in down.stdout, down.stdout + down.stderr
     assert _run(["health"], clean_env).returncode == 1
 
 

@@ -16,9 +16,9 @@ from tests.support.dagster_ui import running_dev_server
 pytestmark = pytest.mark.slow
 
 
-def test_dev_server_materialises_vendor_catalog(tmp_path: Path, pg_server_url: str) -> None:
+def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_home: Path, pg_server_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
-    env["MARKET_PULSE_HOME"] = str(tmp_path / "home")
+    env["MARKET_PULSE_HOME"] = str(market_pulse_home)
     warehouse_url = with_database(pg_server_url, f"mpt_dev_{os.getpid()}")
     env["MARKET_PULSE_DATABASE_URL"] = warehouse_url
     env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_dev_dagster_{os.getpid()}")

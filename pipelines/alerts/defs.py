@@ -1,11 +1,17 @@
-"""What the alerts domain adds to the code location (merged in ``pipelines/definitions.py``)."""
+"""What the alerts domain adds to the code location: the matching and retry sensors, the delivery
+job and the notifier (merged in ``pipelines/definitions.py``)."""
 
-from infra.settings import env_int
+from dagster import Definitions
+
+from infra.settings import AlertSettings
 from pipelines.alerts.jobs import deliver_notifications
 from pipelines.alerts.notifier import Notifier
-from pipelines.alerts.sensors import alert_matching_sensor, notification_retry_sensor
+from pipelines.alerts.sensors import build_alert_sensors
 
-ALERT_JOBS = [deliver_notifications]
-ALERT_SENSORS = [alert_matching_sensor, notification_retry_sensor]
-SENSOR_SEND_LIMIT_ENV = "MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT"
-ALERT_RESOURCES = {"notifier": Notifier(sensor_send_limit=env_int(SENSOR_SEND_LIMIT_ENV, 20))}
+
+def build_defs(settings: AlertSettings) -> Definitions:
+    return Definitions(
+        jobs=[deliver_notifications],
+        sensors=build_alert_sensors(settings),
+        resources={"notifier": Notifier(sensor_send_limit=settings.sensor_send_limit)},
+    )

@@ -29,6 +29,7 @@ from dagster import (
     MultiAssetSensorEvaluationContext,
     RunRequest,
     RunsFilter,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -38,7 +39,7 @@ from dagster import (
 )
 from sqlalchemy import text
 
-from infra.settings import env_int
+from infra.settings import AlertSettings
 from pipelines.alerts import store
 from pipelines.alerts.delivery import deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
@@ -52,8 +53,6 @@ PRICE_SNAPSHOTS = AssetKey("price_snapshots")
 since product identity and snapshots are computed after the listings they describe."""
 MONITORED = [LISTINGS, PRICE_SNAPSHOTS]
 MAX_EVENTS_PER_TICK = 100
-MATCH_INTERVAL_SECONDS = env_int("MARKET_PULSE_ALERT_SENSOR_INTERVAL", 15, minimum=1)
-RETRY_INTERVAL_SECONDS = env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1)
 RETRY_BUCKET_SECONDS = 300
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED]
@@ -73,23 +72,9 @@ def partition_of(partition_key: str | None) -> tuple[dt.date, str | None] | None
     return (day, vendor) if day is not None else None
 
 
-# Dagster marks multi-asset sensors "superseded" by Declarative Automation *for launching asset
-# materialisations*; for side effects and targeting a specific job (our case) it names them as the
-# tool to use. `@asset_sensor` would hand us only the latest of several materialisations per tick.
-warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*MultiAssetSensorDefinition.*")
-
-
-@multi_asset_sensor(
-    monitored_assets=MONITORED,
-    job=deliver_notifications,
-    name="alert_matching_sensor",
-    minimum_interval_seconds=MATCH_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="On new `listings` materialisations (and new `price_snapshots` days, for below-market prices): "
-    "evaluate active saved searches against the listings new or changed in those partitions, write "
-    "alert_matches + notifications (one transaction), request delivery.",
-)
-def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse, notifier: Notifier):
+def match_new_listings(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse,
+                       notifier: Notifier) -> SensorResult | SkipReason:
+    """One tick of ``alert_matching_sensor``."""
     records = {key: list(context.materialization_records_for_key(key, limit=MAX_EVENTS_PER_TICK))
                for key in MONITORED}
     consumed = [record for batch in records.values() for record in batch]
@@ -131,15 +116,8 @@ DUE = text("""
 STATUS_COUNTS = text("SELECT status, count(*) AS n FROM notifications GROUP BY status ORDER BY status")
 
 
-@sensor(
-    job=deliver_notifications,
-    name="notification_retry_sensor",
-    minimum_interval_seconds=RETRY_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Requests a delivery run when notifications are due again (retry backoff elapsed, or a crashed "
-    "run's lease lapsed) and no delivery run is in flight.",
-)
-def notification_retry_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+def request_due_retries(context: SensorEvaluationContext, warehouse: Warehouse) -> RunRequest | SkipReason:
+    """One tick of ``notification_retry_sensor``."""
     with warehouse.connect() as conn:
         due = conn.execute(DUE).one()
         counts = ", ".join(f"{r.status} {r.n}" for r in conn.execute(STATUS_COUNTS)) or "empty"
@@ -151,3 +129,39 @@ def notification_retry_sensor(context: SensorEvaluationContext, warehouse: Wareh
     digest = hashlib.sha256(due.fingerprint.encode()).hexdigest()[:16]
     bucket = int(time.time() // RETRY_BUCKET_SECONDS)
     return RunRequest(run_key=f"retry-{digest}-{bucket}", tags={"market_pulse/alerts/due": str(due.due)})
+
+
+def build_alert_sensors(settings: AlertSettings) -> list[SensorDefinition]:
+    """The two alert sensors, ticking at the configured intervals."""
+    # Dagster marks multi-asset sensors "superseded" by Declarative Automation *for launching asset
+    # materialisations*; for side effects and targeting a specific job (our case) it names them as
+    # the tool to use. `@asset_sensor` would hand us only the latest of several materialisations per tick.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*MultiAssetSensorDefinition.*")
+
+        @multi_asset_sensor(
+            monitored_assets=MONITORED,
+            job=deliver_notifications,
+            name="alert_matching_sensor",
+            minimum_interval_seconds=settings.sensor_interval_seconds,
+            default_status=DefaultSensorStatus.RUNNING,
+            description="On new `listings` materialisations (and new `price_snapshots` days, for below-market "
+            "prices): evaluate active saved searches against the listings new or changed in those partitions, "
+            "write alert_matches + notifications (one transaction), request delivery.",
+        )
+        def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse: Warehouse,
+                                  notifier: Notifier) -> SensorResult | SkipReason:
+            return match_new_listings(context, warehouse, notifier)
+
+    @sensor(
+        job=deliver_notifications,
+        name="notification_retry_sensor",
+        minimum_interval_seconds=settings.retry_interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Requests a delivery run when notifications are due again (retry backoff elapsed, or a "
+        "crashed run's lease lapsed) and no delivery run is in flight.",
+    )
+    def notification_retry_sensor(context: SensorEvaluationContext, warehouse: Warehouse) -> RunRequest | SkipReason:
+        return request_due_retries(context, warehouse)
+
+    return [alert_matching_sensor, notification_retry_sensor]

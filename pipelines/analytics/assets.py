@@ -4,16 +4,13 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from pipelines.shared.charts import price_history_png, success_rate_png
 from pipelines.shared.markdown import markdown_table, png_markdown
-from pipelines.shared.partitions import daily
 from pipelines.shared.rollups import (
-    LISTINGS_BY_DAY,
-    ROLLUP_AUTOMATION,
-    ROLLUP_BACKFILL,
     Window,
+    daily_rollup,
     record_window_metadata,
     window_of,
 )
@@ -39,13 +36,8 @@ def replace_search_analytics(conn, window: Window) -> list:  # type: ignore[no-u
     return SQL.rows(conn, "search_analytics_summary", window.params())
 
 
-@asset(
-    partitions_def=daily,
-    deps=[LISTINGS_BY_DAY],
+@daily_rollup(
     group_name="analytics",
-    compute_kind="postgres",
-    backfill_policy=ROLLUP_BACKFILL,
-    automation_condition=ROLLUP_AUTOMATION,
     description="Each vendor's day: searches, listings seen / new / sold / removed, average and p95 search "
     "duration, success rate (share of searches ending `success`), error count (searches ending `partial` "
     "or `failed`), cache hits, requests, bytes, browser seconds, and compute units (1 CU = 1 minute of "
@@ -75,13 +67,9 @@ def vendor_performance(context: AssetExecutionContext, warehouse: Warehouse) -> 
     })
 
 
-@asset(
-    partitions_def=daily,
-    deps=[LISTINGS_BY_DAY, "product_matches"],
+@daily_rollup(
     group_name="analytics",
-    compute_kind="postgres",
-    backfill_policy=ROLLUP_BACKFILL,
-    automation_condition=ROLLUP_AUTOMATION,
+    deps=["product_matches"],
     description="What the tracked queries found: per query and day (`search_query_stats`) searches, vendors, "
     "zero-result searches, listings found, cache-hit rate, and popularity over the trailing 7 and 30 days; "
     "per product, day and currency (`tracked_product_prices`) appearances in results, best position, "

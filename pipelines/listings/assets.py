@@ -2,7 +2,7 @@
 
 import json
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 from sqlalchemy import text
 
 from pipelines.listings.parse import parse_partition
@@ -40,8 +40,7 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
         partitions_def=partitions_def,
         deps=["raw_captures"],
         group_name="listings",
-        compute_kind="postgres",
-        backfill_policy=BackfillPolicy.multi_run(1),
+        kinds={"postgres"},
         description="Listings parsed from the partition's archived pages (no network): upserted listings, "
         "attributes, images, price history, search positions, sold and removed flags. Re-materialising "
         "a past day re-parses its archive, so a fixed extraction rule repairs history.",

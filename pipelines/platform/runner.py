@@ -1,8 +1,9 @@
-"""Headless runs of the scraping assets on the same Dagster instance the UI uses.
+"""Headless runs of the scraping jobs on the same Dagster instance the UI uses.
 
-``market-pulse run`` (and ``demo seed``) materialise partitions in this process with the
-code location's own assets and resources; each run is recorded in Dagster's Postgres storage,
-so it shows up in the UI exactly like a run launched there.
+``market-pulse run`` (and ``demo seed``) execute the code location's own ``sync_vendors`` and
+``scrape`` jobs in this process, with the resources the code location binds; each run is recorded
+in Dagster's Postgres storage under its job's name, so it shows up in the UI exactly like a run
+launched there (with the blocking checks of ``listings`` evaluated in the same run).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import DagsterInstance, Definitions, MultiPartitionsDefinition
 
+from pipelines.scraping.schedules import SCRAPE_JOB
 from pipelines.shared.partitions import day_vendor_key
-
-LISTINGS = AssetKey("listings")
+from pipelines.vendors.defs import SYNC_VENDORS_JOB
 
 
 @dataclass
@@ -57,38 +58,38 @@ def failure_summary(result: Any) -> str | None:
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 """The CLI prints its own progress; the full event log is in the UI."""
+CLI_TAGS = {"market_pulse/launched_by": "cli"}
+
 
 
 class HeadlessRunner:
     """Materialises vendor_catalog, then (day, vendor) partitions of raw_captures → listings."""
 
-    def __init__(self, instance: DagsterInstance | None = None) -> None:
-        from pipelines import definitions  # imported late: it reads the environment prepared by the CLI
+    def __init__(self, instance: DagsterInstance | None = None, definitions: Definitions | None = None) -> None:
+        if definitions is None:
+            from pipelines.definitions import defs  # loaded late: it reads the environment prepared by the CLI
 
-        self.definitions = definitions
+            definitions = defs()
         self.instance = instance or DagsterInstance.get()
-        self.resources = dict(definitions.defs.resources or {})
-        # The blocking checks of a listings partition run in the same run, as in the UI's `scrape`
-        # job: a partition with bad prices fails here too, and the UI shows its checks evaluated.
-        self.partition_checks = [
-            check for check in definitions.analytics.checks
-            if check.partitions_def is not None and {key.asset_key for key in check.check_keys} == {LISTINGS}]
+        self.sync_job = definitions.resolve_job_def(SYNC_VENDORS_JOB.name)
+        self.scrape_job = definitions.resolve_job_def(SCRAPE_JOB.name)
 
     @property
     def vendors(self) -> list[str]:
-        return list(self.definitions.scrape_partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
+        partitions = self.scrape_job.partitions_def
+        assert isinstance(partitions, MultiPartitionsDefinition)
+        return list(partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
 
     def sync_vendors(self) -> None:
-        result = materialize([self.definitions.vendor_catalog], instance=self.instance, resources=self.resources,
-                             raise_on_error=False, tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        result = self.sync_job.execute_in_process(instance=self.instance, raise_on_error=False, tags=CLI_TAGS,
+                                                  run_config=QUIET)
         if not result.success:
             raise RuntimeError(failure_summary(result) or "vendor_catalog failed")
 
     def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
-        result = materialize(
-            [self.definitions.raw_captures, self.definitions.listings, *self.partition_checks], instance=self.instance,
-            resources=self.resources, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
-            tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        result = self.scrape_job.execute_in_process(
+            instance=self.instance, partition_key=day_vendor_key(day, vendor), raise_on_error=False, tags=CLI_TAGS,
+            run_config=QUIET)
         return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
                                 error=failure_summary(result), captures=_metadata(result, "raw_captures"),
                                 listings=_metadata(result, "listings"))

@@ -3,17 +3,14 @@
 import datetime as dt
 from collections import defaultdict
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
 
 from pipelines.prices.store import SQL, match_products, replace_price_snapshots
 from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
 from pipelines.shared.charts import price_history_png
 from pipelines.shared.markdown import markdown_table, png_markdown
-from pipelines.shared.partitions import daily
 from pipelines.shared.rollups import (
-    LISTINGS_BY_DAY,
-    ROLLUP_AUTOMATION,
-    ROLLUP_BACKFILL,
+    daily_rollup,
     day_counts,
     record_window_metadata,
     window_of,
@@ -24,13 +21,8 @@ HISTORY_DAYS = 30
 WATCHED_PRODUCTS = 4
 
 
-@asset(
-    partitions_def=daily,
-    deps=[LISTINGS_BY_DAY],
+@daily_rollup(
     group_name="prices",
-    compute_kind="postgres",
-    backfill_policy=ROLLUP_BACKFILL,
-    automation_condition=ROLLUP_AUTOMATION,
     description="Listings of the same real product across vendors matched onto one `products` row "
     "(`listings.product_id`): vendor GTIN/EAN or card number first, else a normalised title key; "
     f"rules in `{DEFAULT_RULES_PATH.relative_to(DEFAULT_RULES_PATH.parents[1])}`. Covers every listing "
@@ -67,13 +59,9 @@ def product_matches(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
     })
 
 
-@asset(
-    partitions_def=daily,
-    deps=[LISTINGS_BY_DAY, product_matches],
+@daily_rollup(
     group_name="prices",
-    compute_kind="postgres",
-    backfill_policy=ROLLUP_BACKFILL,
-    automation_condition=ROLLUP_AUTOMATION,
+    deps=[product_matches],
     description="Each product's market per day and currency, from the offers sighted that day (priced, not "
     "sold): sample size, min/max/mean, market value (median), FMV band (25th-75th percentile after "
     "trimming outliers with 1.5 IQR Tukey fences), quick sale (20th pct) and patient sale (80th pct), "

@@ -1,6 +1,6 @@
 """``raw_captures``: the only asset that touches the network."""
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from downloader.browser import BrowserFetcher
 from downloader.http import HttpFetcher
@@ -21,8 +21,7 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
         partitions_def=partitions_def,
         deps=["vendor_catalog"],
         group_name="scraping",
-        compute_kind="httpx",
-        backfill_policy=BackfillPolicy.multi_run(1),
+        kinds={"httpx"},
         description="Every tracked query of the vendor for the day, all pages, each response archived "
         "(compressed, stored once per content hash) with a `searches` row per query and its timeline.",
     )

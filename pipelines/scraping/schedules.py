@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from dagster import (
+    AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
     ScheduleDefinition,
@@ -15,11 +16,10 @@ from dagster import (
 from pipelines.shared.partitions import day_vendor_key
 from pipelines.vendors.config import VendorConfig
 
-
-def build_scrape_job(raw_captures, listings, partitions_def):  # type: ignore[no-untyped-def]
-    return define_asset_job(
-        "scrape", selection=[raw_captures, listings], partitions_def=partitions_def,
-        description="raw_captures → listings for one (day, vendor) partition.")
+SCRAPE_JOB = define_asset_job(
+    "scrape", selection=AssetSelection.assets("raw_captures", "listings"),
+    description="raw_captures → listings for one (day, vendor) partition.")
+"""Fetch and parse one (day, vendor) partition; its partitions are those of the two assets."""
 
 
 def scrape_day(vendor: VendorConfig, scheduled: dt.datetime) -> dt.date:
@@ -27,12 +27,12 @@ def scrape_day(vendor: VendorConfig, scheduled: dt.datetime) -> dt.date:
     return scheduled.astimezone(ZoneInfo(vendor.timezone)).date()
 
 
-def build_vendor_schedule(vendor: VendorConfig, job) -> ScheduleDefinition:  # type: ignore[no-untyped-def]
+def build_vendor_schedule(vendor: VendorConfig) -> ScheduleDefinition:
     @schedule(
         name=f"scrape_{vendor.name.replace('-', '_')}",
         cron_schedule=vendor.schedule,
         execution_timezone=vendor.timezone,
-        job=job,
+        job_name=SCRAPE_JOB.name,
         default_status=DefaultScheduleStatus.RUNNING if vendor.enabled else DefaultScheduleStatus.STOPPED,
         description=f"Scrape {vendor.display_name} daily ({vendor.schedule}, {vendor.timezone}).",
     )

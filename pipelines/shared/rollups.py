@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetDep, AutomationCondition, BackfillPolicy, BetaWarning, MultiToSingleDimensionPartitionMapping
+from dagster import (
+    AssetDep,
+    AssetsDefinition,
+    AutomationCondition,
+    BackfillPolicy,
+    BetaWarning,
+    MultiToSingleDimensionPartitionMapping,
+    asset,
+)
+
+from pipelines.shared.partitions import daily
 
 
 @dataclass(frozen=True)
@@ -94,3 +104,29 @@ ROLLUP_AUTOMATION = (
     & ~_any_dep_failed_blocking_check
 ).with_label("eager rollup")
 """Declarative automation of every daily rollup: ``eager()`` adapted as documented inline."""
+
+
+def daily_rollup(
+    *, group_name: str, description: str, deps: Sequence[AssetDep | AssetsDefinition | str] = ()
+) -> Callable[[Callable[..., Any]], AssetsDefinition]:
+    """The one way a daily rollup is declared: the shared ``daily`` partitions, a day of every
+    vendor's ``listings`` as input, eager automation, and one run per backfill whatever its length.
+
+    ``BackfillPolicy`` is still marked beta in Dagster 1.13; single-run backfills are what we rely
+    on, so its warning is silenced here, where it is used, rather than for the whole process.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> AssetsDefinition:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=BetaWarning, message=r"Parameter `backfill_policy`")
+            return asset(
+                partitions_def=daily,
+                deps=[LISTINGS_BY_DAY, *deps],
+                group_name=group_name,
+                kinds={"postgres"},
+                backfill_policy=ROLLUP_BACKFILL,
+                automation_condition=ROLLUP_AUTOMATION,
+                description=description,
+            )(fn)
+
+    return decorate

@@ -29,7 +29,7 @@ DEACTIVATE_MISSING = text("""
 
 @asset(
     group_name="vendors",
-    compute_kind="postgres",
+    kinds={"postgres"},
     description="Vendor definitions from vendors/*.yaml, validated and synced into `vendors`. "
     "Vendors whose file disappeared are deactivated, never deleted, so their history stays.",
 )
