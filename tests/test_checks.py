@@ -19,7 +19,7 @@ from dagster import (
 from sqlalchemy import text
 
 from infra.settings import PROJECT_ROOT
-from pipelines.analytics.defs import ROLLUP_ASSETS
+from pipelines.definitions import ROLLUPS as ROLLUP_ASSETS
 from pipelines.listings.assets import build_listings
 from pipelines.listings.checks import MAX_PARSE_FAILURE_RATE, build_listings_checks, vendor_data_fresh
 from pipelines.prices.assets import price_snapshots

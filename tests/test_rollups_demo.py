@@ -12,7 +12,7 @@ from dagster import materialize
 from sqlalchemy import text
 
 from demo.catalogue import get_catalogue
-from pipelines.analytics.defs import ROLLUP_ASSETS
+from pipelines.definitions import ROLLUPS as ROLLUP_ASSETS
 from pipelines.listings.checks import build_listings_checks
 from tests.support.pipeline import ScrapingPipeline, failure_message
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from dagster import build_schedule_context, define_asset_job
+from dagster import build_schedule_context
 
 from infra.settings import PROJECT_ROOT
 from pipelines.scraping.schedules import build_vendor_schedule
@@ -15,7 +15,7 @@ from pipelines.vendors.resources import VendorRegistry
 
 def test_each_vendor_gets_its_cron_and_zone_and_scrapes_its_own_day() -> None:
     vendors = {v.name: v for v in VendorRegistry(directory=str(PROJECT_ROOT / "vendors")).load()}
-    toko = build_vendor_schedule(vendors["toko"], define_asset_job("scrape"))
+    toko = build_vendor_schedule(vendors["toko"])
     assert (toko.cron_schedule, toko.execution_timezone) == (vendors["toko"].schedule, "Asia/Jakarta")
 
     # 06:00 in Jakarta on 25 November is still 24 November in UTC: the partition is Jakarta's day.
@@ -25,7 +25,7 @@ def test_each_vendor_gets_its_cron_and_zone_and_scrapes_its_own_day() -> None:
     assert request.partition_key == day_vendor_key("2026-11-25", "toko")
     assert request.run_key == "toko:2026-11-25"
 
-    cardvault = build_vendor_schedule(vendors["cardvault"], define_asset_job("scrape"))
+    cardvault = build_vendor_schedule(vendors["cardvault"])
     late = dt.datetime(2026, 11, 25, 23, 30, tzinfo=ZoneInfo(vendors["cardvault"].timezone))
     request = cardvault(build_schedule_context(scheduled_execution_time=late))
     assert request.partition_key == day_vendor_key("2026-11-25", "cardvault")  # already the 26th in UTC

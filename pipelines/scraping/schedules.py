@@ -4,6 +4,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from dagster import (
+    AssetCheckKey,
+    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
@@ -17,7 +19,10 @@ from pipelines.shared.partitions import day_vendor_key
 from pipelines.vendors.config import VendorConfig
 
 SCRAPE_JOB = define_asset_job(
-    "scrape", selection=AssetSelection.assets("raw_captures", "listings"),
+    "scrape",
+    # The partition's own checks run in the same run; the all-vendor freshness check runs on its cron.
+    selection=AssetSelection.assets("raw_captures", "listings")
+    - AssetSelection.checks(AssetCheckKey(AssetKey("listings"), "vendor_data_fresh")),
     description="raw_captures → listings for one (day, vendor) partition.")
 """Fetch and parse one (day, vendor) partition; its partitions are those of the two assets."""
 
