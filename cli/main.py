@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -180,7 +180,6 @@ def jobs(
     """Recent runs (jobs) with status, partition, duration and progress, from Dagster's run storage."""
     from dagster import DagsterInstance
     from rich.console import Console
-    from rich.table import Table
 
     from pipelines.platform.bootstrap import write_dagster_home
     from pipelines.platform.jobs import recent_jobs
@@ -196,14 +195,28 @@ def jobs(
     if as_json:
         typer.echo(json.dumps([{**row.__dict__, "progress": row.progress} for row in rows], default=str, indent=2))
         return
-    table = Table(title="Recent runs")
-    for column in ("run", "status", "partition", "assets", "started (UTC)", "duration", "steps"):
-        table.add_column(column)
+    Console().print(jobs_table(rows))
+
+
+def jobs_table(rows: list[Any]) -> Any:
+    """Recent runs as a table that stays readable in an 80-column terminal: fixed narrow columns,
+    and the assets column (the only long one) takes one line per asset instead of squeezing the rest."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Recent runs", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("run", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("partition", no_wrap=True)
+    table.add_column("assets", overflow="fold", ratio=1)
+    table.add_column("started", no_wrap=True)
+    table.add_column("took", no_wrap=True, justify="right")
+    table.add_column("steps", no_wrap=True, justify="right")
     for row in rows:
-        table.add_row(row.run_id[:8], row.status, row.partition, row.assets or row.job,
-                      row.started.strftime("%Y-%m-%d %H:%M:%S") if row.started else "",
-                      f"{row.duration_s:.1f}s" if row.duration_s is not None else "", row.progress)
-    Console().print(table)
+        table.add_row(row.run_id[:8], row.status, row.partition or "-", (row.assets or row.job).replace(", ", "\n"),
+                      row.started.strftime("%m-%d %H:%M") if row.started else "",
+                      f"{row.duration_s:.0f}s" if row.duration_s is not None else "", row.progress)
+    return table
 
 
 demo_app = typer.Typer(help="The bundled demo marketplace.", no_args_is_help=True)

@@ -100,6 +100,15 @@ def test_jobs_lists_runs_and_readiness_needs_the_daemon(stack_env: dict[str, str
     # raw_captures, listings and the three blocking listings checks, as in the UI's scrape job
     assert partitioned and partitioned[0]["status"] == "SUCCESS" and partitioned[0]["progress"] == "5/5"
     assert partitioned[0]["duration_s"] > 0
+    assert partitioned[0]["job"] == "scrape" and partitioned[0]["assets"] == "listings, raw_captures"
+    table = _cli(["jobs", "--limit", "5"], {**stack_env, "COLUMNS": "80"})
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, table.stdout
+    at = next(i for i, line in enumerate(lines) if line.startswith(partitioned[0]["run_id"][:8]))
+    assert "2026-08-02|chapin" in lines[at] and "listings" in lines[at] and "5/5" in lines[at]
+    assert lines[at + 1].split() == ["raw_captures"]  # one asset per line
+    assert "__ephemeral" not in table.stdout
     dagster_db = create_engine(stack_env["MARKET_PULSE_DAGSTER_DATABASE_URL"])
     with dagster_db.connect() as conn:
         checks = dict(conn.execute(text(

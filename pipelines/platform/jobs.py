@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dagster import DagsterInstance, RunsFilter
+from dagster import AssetKey, DagsterEventType, DagsterInstance, RunsFilter
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def recent_jobs(instance: DagsterInstance, limit: int = 20, status: str | None =
         stats = instance.get_run_stats(run.run_id)
         steps_total = len(run.step_keys_to_execute or []) or (stats.steps_succeeded + stats.steps_failed)
         partition = run.tags.get("dagster/partition") or _range(run.tags) or ""
-        assets = ", ".join(sorted(key.to_user_string() for key in (run.asset_selection or set())))
+        assets = ", ".join(_assets_of(instance, run.run_id, run.asset_selection))
         rows.append(JobRow(
             run_id=run.run_id, job=run.job_name, status=run.status.value, partition=partition, assets=assets,
             started=started, duration_s=(ended - record.start_time) if record.start_time and ended else None,
@@ -49,3 +50,12 @@ def recent_jobs(instance: DagsterInstance, limit: int = 20, status: str | None =
 def _range(tags: dict[str, str]) -> str | None:
     start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
     return f"{start}...{end}" if start and end else None
+
+
+def _assets_of(instance: DagsterInstance, run_id: str, selection: Iterable[AssetKey] | None) -> list[str]:
+    """The assets a run materialises, sorted: a job run (``scrape``) has no asset selection of its
+    own, but it records one planned materialisation per asset."""
+    planned = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    keys = [r.event_log_entry.dagster_event.asset_key for r in planned if r.event_log_entry.dagster_event]
+    names = [key.to_user_string() for key in keys if key is not None]
+    return sorted(set(names)) or sorted(key.to_user_string() for key in (selection or ()))
