@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine with Python >= 3.11 and make:
 #   make run   - install, start Postgres (embedded unless MARKET_PULSE_DATABASE_URL is set),
 #                migrate, and open the Dagster UI on http://127.0.0.1:3000
-#   make test  - install and run the whole test suite
+#   make test  - install, lint and run the whole test suite (Dagster UI suite included)
 PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 
@@ -26,12 +26,13 @@ bytecode: install
 run: bytecode
 	$(UV) run --frozen market-pulse dev
 
-test: bytecode
-	$(UV) run --frozen ruff check .
+test: bytecode lint
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# Style (ruff) and the import rules of README's layout table (import-linter).
 lint: install
 	$(UV) run --frozen ruff check .
+	$(UV) run --frozen lint-imports
 
 format: install
 	$(UV) run --frozen ruff format .

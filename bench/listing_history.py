@@ -24,7 +24,8 @@ from sqlalchemy import Engine, text
 
 from bench.rollups import bench_database
 from infra.database import engine_for
-from pipelines.listings.store import StagedItem, replace_listings_partition
+from pipelines.listings.records import StagedItem
+from pipelines.listings.store import replace_listings_partition
 
 FIRST_DAY = dt.date(2025, 1, 1)
 

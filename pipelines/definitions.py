@@ -15,7 +15,6 @@ from pipelines.listings import defs as listings
 from pipelines.listings.checks import vendor_data_fresh
 from pipelines.prices import defs as prices
 from pipelines.scraping import defs as scraping
-from pipelines.shared.partitions import day_vendor_partitions
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors import defs as vendors
 from pipelines.vendors.resources import VendorRegistry
@@ -39,7 +38,7 @@ def rollup_automation_sensor() -> AutomationConditionSensorDefinition:
 def build_definitions(settings: Settings) -> Definitions:
     registry = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url)
     vendor_files = registry.load()
-    partitions = day_vendor_partitions(vendor_files)
+    partitions = registry.partitions(vendor_files)
     return Definitions.merge(
         vendors.build_defs(registry),
         scraping.build_defs(vendor_files, partitions),

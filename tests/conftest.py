@@ -27,6 +27,18 @@ from pipelines.shared.warehouse import Warehouse
 TEMPLATE = f"mpt_template_{os.getpid()}"
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Browser tests fail, never skip, without a Chromium: the suite is meant to run whole."""
+    if item.get_closest_marker("browser") is None:
+        return
+    from downloader.browser import CHROMIUM_ENV_VAR, default_chromium_path
+
+    path = default_chromium_path()
+    if not path or not Path(path).is_file():
+        pytest.fail(f"no Chromium for this browser test: install it (`apt-get install chromium`) or set "
+                    f"{CHROMIUM_ENV_VAR} to a Chromium/Chrome executable", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a PostgreSQL server we may create databases on (its ``postgres`` database)."""

@@ -22,10 +22,6 @@ from downloader.types import FetchedResponse
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CHROMIUM = default_chromium_path()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None or not os.path.isfile(CHROMIUM),
-    reason=f"no Chromium found (install chromium or set {CHROMIUM_ENV_VAR})",
-)
 
 LATE_PAGE = """<!doctype html><html><head><title>shell</title></head><body>
 <div id="app"></div>
@@ -67,7 +63,6 @@ def run(coro: Awaitable[Any]) -> Any:
 
 
 @pytest.mark.browser
-@needs_chromium
 def test_wait_for_captures_js_rendered_content_and_blocks_images() -> None:
     image_hits = 0
     cookies_seen: list[str | None] = []
@@ -110,7 +105,6 @@ def test_wait_for_captures_js_rendered_content_and_blocks_images() -> None:
 
 
 @pytest.mark.browser
-@needs_chromium
 def test_selector_that_never_appears_times_out_with_readable_error() -> None:
     async def shell(request: web.Request) -> web.Response:
         return web.Response(text=LATE_PAGE, content_type="text/html")

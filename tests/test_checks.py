@@ -24,14 +24,14 @@ from pipelines.listings.assets import build_listings
 from pipelines.listings.checks import MAX_PARSE_FAILURE_RATE, build_listings_checks, vendor_data_fresh
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
-from pipelines.shared.partitions import day_vendor_key, day_vendor_partitions
+from pipelines.shared.partitions import day_vendor_key
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
 from tests.support.market_data import seed_market
 
 DAY = dt.date(2025, 3, 1)
 REGISTRY = VendorRegistry(directory=str(PROJECT_ROOT / "vendors"), demo_url="http://127.0.0.1:9")
-PARTITIONS = day_vendor_partitions(REGISTRY.load())
+PARTITIONS = REGISTRY.partitions()
 LISTINGS = build_listings(PARTITIONS)
 CHECKS = build_listings_checks(PARTITIONS)
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 import demo
@@ -26,6 +27,7 @@ from demo.products import universe
 from demo.render import encode_cursor
 from demo.server import running_demo
 from demo.shops import TRACKED_QUERIES
+from tests.support.ui_browser import launch_chromium
 
 DAY = date(2026, 11, 1)
 ASOF = DAY.isoformat()
@@ -370,9 +372,8 @@ def test_app_js_is_valid_javascript() -> None:
 
 @pytest.mark.browser
 def test_mercado_renders_listings_in_a_browser(client: httpx.Client) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = _launch_chromium(pw)
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page()
             page.goto(f"{client.base_url}/mercado/search?q=canon&page=1&asof={ASOF}")
@@ -390,12 +391,3 @@ def test_mercado_renders_listings_in_a_browser(client: httpx.Client) -> None:
         finally:
             browser.close()
 
-
-def _launch_chromium(pw):
-    try:
-        return pw.chromium.launch()
-    except Exception:
-        exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-        if exe is None:
-            pytest.skip("no Chromium available")
-        return pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])

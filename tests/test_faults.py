@@ -297,7 +297,6 @@ def test_fault_admin_rejects_bad_specs(clean: Demo) -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_browser_vendor_retries_a_503_navigation(database_url: str, clean: Demo, tmp_path: Path) -> None:
-    pytest.importorskip("playwright")
     pipeline = build(database_url, clean, tmp_path, {"mercado": {"rate_limit": {"requests_per_second": 20}}})
     from downloader.browser import BrowserFetcher
 

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from infra.database import engine_for
-from pipelines.listings.store import StagedItem, replace_listings_partition
+from pipelines.listings.records import StagedItem
+from pipelines.listings.store import replace_listings_partition
 
 FIRST_DAY = dt.date(2026, 3, 1)
 DAYS = [FIRST_DAY + dt.timedelta(days=i) for i in range(12)]

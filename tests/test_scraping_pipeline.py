@@ -55,11 +55,9 @@ def pipeline(database_url: str, demo_url: str) -> ScrapingPipeline:
     return pipeline
 
 
-@pytest.mark.parametrize("shop", ["toko", "chapin", "cardvault", "mercado"])
+@pytest.mark.parametrize("shop", ["toko", "chapin", "cardvault", pytest.param("mercado", marks=pytest.mark.browser)])
 def test_each_shop_kind_yields_exactly_the_demo_listings(pipeline: ScrapingPipeline, shop: str) -> None:
     """HTML with page numbers, JSON with a cursor, HTML with next links, JS in a real browser."""
-    if shop == "mercado":
-        pytest.importorskip("playwright")
     result = pipeline.run(DAY1, shop)
     assert result.success, failure_message(result)
     expected = truth(shop, DAY1)

@@ -166,7 +166,6 @@ def test_login_marker_alone_is_enough(pipeline: ScrapingPipeline, demo_url: str,
 @pytest.mark.slow
 def test_the_browser_fetcher_uses_the_session_too(pipeline: ScrapingPipeline, demo_url: str,
                                                   caplog: pytest.LogCaptureFixture) -> None:
-    pytest.importorskip("playwright")
     client = demo(demo_url, "mercado", kinds=["search", "data"])
     store_session(pipeline, "mercado")
     result = pipeline.run(DAY, "mercado")

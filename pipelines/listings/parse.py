@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from pipelines.extraction.extract import ItemMemo, extract_page
-from pipelines.listings.store import StagedItem, StagedPosition
-from pipelines.scraping.archive import ArchivedPage
+from pipelines.listings.records import StagedItem, StagedPosition
+from pipelines.scraping.pages import ArchivedPage
 from pipelines.vendors.config import VendorConfig
 
 

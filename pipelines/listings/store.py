@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, text
+
+from pipelines.listings.records import StagedItem, StagedPosition
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -31,35 +31,6 @@ def _statements(name: str) -> list[str]:
     (our SQL files keep comments on their own lines and no semicolons inside literals)."""
     code = "\n".join(line for line in _sql(name).splitlines() if not line.lstrip().startswith("--"))
     return [statement.strip() for statement in code.split(";") if statement.strip()]
-
-
-@dataclass(frozen=True)
-class StagedItem:
-    """A parsed listing as this partition saw it (first appearance wins within a day)."""
-
-    external_id: str
-    title: str
-    price: Decimal | None
-    currency: str
-    price_kind: str
-    seen_at: dt.datetime
-    is_sold: bool = False
-    condition: str | None = None
-    location: str | None = None
-    url: str | None = None
-    seller: str | None = None
-    product_code: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    images: list[str] = field(default_factory=list)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StagedPosition:
-    search_id: int
-    external_id: str
-    position: int
-    page: int
 
 
 @dataclass(frozen=True)

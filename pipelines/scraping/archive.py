@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from downloader.types import FetchedResponse
+from pipelines.scraping.pages import ArchivedPage
 
 BODY_ENCODING = "zlib"
 COMPRESSION_LEVEL = 3  # HTML/JSON shrink ~6x at level 3; higher levels cost CPU for little more.
@@ -160,20 +161,6 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
         conn.execute(INSERT_EVENT, events)
     return ArchiveSummary(searches=len(runs), pages=len(captures), bodies_new=bodies_new,
                           bytes=sum(c["bytes"] for c in captures))
-
-
-@dataclass(frozen=True)
-class ArchivedPage:
-    """A stored response, as the listings asset reads it back."""
-
-    search_id: int
-    query: str
-    page_number: int
-    url: str
-    status: int | None
-    error: str | None
-    fetched_at: dt.datetime
-    body: bytes
 
 
 def read_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[ArchivedPage]:

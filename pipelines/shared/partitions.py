@@ -8,10 +8,9 @@ Scraping is partitioned by day-by-vendor, the vendor dimension coming from ``ven
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from dagster import DailyPartitionsDefinition, MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
-
-from pipelines.vendors.config import VendorConfig
 
 HISTORY_START = "2025-01-01"
 """First day with data (the demo marketplace's epoch); backfills start here at the earliest."""
@@ -20,12 +19,9 @@ daily = DailyPartitionsDefinition(start_date=HISTORY_START, timezone="UTC", end_
 """Days up to and including today (``end_offset=1``), so today's scrape has a partition."""
 
 
-def vendor_partitions(vendors: list[VendorConfig]) -> StaticPartitionsDefinition:
-    return StaticPartitionsDefinition([v.name for v in vendors if v.enabled])
-
-
-def day_vendor_partitions(vendors: list[VendorConfig]) -> MultiPartitionsDefinition:
-    return MultiPartitionsDefinition({"date": daily, "vendor": vendor_partitions(vendors)})
+def day_vendor_partitions(vendor_names: Iterable[str]) -> MultiPartitionsDefinition:
+    """Day by vendor: one partition per enabled vendor file and day."""
+    return MultiPartitionsDefinition({"date": daily, "vendor": StaticPartitionsDefinition(list(vendor_names))})
 
 
 def day_vendor_key(day: dt.date | str, vendor: str) -> MultiPartitionKey:

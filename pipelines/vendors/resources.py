@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, MultiPartitionsDefinition
 from pydantic import Field
 
+from pipelines.shared.partitions import day_vendor_partitions
 from pipelines.vendors.config import VendorConfig, load_vendors
 
 DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
@@ -29,6 +30,10 @@ class VendorRegistry(ConfigurableResource):
         if demo == DEMO_DEFAULT_URL:
             return vendors
         return [rebase(v, DEMO_DEFAULT_URL, demo) for v in vendors]
+
+    def partitions(self, vendors: list[VendorConfig] | None = None) -> MultiPartitionsDefinition:
+        """Day-by-vendor partitions of the scraping assets: one vendor dimension key per enabled vendor."""
+        return day_vendor_partitions(v.name for v in (self.load() if vendors is None else vendors) if v.enabled)
 
     def get(self, name: str) -> VendorConfig:
         for vendor in self.load():

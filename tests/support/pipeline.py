@@ -15,7 +15,7 @@ from infra.settings import PROJECT_ROOT
 from pipelines.listings.assets import build_listings
 from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
-from pipelines.shared.partitions import day_vendor_key, day_vendor_partitions
+from pipelines.shared.partitions import day_vendor_key
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
@@ -27,7 +27,7 @@ class ScrapingPipeline:
     def __init__(self, database_url: str, demo_url: str, vendors_dir: str | None = None,
                  instance: Any = None) -> None:
         self.registry = VendorRegistry(directory=vendors_dir or str(PROJECT_ROOT / "vendors"), demo_url=demo_url)
-        self.partitions = day_vendor_partitions(self.registry.load())
+        self.partitions = self.registry.partitions()
         self.raw_captures = build_raw_captures(self.partitions)
         self.listings = build_listings(self.partitions)
         self.warehouse = Warehouse(database_url=database_url)

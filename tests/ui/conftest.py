@@ -1,14 +1,12 @@
 """Fixtures of the UI suite: the stack (once per session), Chromium, a fresh tab per test.
 
-The suite is opt-in (it takes a few minutes): it runs with ``pytest -m ui``, when its files are
-named on the command line, or with ``MARKET_PULSE_UI_TESTS=1``; otherwise its tests are skipped.
+The suite is part of ``make test`` and CI (a few minutes); ``pytest -m ui`` runs it alone and
+``pytest -m "not ui"`` leaves it out while iterating on something else.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -17,27 +15,7 @@ from tests.conftest import drop_database
 from tests.support.ui_browser import Screenshots, launch_chromium, ui_tab
 from tests.support.ui_stack import UiStack, started_ui_stack
 
-UI_DIR = Path(__file__).resolve().parent
-OPT_IN_ENV = "MARKET_PULSE_UI_TESTS"
-
 expect.set_options(timeout=30_000)  # a 2-core machine under load renders pages slowly
-
-
-def _ui_requested(config: pytest.Config) -> bool:
-    if os.environ.get(OPT_IN_ENV) == "1":
-        return True
-    if "ui" in (config.option.markexpr or "").replace("not ui", ""):
-        return True
-    return any(Path(arg.split("::")[0]).resolve().is_relative_to(UI_DIR) for arg in config.args)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if _ui_requested(config):
-        return
-    skip = pytest.mark.skip(reason="Dagster UI suite (a few minutes): run it with `pytest -m ui`")
-    for item in items:
-        if item.get_closest_marker("ui") and Path(str(item.path)).is_relative_to(UI_DIR):
-            item.add_marker(skip)
 
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
