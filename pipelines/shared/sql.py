@@ -4,11 +4,14 @@ SQL lives in files so it can be read, diffed and run by hand (``psql -f``) like 
 and so every statement is parameterised (``:name`` placeholders, bound by SQLAlchemy). A file
 may hold several statements; they are split by ``sqlparse``, which knows about comments,
 quoted literals and dollar-quoted bodies, so a ``;`` inside a string never splits a statement.
+
+Each domain's ``store.py`` holds its folder's ``SqlFiles`` and is the only module that names the
+files; the rest of the domain calls the store's functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,3 +68,20 @@ class SqlFiles:
 
     def scalar(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Any:
         return conn.execute(self.statement(name), dict(params or {})).scalar()
+
+    def run_many(self, conn: Connection, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute the single statement of ``name`` once per parameter mapping (one executemany;
+        SQLAlchemy batches an ``INSERT … VALUES`` into multi-row statements)."""
+        if rows:
+            conn.execute(self.statement(name), [dict(row) for row in rows])
+
+    def copy(self, conn: Connection, name: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Stream ``rows`` through the ``COPY … FROM STDIN`` statement of ``name`` (psycopg 3's
+        COPY: the fast way to fill a staging table). Each row lists its values in the column
+        order the file's ``COPY`` names; the copy joins the caller's transaction."""
+        raw = conn.connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the connection has no driver connection to COPY through")
+        with raw.cursor() as cursor, cursor.copy(self.statement(name).text) as copy:
+            for row in rows:
+                copy.write_row(row)
