@@ -36,7 +36,6 @@ from dagster import (
     multi_asset_sensor,
     sensor,
 )
-from sqlalchemy import text
 
 from infra.settings import env_int
 from pipelines.alerts import store
@@ -122,15 +121,6 @@ def alert_matching_sensor(context: MultiAssetSensorEvaluationContext, warehouse:
     return SkipReason(message)
 
 
-DUE = text("""
-    SELECT count(*) AS due, coalesce(string_agg(id || ':' || attempts, ',' ORDER BY id), '') AS fingerprint
-    FROM (SELECT id, attempts FROM notifications
-          WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-          ORDER BY id LIMIT 1000) d
-""")
-STATUS_COUNTS = text("SELECT status, count(*) AS n FROM notifications GROUP BY status ORDER BY status")
-
-
 @sensor(
     job=deliver_notifications,
     name="notification_retry_sensor",
@@ -141,8 +131,8 @@ STATUS_COUNTS = text("SELECT status, count(*) AS n FROM notifications GROUP BY s
 )
 def notification_retry_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     with warehouse.connect() as conn:
-        due = conn.execute(DUE).one()
-        counts = ", ".join(f"{r.status} {r.n}" for r in conn.execute(STATUS_COUNTS)) or "empty"
+        due = store.due_notifications(conn)
+        counts = ", ".join(f"{status} {n}" for status, n in store.notification_counts(conn).items()) or "empty"
     if not due.due:
         return SkipReason(f"nothing due (outbox: {counts})")
     in_flight = context.instance.get_runs_count(RunsFilter(job_name=DELIVERY_JOB, statuses=IN_FLIGHT))
