@@ -98,11 +98,15 @@ class SnapshotDay:
     high_confidence: int
 
 
-def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDay]:
-    """Delete and re-insert the window's snapshots (one SQL pass over the whole window); the
-    per-day totals of what was written."""
+def rebuild_price_snapshots(conn: Connection, window: Window) -> None:
+    """Delete and re-insert the window's snapshots: one SQL pass over the whole window."""
     SQL.run(conn, "delete_price_snapshots_window", window.params())
     SQL.run(conn, "insert_price_snapshots", window.params())
+
+
+def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDay]:
+    """:func:`rebuild_price_snapshots`, then the per-day totals of what was written."""
+    rebuild_price_snapshots(conn, window)
     return [SnapshotDay(**r._mapping) for r in SQL.rows(conn, "snapshot_summary", window.params())]
 
 
