@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from pipelines.shared.sql import SqlFiles
-from pipelines.vendors.catalog import VendorRow
+
+if TYPE_CHECKING:
+    from pipelines.vendors.catalog import VendorRow
 
 SQL = SqlFiles.beside(__file__)
 
