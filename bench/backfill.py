@@ -32,54 +32,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import text
-
-from bench.rollups import FIRST_DAY, bench_database, record, timed
-from infra.database import connect, engine_for
+from bench.rollups import FIRST_DAY, SQL, bench_database, drop_database, record, recreate_database, timed
+from infra.database import engine_for
 from infra.settings import PROJECT_ROOT, with_database, with_driver
 
 ROLLUPS = ["price_snapshots", "vendor_performance", "search_analytics"]
-
-SEED_SQL = """
-INSERT INTO vendors (name, display_name, base_url, currency)
-VALUES ('bench_id', 'Bench ID', 'http://127.0.0.1', 'IDR'), ('bench_gt', 'Bench GT', 'http://127.0.0.1', 'GTQ'),
-       ('bench_us', 'Bench US', 'http://127.0.0.1', 'USD');
-INSERT INTO products (product_key, name)
-SELECT 'bench:' || p, 'Bench product ' || p FROM generate_series(1, :products) AS p;
-INSERT INTO listings (vendor_id, external_id, product_id, title, price, currency, price_kind, condition,
-                      first_seen_at, last_seen_at)
-SELECT v.id, 'L' || i, (SELECT min(id) FROM products) + (i * 7919) % :products, 'Bench listing ' || i, NULL,
-       v.currency, 'priced', (ARRAY['new', 'used', 'refurbished'])[1 + i % 3],
-       CAST(:first_day AS date), CAST(:first_day AS date)
-FROM generate_series(1, :listings) AS i
-JOIN (SELECT id, currency, row_number() OVER (ORDER BY id) - 1 AS k FROM vendors) v ON v.k = i % 3;
-INSERT INTO listing_sightings (listing_id, vendor_id, partition_date, seen_at, price, currency, price_kind,
-                               is_sold, title)
-SELECT l.id, l.vendor_id, CAST(:first_day AS date) + d, CAST(:first_day AS date) + d + time '06:00',
-       round(CAST((50 + (l.id * 37) % 900) * (1 + 0.05 * sin(l.id + d)) AS numeric), 2),
-       l.currency, 'priced', (l.id + d) % 53 = 0, l.title
-FROM listings l CROSS JOIN generate_series(0, :days - 1) AS d;
-INSERT INTO searches (vendor_id, partition_date, query, status, pages, items, requests, bytes, browser_seconds,
-                      duration_ms, cache_hit)
-SELECT v.id, CAST(:first_day AS date) + d, q, CASE WHEN (v.id + d) % 17 = 0 THEN 'partial' ELSE 'success' END,
-       3, 20, 3, 150000, 0, 1000 + (v.id * 131 + d * 17) % 4000, d % 5 = 0
-FROM vendors v CROSS JOIN generate_series(0, :days - 1) AS d CROSS JOIN unnest(ARRAY['iphone', 'galaxy', 'ps5']) AS q;
-INSERT INTO search_results (search_id, listing_id, position)
-SELECT s.id, l.id, row_number() OVER (PARTITION BY s.id ORDER BY l.id)
-FROM searches s
-JOIN listings l ON l.vendor_id = s.vendor_id AND l.id % 100 < 3 AND l.id % 7 = length(s.query) % 7;
-ANALYZE;
-"""
+STORAGE_DATABASE = "mp_bench_backfill_dagster"
 
 
 def seed(url: str, *, days: int, listings: int, products: int) -> dict[str, int]:
     with engine_for(url).begin() as conn:
-        for statement in SEED_SQL.split(";"):
-            if statement.strip():
-                conn.execute(text(statement), {"days": days, "listings": listings, "products": products,
-                                               "first_day": FIRST_DAY})
-        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                for t in ("listing_sightings", "searches", "search_results")}
+        SQL.run(conn, "seed_backfill", {"days": days, "listings": listings, "products": products,
+                                        "first_day": FIRST_DAY})
+        return {table: int(n) for table, n in SQL.one(conn, "count_backfill_rows")._mapping.items()}
 
 
 def cli_materialize(env: dict[str, str], partition: str | None = None, partition_range: str | None = None) -> None:
@@ -116,12 +81,10 @@ def main() -> None:
         counts = seed(url, days=args.days, listings=args.listings, products=300)
         print("seeded " + ", ".join(f"{n:,} {t}" for t, n in counts.items()), flush=True)
         server = with_database(url, "postgres")
-        storage = with_driver(with_database(url, "mp_bench_backfill_dagster"), "psycopg2")
+        storage = with_driver(with_database(url, STORAGE_DATABASE), "psycopg2")
 
         def fresh_storage() -> None:
-            with connect(server, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS mp_bench_backfill_dagster WITH (FORCE)")
-                conn.execute("CREATE DATABASE mp_bench_backfill_dagster")
+            recreate_database(server, STORAGE_DATABASE)
 
         # as deployed: a process per run, the project's dagster.yaml on a fresh storage database
         fresh_storage()
@@ -150,8 +113,7 @@ def main() -> None:
                 per_run = [timed(lambda d=day: materialize(rollups, partition_key=str(d), resources=resources,
                                                            instance=inst)) for day in sample]
             results["in process (materialize())"] = (single, per_run)
-        with connect(server, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS mp_bench_backfill_dagster WITH (FORCE)")
+        drop_database(server, STORAGE_DATABASE)
 
     lines = [f"backfill of {len(days)} daily partitions of {', '.join(ROLLUPS)} "
              f"({counts['listing_sightings']:,} sightings, {counts['searches']:,} searches); "

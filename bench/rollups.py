@@ -39,15 +39,30 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from psycopg import sql
 
 from infra import migrate
 from infra.database import connect, engine_for
 from infra.embedded_postgres import EmbeddedPostgres
 from infra.settings import PROJECT_ROOT, with_database
+from pipelines.shared.sql import SqlFiles
 
 FIRST_DAY = dt.date(2025, 1, 1)
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
+SQL = SqlFiles.beside(__file__)
+"""The benchmarks' own statements (seeds, the minimal rollup, pandas' read): ``bench/sql/``."""
+
+
+def recreate_database(server_url: str, name: str) -> None:
+    """Drop (closing its connections) and create the database ``name`` on the server."""
+    drop_database(server_url, name)
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextmanager
@@ -61,70 +76,23 @@ def bench_database(name: str) -> Iterator[str]:
         else:
             server = EmbeddedPostgres(Path(tmp) / "postgres")
             base = server.ensure_running().url("postgres")
-        with connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
+        recreate_database(base, name)
         url = with_database(base, name)
         migrate.upgrade(url, "heads")
         try:
             yield url
         finally:
             engine_for(url).dispose()
-            with connect(base, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            drop_database(base, name)
             if server is not None:
                 server.stop()
 
 
-SEED_SQL = """
-INSERT INTO vendors (name, display_name, base_url, currency)
-VALUES ('bench_id', 'Bench ID', 'http://127.0.0.1', 'IDR'), ('bench_gt', 'Bench GT', 'http://127.0.0.1', 'GTQ'),
-       ('bench_us', 'Bench US', 'http://127.0.0.1', 'USD');
-INSERT INTO products (product_key, name)
-SELECT 'bench:' || p, 'Bench product ' || p FROM generate_series(1, :products) AS p;
-INSERT INTO listings (vendor_id, external_id, product_id, title, price, currency, price_kind, condition,
-                      first_seen_at, last_seen_at)
-SELECT v.id, 'L' || i, (SELECT min(id) FROM products) + (i * 7919) % :products, 'Bench listing ' || i,
-       NULL, v.currency, CASE WHEN i % 41 = 0 THEN 'on_request' WHEN i % 97 = 0 THEN 'free' ELSE 'priced' END,
-       (ARRAY['new', 'used', 'refurbished', 'like_new', NULL])[1 + i % 5],
-       CAST(:first_day AS date), CAST(:first_day AS date)
-FROM generate_series(1, :listings) AS i
-JOIN (SELECT id, currency, row_number() OVER (ORDER BY id) - 1 AS k FROM vendors) v ON v.k = i % 3;
-INSERT INTO listing_sightings (listing_id, vendor_id, partition_date, seen_at, price, currency, price_kind,
-                               is_sold, title)
-SELECT l.id, l.vendor_id, CAST(:first_day AS date) + d, CAST(:first_day AS date) + d + time '06:00',
-       CASE l.price_kind
-           WHEN 'on_request' THEN NULL WHEN 'free' THEN 0
-           ELSE round(CAST((50 + (l.id * 37) % 900) * (1 + 0.05 * sin(l.id + d))
-                           * CASE WHEN l.id % 20 = 0 THEN 8 ELSE 1 END
-                           * CASE l.currency WHEN 'IDR' THEN 15000 WHEN 'GTQ' THEN 7.75 ELSE 1 END AS numeric), 2)
-       END,
-       l.currency, l.price_kind, (l.id + d) % 53 = 0, l.title
-FROM listings l CROSS JOIN generate_series(0, :days - 1) AS d;
-ANALYZE;
-"""
-
-WORK_MEM = "SET LOCAL work_mem = '128MB'"  # what our rollup SQL sets: sorts of ~1M rows stay in memory
-
-BARE_SQL = """
-DELETE FROM price_snapshots WHERE snapshot_date >= :start AND snapshot_date < :end;
-INSERT INTO price_snapshots (product_id, snapshot_date, currency, sample_size, min_price, max_price, avg_price,
-                             market_value)
-SELECT l.product_id, s.partition_date, s.currency, count(*), min(s.price), max(s.price), round(avg(s.price), 2),
-       round(CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(s.price AS double precision)) AS numeric), 2)
-FROM listing_sightings s JOIN listings l ON l.id = s.listing_id
-WHERE s.partition_date >= :start AND s.partition_date < :end
-  AND s.price_kind = 'priced' AND s.price IS NOT NULL AND NOT s.is_sold AND l.product_id IS NOT NULL
-GROUP BY l.product_id, s.partition_date, s.currency
-"""
-
 def seed(url: str, *, listings: int = 40_000, days: int = 25, products: int = 1_000) -> int:
     with engine_for(url).begin() as conn:
-        for statement in SEED_SQL.split(";"):
-            if statement.strip():
-                conn.execute(text(statement), {"products": products, "listings": listings, "days": days,
-                                               "first_day": FIRST_DAY})
-        return conn.execute(text("SELECT count(*) FROM listing_sightings")).scalar_one()
+        SQL.run(conn, "seed_rollups", {"products": products, "listings": listings, "days": days,
+                                       "first_day": FIRST_DAY})
+        return int(SQL.scalar(conn, "count_listing_sightings"))
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -133,22 +101,18 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def run_sql(url: str, sql: str, start: dt.date, end: dt.date) -> None:
+def run_minimal_sql(url: str, start: dt.date, end: dt.date) -> None:
     with engine_for(url).begin() as conn:
-        conn.execute(text(WORK_MEM))
-        for statement in sql.split(";"):
-            if statement.strip():
-                conn.execute(text(statement), {"start": start, "end": end})
+        SQL.run(conn, "set_work_mem")
+        SQL.run(conn, "replace_minimal_price_snapshots", {"start": start, "end": end})
 
 
 def run_same_sql(url: str, start: dt.date, end: dt.date) -> None:
-    from pipelines.prices.store import SQL
-    from pipelines.shared.rollups import Window
+    from pipelines.prices.store import rebuild_price_snapshots
+    from pipelines.shared.windows import Window
 
     with engine_for(url).begin() as conn:
-        window = Window(start, end)
-        SQL.run(conn, "delete_price_snapshots_window", window.params())
-        SQL.run(conn, "insert_price_snapshots", window.params())
+        rebuild_price_snapshots(conn, Window(start, end))
 
 
 def run_ours(url: str, start: dt.date, end: dt.date, instance) -> None:  # type: ignore[no-untyped-def]
@@ -163,18 +127,10 @@ def run_ours(url: str, start: dt.date, end: dt.date, instance) -> None:  # type:
     assert result.success
 
 
-PANDAS_READ = """
-SELECT l.product_id, s.partition_date AS day, s.currency, v.name AS vendor, l.condition, s.price
-FROM listing_sightings s JOIN listings l ON l.id = s.listing_id JOIN vendors v ON v.id = s.vendor_id
-WHERE s.partition_date >= %(start)s AND s.partition_date < %(end)s
-  AND s.price_kind = 'priced' AND s.price IS NOT NULL AND NOT s.is_sold AND l.product_id IS NOT NULL
-"""
-
-
 def run_pandas(url: str, start: dt.date, end: dt.date) -> None:
     """Read the offers, compute the same statistics with pandas, write the snapshots back."""
     engine = engine_for(url)
-    df = pd.read_sql(PANDAS_READ, engine, params={"start": start, "end": end})
+    df = pd.read_sql(SQL.statement("select_offers"), engine, params={"start": start, "end": end})
     df["price"] = df.price.astype(float)
     df["condition"] = df.condition.fillna("unknown")
     keys = ["product_id", "day", "currency"]
@@ -205,7 +161,7 @@ def run_pandas(url: str, start: dt.date, end: dt.date) -> None:
                        for g, k in zip(out.index, out.kept, strict=True)]
     out = out.round(2).reset_index().rename(columns={"day": "snapshot_date", "n": "sample_size"})
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS pandas_snapshots"))
+        SQL.run(conn, "drop_pandas_snapshots")
     out.to_sql("pandas_snapshots", engine, index=False, method="multi", chunksize=2_000)
 
 
@@ -223,20 +179,20 @@ def main() -> None:
     with bench_database("mp_bench_rollups") as url, DagsterInstance.ephemeral() as instance:
         seconds = timed(lambda: seed(url, listings=args.listings, days=args.days))
         with engine_for(url).connect() as conn:
-            observations = conn.execute(text("SELECT count(*) FROM listing_sightings")).scalar_one()
+            observations = int(SQL.scalar(conn, "count_listing_sightings"))
         print(f"seeded {observations:,} price observations in {seconds:.1f} s")
         start, end = FIRST_DAY, FIRST_DAY + dt.timedelta(days=args.days)
         run_ours(url, start, end, instance)  # warm-up: imports, caches, plans
         times: dict[str, list[float]] = {"ours": [], "bare": [], "same_sql": [], "pandas": []}
         for i in range(args.rounds):  # interleaved, so load on the machine hits every variant alike
-            times["bare"].append(timed(lambda: run_sql(url, BARE_SQL, start, end)))
+            times["bare"].append(timed(lambda: run_minimal_sql(url, start, end)))
             times["same_sql"].append(timed(lambda: run_same_sql(url, start, end)))
             times["ours"].append(timed(lambda: run_ours(url, start, end, instance)))
             if i < args.pandas_rounds:
                 times["pandas"].append(timed(lambda: run_pandas(url, start, end)))
             print(f"round {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items() if v), flush=True)
         with engine_for(url).connect() as conn:
-            snapshots = conn.execute(text("SELECT count(*) FROM price_snapshots")).scalar_one()
+            snapshots = int(SQL.scalar(conn, "count_price_snapshots"))
     m = {k: statistics.median(v) for k, v in times.items()}
     lines = [
         f"rollup of {observations:,} price observations into {snapshots:,} snapshots over {args.days} days "

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from itertools import accumulate
@@ -43,10 +43,6 @@ SOLD = "sold"
 def day_index(d: date) -> int:
     """Days since the catalogue epoch (2025-01-01 is day 0)."""
     return (d - EPOCH).days
-
-
-def day_date(i: int) -> date:
-    return EPOCH + timedelta(days=i)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -19,7 +19,6 @@ CONSOLE = "console"
 ACCESSORY = "accessory"
 CAMERA = "camera"
 CARD = "card"
-CATEGORIES = (PHONE, CONSOLE, ACCESSORY, CAMERA, CARD)
 
 
 @dataclass(frozen=True, slots=True)

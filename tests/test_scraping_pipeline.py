@@ -198,14 +198,14 @@ def test_a_crash_mid_partition_leaves_the_previous_state(pipeline: ScrapingPipel
     before = counts(pipeline)
     import pipelines.listings.store as store
 
-    original = store._statements
+    original = store.SQL.run
 
-    def explode_after_merge(name: str) -> list[str]:
+    def explode_after_merge(conn, name, params=None):  # type: ignore[no-untyped-def]
         if name == "derive_listing_state":
             raise RuntimeError("injected crash between writes")
-        return original(name)
+        return original(conn, name, params)
 
-    monkeypatch.setattr(store, "_statements", explode_after_merge)
+    monkeypatch.setattr(store.SQL, "run", explode_after_merge)
     crashed = pipeline.run(DAYS[2], "chapin", assets=[pipeline.listings])
     assert not crashed.success and "injected crash" in failure_message(crashed)
     assert counts(pipeline) == before

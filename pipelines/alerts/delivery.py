@@ -40,8 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
+from pipelines.alerts import store
 from pipelines.alerts.notifier import Notifier, SendOutcome
 from pipelines.alerts.targets import mask_url
 
@@ -52,55 +53,6 @@ before recording it (what a power cut or OOM kill at the worst moment would do).
 
 class InjectedCrash(RuntimeError):
     """Raised by the crash-after-send fault injection."""
-
-
-EXPIRE_EXHAUSTED = text("""
-    UPDATE notifications
-    SET status = 'failed',
-        last_error = 'delivery outcome unknown: the run sending attempt ' || attempts
-                     || ' stopped before recording it, and no attempts are left'
-    WHERE status = 'sending' AND next_attempt_at <= now() AND attempts >= :max_attempts
-""")
-CLAIM = text("""
-    WITH due AS (
-        SELECT id FROM notifications
-        WHERE status IN ('pending', 'sending') AND next_attempt_at <= now() AND attempts < :max_attempts
-          AND (data ->> 'claim') IS DISTINCT FROM CAST(:claim AS text)  -- one attempt per row per run
-        ORDER BY next_attempt_at, id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE notifications n
-    SET status = 'sending', attempts = n.attempts + 1,
-        next_attempt_at = now() + make_interval(secs => :lease),
-        data = n.data || jsonb_build_object('claim', CAST(:claim AS text), 'claimed_at', now())
-    FROM due WHERE n.id = due.id
-    RETURNING n.id, n.dedupe_key, n.target, n.title, n.body, n.data, n.attempts, n.saved_search_id,
-              n.alert_match_id
-""")
-MARK_SENT = text("""
-    UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL
-    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
-""")
-MARK_MATCHES_NOTIFIED = text("""
-    UPDATE alert_matches m SET notified_at = now()
-    FROM notifications n
-    WHERE n.id = :id AND m.saved_search_id = n.saved_search_id
-      AND (m.id = n.alert_match_id
-           OR (n.alert_match_id IS NULL
-               AND m.listing_id IN (SELECT CAST(jsonb_array_elements_text(n.data -> 'listing_ids') AS bigint))))
-""")
-RELEASE = text("""
-    UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = now()
-    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
-""")
-MARK_FAILED = text("""
-    UPDATE notifications
-    SET status = CASE WHEN attempts >= :max_attempts OR :permanent THEN 'failed' ELSE 'pending' END,
-        last_error = :error, next_attempt_at = now() + make_interval(secs => :backoff)
-    WHERE id = :id AND status = 'sending' AND data ->> 'claim' = :claim
-    RETURNING status
-""")
 
 
 @dataclass(frozen=True)
@@ -146,9 +98,9 @@ class DeliverySummary:
 
 def claim_batch(engine: Engine, notifier: Notifier, claim: str, limit: int) -> tuple[list[Claimed], int]:
     with engine.begin() as conn:
-        expired = conn.execute(EXPIRE_EXHAUSTED, {"max_attempts": notifier.max_attempts}).rowcount
-        rows = conn.execute(CLAIM, {"max_attempts": notifier.max_attempts, "limit": limit,
-                                    "lease": notifier.lease_seconds, "claim": claim}).all()
+        expired = store.expire_exhausted(conn, notifier.max_attempts)
+        rows = store.claim_due(conn, claim=claim, limit=limit, lease_seconds=notifier.lease_seconds,
+                               max_attempts=notifier.max_attempts)
     claimed = [Claimed(r.id, r.dedupe_key, r.target, r.title, r.body, dict(r.data or {}), r.attempts)
                for r in sorted(rows, key=lambda r: r.id)]
     return claimed, expired
@@ -158,15 +110,10 @@ def record(engine: Engine, notifier: Notifier, item: Claimed, claim: str, outcom
     """Write a send's outcome; returns the new status, or None when the claim was lost."""
     with engine.begin() as conn:
         if outcome.ok:
-            done = conn.execute(MARK_SENT, {"id": item.id, "claim": claim}).rowcount
-            if done:
-                conn.execute(MARK_MATCHES_NOTIFIED, {"id": item.id})
-            return "sent" if done else None
-        status = conn.execute(MARK_FAILED, {
-            "id": item.id, "claim": claim, "max_attempts": notifier.max_attempts, "permanent": outcome.permanent,
-            "error": (outcome.error or "delivery failed")[:2000],
-            "backoff": notifier.backoff_seconds(item.attempt)}).scalar()
-        return status
+            return "sent" if store.mark_sent(conn, item.id, claim) else None
+        return store.mark_failed(conn, item.id, claim, error=(outcome.error or "delivery failed")[:2000],
+                                 permanent=outcome.permanent, backoff_seconds=notifier.backoff_seconds(item.attempt),
+                                 max_attempts=notifier.max_attempts)
 
 
 _COUNTING = threading.Lock()
@@ -222,7 +169,7 @@ def _deliver_target(engine: Engine, notifier: Notifier, claim: str, items: list[
     for item in items:
         if deadline is not None and time.monotonic() >= deadline:
             with engine.begin() as conn:
-                released = conn.execute(RELEASE, {"id": item.id, "claim": claim}).rowcount
+                released = store.release(conn, item.id, claim)
             with _COUNTING:
                 summary.released += released
             continue

@@ -37,7 +37,6 @@ from dagster import (
     multi_asset_sensor,
     sensor,
 )
-from sqlalchemy import text
 
 from infra.settings import AlertSettings
 from pipelines.alerts import store
@@ -107,20 +106,11 @@ def match_new_listings(context: MultiAssetSensorEvaluationContext, warehouse: Wa
     return SkipReason(message)
 
 
-DUE = text("""
-    SELECT count(*) AS due, coalesce(string_agg(id || ':' || attempts, ',' ORDER BY id), '') AS fingerprint
-    FROM (SELECT id, attempts FROM notifications
-          WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-          ORDER BY id LIMIT 1000) d
-""")
-STATUS_COUNTS = text("SELECT status, count(*) AS n FROM notifications GROUP BY status ORDER BY status")
-
-
 def request_due_retries(context: SensorEvaluationContext, warehouse: Warehouse) -> RunRequest | SkipReason:
     """One tick of ``notification_retry_sensor``."""
     with warehouse.connect() as conn:
-        due = conn.execute(DUE).one()
-        counts = ", ".join(f"{r.status} {r.n}" for r in conn.execute(STATUS_COUNTS)) or "empty"
+        due = store.due_notifications(conn)
+        counts = ", ".join(f"{status} {n}" for status, n in store.notification_counts(conn).items()) or "empty"
     if not due.due:
         return SkipReason(f"nothing due (outbox: {counts})")
     in_flight = context.instance.get_runs_count(RunsFilter(job_name=DELIVERY_JOB, statuses=IN_FLIGHT))

@@ -1,7 +1,9 @@
-"""Alert tables in SQL: reading what to evaluate, writing matches and the outbox in one transaction.
+"""Alert tables in SQL: reading what to evaluate, writing matches and the outbox in one
+transaction, delivering the outbox, and managing users and saved searches.
 
 Every function takes a SQLAlchemy ``Connection``; the caller owns the transaction. Matching
 itself happens in Python (:mod:`pipelines.alerts.matching`); SQL here only moves sets of rows.
+The statements are the files of ``pipelines/alerts/sql/``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row
 
 from pipelines.alerts.criteria import NotificationSettings, SearchCriteria, format_validation_error
 from pipelines.alerts.matching import Listing, Market, MatchState
+from pipelines.shared.sql import SqlFiles
+from pipelines.vendors.store import vendor_ids
 
 log = logging.getLogger(__name__)
+
+SQL = SqlFiles.beside(__file__)
 
 EVALUATION_LOCK = 0x4D50_414C  # "MPAL": one alert evaluation at a time (transaction-scoped)
 
@@ -37,17 +43,13 @@ class ActiveSearch:
 
 def lock_evaluation(conn: Connection) -> None:
     """Serialise evaluations: decisions read ``alert_matches`` and write it back in one transaction."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK})
+    SQL.run(conn, "lock_evaluation", {"key": EVALUATION_LOCK})
 
 
 def load_active_searches(conn: Connection) -> tuple[list[ActiveSearch], list[str]]:
     """Active saved searches of active users, parsed; and one line per stored search that no longer
     validates (it is skipped, never half-applied)."""
-    rows = conn.execute(text("""
-        SELECT s.id, s.user_id, s.name, s.query, s.criteria, s.notification_settings
-        FROM saved_searches s JOIN users u ON u.id = s.user_id
-        WHERE s.is_active AND u.is_active ORDER BY s.id
-    """)).all()
+    rows = SQL.rows(conn, "select_active_searches")
     searches, problems = [], []
     for row in rows:
         try:
@@ -61,38 +63,12 @@ def load_active_searches(conn: Connection) -> tuple[list[ActiveSearch], list[str
     return searches, problems
 
 
-def vendor_ids(conn: Connection, names: Iterable[str]) -> dict[str, int]:
-    rows = conn.execute(text("SELECT name, id FROM vendors WHERE name = ANY(:names)"), {"names": list(names)})
-    return {r.name: r.id for r in rows}
-
-
 def vendors_seen_on(conn: Connection, days: Sequence[dt.date]) -> list[tuple[dt.date, str]]:
     """Every (day, vendor) partition with sightings on the given days."""
     if not days:
         return []
-    rows = conn.execute(text("""
-        SELECT DISTINCT s.partition_date, v.name FROM listing_sightings s JOIN vendors v ON v.id = s.vendor_id
-        WHERE s.partition_date = ANY(:days)
-    """), {"days": list(days)})
+    rows = SQL.rows(conn, "select_vendors_seen_on", {"days": list(days)})
     return [(r.partition_date, r.name) for r in rows]
-
-
-CANDIDATES = text("""
-    SELECT l.id, v.name AS vendor, l.title, l.price, l.currency, l.condition, l.location, l.product_id, l.url,
-           NOT EXISTS (SELECT 1 FROM listing_sightings e
-                       WHERE e.listing_id = l.id AND e.partition_date < s.partition_date) AS first_seen
-    FROM listing_sightings s
-    JOIN listings l ON l.id = s.listing_id
-    JOIN vendors v ON v.id = l.vendor_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :day
-      AND NOT l.is_sold AND NOT l.is_removed
-      AND EXISTS (SELECT 1 FROM price_observations p WHERE p.listing_id = s.listing_id AND p.observed_date = :day)
-""")
-CANDIDATE_ATTRIBUTES = text("""
-    SELECT a.listing_id, a.key, a.value
-    FROM listing_sightings s JOIN listing_attributes a ON a.listing_id = s.listing_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :day
-""")
 
 
 def load_candidates(conn: Connection, partitions: Sequence[tuple[dt.date, str]], *,
@@ -112,11 +88,11 @@ def load_candidates(conn: Connection, partitions: Sequence[tuple[dt.date, str]],
         params = {"vendor_id": ids[vendor], "day": day}
         attributes: dict[int, dict[str, str | None]] = {}
         if with_attributes:
-            for a in conn.execute(CANDIDATE_ATTRIBUTES, params):
+            for a in SQL.rows(conn, "select_candidate_attributes", params):
                 attributes.setdefault(a.listing_id, {})[a.key] = a.value
         no_attributes: dict[str, str | None] = {}
         for lid, vendor_name, title, price, currency, condition, location, product_id, url, first_seen in (
-                conn.execute(CANDIDATES, params)):
+                SQL.rows(conn, "select_candidates", params)):
             known = by_id.get(lid)
             by_id[lid] = Listing(lid, vendor_name, title, price, currency.strip(), condition, location,
                                  attributes.get(lid, no_attributes), product_id, url,
@@ -129,12 +105,8 @@ def load_states(conn: Connection, pairs: Iterable[tuple[int, int]]) -> dict[tupl
     pairs = list(pairs)
     if not pairs:
         return {}
-    rows = conn.execute(text("""
-        SELECT m.saved_search_id, m.listing_id, m.rule, m.last_notified_price, m.data
-        FROM alert_matches m
-        JOIN unnest(CAST(:searches AS bigint[]), CAST(:listings AS bigint[])) AS p(saved_search_id, listing_id)
-          ON m.saved_search_id = p.saved_search_id AND m.listing_id = p.listing_id
-    """), {"searches": [p[0] for p in pairs], "listings": [p[1] for p in pairs]})
+    rows = SQL.rows(conn, "select_match_states",
+                    {"searches": [p[0] for p in pairs], "listings": [p[1] for p in pairs]})
     return {(r.saved_search_id, r.listing_id): MatchState(
         rule=r.rule, last_notified_price=r.last_notified_price,
         last_notified_currency=(r.data or {}).get("last_notified_currency"),
@@ -147,12 +119,7 @@ def load_markets(conn: Connection, product_ids: Iterable[int], as_of: dt.date) -
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    rows = conn.execute(text("""
-        SELECT DISTINCT ON (product_id, currency) product_id, currency, market_value, sample_size, snapshot_date
-        FROM price_snapshots
-        WHERE product_id = ANY(:ids) AND snapshot_date <= :as_of AND market_value IS NOT NULL
-        ORDER BY product_id, currency, snapshot_date DESC
-    """), {"ids": ids, "as_of": as_of})
+    rows = SQL.rows(conn, "select_latest_markets", {"ids": ids, "as_of": as_of})
     return {(r.product_id, r.currency.strip()): Market(r.market_value, r.sample_size, r.snapshot_date) for r in rows}
 
 
@@ -186,64 +153,6 @@ class OutboxRow:
     data: dict[str, Any]
 
 
-STAGING = """
-DROP TABLE IF EXISTS pg_temp.alert_events, pg_temp.alert_outbox, pg_temp.alert_fired;
-CREATE TEMP TABLE alert_events (
-    seq bigint PRIMARY KEY, saved_search_id bigint NOT NULL, listing_id bigint NOT NULL, user_id bigint NOT NULL,
-    action text NOT NULL, rule text NOT NULL, price numeric(14, 2), currency text NOT NULL,
-    expected_price numeric(14, 2), below_market_notified boolean NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE alert_outbox (
-    seq bigint, saved_search_id bigint NOT NULL, user_id bigint NOT NULL, dedupe_key text NOT NULL,
-    target text NOT NULL, title text NOT NULL, body text NOT NULL, data jsonb NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE alert_fired (seq bigint PRIMARY KEY, match_id bigint NOT NULL) ON COMMIT DROP
-"""
-MATCH_DATA = """jsonb_build_object('last_notified_currency', e.currency, 'below_market_notified',
-                                   e.below_market_notified)
-    || CASE WHEN e.rule IN ('new_match', 'price_drop', 'below_market')
-            THEN jsonb_build_object('last_rule', e.rule, 'last_event_at', now()) ELSE '{}'::jsonb END"""
-INSERT_MATCHES = f"""
-WITH inserted AS (
-    INSERT INTO alert_matches AS m
-        (saved_search_id, listing_id, user_id, rule, price_at_match, last_notified_price, data)
-    SELECT e.saved_search_id, e.listing_id, e.user_id, e.rule, e.price, e.price, {MATCH_DATA}
-    FROM alert_events e WHERE e.action = 'insert'
-    ON CONFLICT (saved_search_id, listing_id) DO NOTHING
-    RETURNING m.id, m.saved_search_id, m.listing_id
-)
-INSERT INTO alert_fired (seq, match_id)
-SELECT e.seq, i.id FROM inserted i
-JOIN alert_events e ON e.saved_search_id = i.saved_search_id AND e.listing_id = i.listing_id AND e.action = 'insert'
-"""
-UPDATE_MATCHES = f"""
-WITH updated AS (
-    UPDATE alert_matches m SET last_notified_price = e.price, data = m.data || {MATCH_DATA}
-    FROM alert_events e
-    WHERE e.action = 'update' AND m.saved_search_id = e.saved_search_id AND m.listing_id = e.listing_id
-      AND m.last_notified_price IS NOT DISTINCT FROM e.expected_price
-    RETURNING e.seq, m.id
-)
-INSERT INTO alert_fired (seq, match_id) SELECT seq, id FROM updated
-"""
-INSERT_OUTBOX = """
-INSERT INTO notifications (user_id, saved_search_id, alert_match_id, dedupe_key, target, title, body, data)
-SELECT o.user_id, o.saved_search_id, f.match_id, o.dedupe_key, o.target, o.title, o.body, o.data
-FROM alert_outbox o LEFT JOIN alert_fired f ON f.seq = o.seq
-WHERE o.seq IS NULL OR f.match_id IS NOT NULL
-ORDER BY o.saved_search_id, o.seq NULLS LAST, o.dedupe_key
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
-
-
-def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 @dataclass(frozen=True)
 class WriteResult:
     matches_written: int
@@ -259,37 +168,27 @@ def write_events(conn: Connection, events: Sequence[EventRow], outbox: Sequence[
     """
     if not events:
         return WriteResult(0, 0)
-    for statement in STAGING.split(";"):
-        conn.execute(text(statement))
-    _copy(conn, "alert_events", ("seq", "saved_search_id", "listing_id", "user_id", "action", "rule", "price",
-                                 "currency", "expected_price", "below_market_notified"),
-          ((e.seq, e.saved_search_id, e.listing_id, e.user_id, e.action, e.rule, e.price, e.currency,
-            e.expected_price, e.below_market_notified) for e in events))
-    _copy(conn, "alert_outbox", ("seq", "saved_search_id", "user_id", "dedupe_key", "target", "title", "body", "data"),
-          ((o.seq, o.saved_search_id, o.user_id, o.dedupe_key, o.target, o.title, o.body,
-            json.dumps(o.data, default=str)) for o in outbox))
-    conn.execute(text(INSERT_MATCHES))
-    conn.execute(text(UPDATE_MATCHES))
-    fired = conn.execute(text("SELECT count(*) FROM alert_fired")).scalar_one()
-    queued = conn.execute(text(INSERT_OUTBOX)).rowcount
+    SQL.run(conn, "create_alert_staging")
+    SQL.copy(conn, "copy_alert_events", ((e.seq, e.saved_search_id, e.listing_id, e.user_id, e.action, e.rule,
+                                          e.price, e.currency, e.expected_price, e.below_market_notified)
+                                         for e in events))
+    SQL.copy(conn, "copy_alert_outbox", ((o.seq, o.saved_search_id, o.user_id, o.dedupe_key, o.target, o.title,
+                                          o.body, json.dumps(o.data, default=str)) for o in outbox))
+    SQL.run(conn, "insert_alert_matches")
+    SQL.run(conn, "update_alert_matches")
+    fired = SQL.scalar(conn, "count_fired_matches")
+    queued = SQL.run(conn, "insert_notifications")
     return WriteResult(int(fired), int(queued))
 
 
 def touch_searches(conn: Connection, checked: Sequence[int], matched: Sequence[int]) -> None:
     if checked:
-        conn.execute(text("""
-            UPDATE saved_searches SET last_checked_at = now(),
-                   last_matched_at = CASE WHEN id = ANY(:matched) THEN now() ELSE last_matched_at END
-            WHERE id = ANY(:checked)
-        """), {"checked": list(checked), "matched": list(matched)})
+        SQL.run(conn, "touch_saved_searches", {"checked": list(checked), "matched": list(matched)})
 
 
 def pending_due(conn: Connection) -> int:
     """Notifications a delivery run would send now (pending and due, or a lapsed ``sending`` lease)."""
-    return int(conn.execute(text("""
-        SELECT count(*) FROM notifications
-        WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-    """)).scalar_one())
+    return int(SQL.scalar(conn, "count_due_notifications"))
 
 
 # --- the crawler's view --------------------------------------------------------------------------
@@ -302,11 +201,7 @@ def saved_search_queries(conn: Connection) -> dict[str | None, list[str]]:
     want every vendor (the crawler adds those to every vendor). Queries are stripped, de-duplicated
     case-insensitively and sorted; searches of inactive users are left out.
     """
-    rows = conn.execute(text("""
-        SELECT s.query, s.criteria -> 'vendors' AS vendors
-        FROM saved_searches s JOIN users u ON u.id = s.user_id
-        WHERE s.is_active AND u.is_active AND btrim(s.query) <> ''
-    """)).all()
+    rows = SQL.rows(conn, "select_tracked_search_queries")
     out: dict[str | None, dict[str, str]] = {}
     for row in rows:
         query = " ".join(row.query.split())
@@ -314,3 +209,125 @@ def saved_search_queries(conn: Connection) -> dict[str | None, list[str]]:
         for vendor in vendors:
             out.setdefault(vendor, {}).setdefault(query.casefold(), query)
     return {vendor: sorted(queries.values(), key=str.casefold) for vendor, queries in out.items()}
+
+
+# --- delivering the outbox (pipelines.alerts.delivery) ---------------------------------------------
+
+
+def expire_exhausted(conn: Connection, max_attempts: int) -> int:
+    """Fail the lapsed ``sending`` rows with no attempts left; how many."""
+    return SQL.run(conn, "expire_exhausted_notifications", {"max_attempts": max_attempts})
+
+
+def claim_due(conn: Connection, *, claim: str, limit: int, lease_seconds: float, max_attempts: int) -> list[Row[Any]]:
+    """Claim up to ``limit`` due notifications for the run holding the token ``claim``."""
+    return SQL.rows(conn, "claim_due_notifications", {"max_attempts": max_attempts, "limit": limit,
+                                                      "lease": lease_seconds, "claim": claim})
+
+
+def mark_sent(conn: Connection, notification_id: int, claim: str) -> bool:
+    """Record a send (and mark the matches it was about notified); False when the claim was lost."""
+    done = SQL.run(conn, "mark_notification_sent", {"id": notification_id, "claim": claim})
+    if done:
+        SQL.run(conn, "mark_matches_notified", {"id": notification_id})
+    return bool(done)
+
+
+def mark_failed(conn: Connection, notification_id: int, claim: str, *, error: str, permanent: bool,
+                backoff_seconds: float, max_attempts: int) -> str | None:
+    """Record a failed send; the new status (``pending`` or ``failed``), None when the claim was lost."""
+    return SQL.scalar(conn, "mark_notification_failed", {
+        "id": notification_id, "claim": claim, "max_attempts": max_attempts, "permanent": permanent,
+        "error": error, "backoff": backoff_seconds})
+
+
+def release(conn: Connection, notification_id: int, claim: str) -> int:
+    """Give a claimed, unsent notification back for the next run; 1 when it was still ours."""
+    return SQL.run(conn, "release_notification", {"id": notification_id, "claim": claim})
+
+
+def due_notifications(conn: Connection) -> Row[Any]:
+    """``due`` (count) and ``fingerprint`` (ids and attempts) of what is due now."""
+    return SQL.one(conn, "select_due_fingerprint")
+
+
+def notification_counts(conn: Connection) -> dict[str, int]:
+    """Outbox rows per status."""
+    return {r.status: r.n for r in SQL.rows(conn, "count_notifications_by_status")}
+
+
+# --- users and saved searches (pipelines.alerts.manage) ---------------------------------------------
+
+
+def find_user_clash(conn: Connection, username: str, email: str) -> Row[Any] | None:
+    """A user with this username or (case-insensitively) this e-mail address."""
+    return SQL.one_or_none(conn, "select_user_clash", {"u": username, "e": email})
+
+
+def insert_user(conn: Connection, username: str, email: str, display_name: str | None) -> int:
+    return int(SQL.scalar(conn, "insert_user", {"u": username, "e": email, "d": display_name}))
+
+
+def find_user(conn: Connection, username: str) -> Row[Any] | None:
+    """``id``, ``email`` and ``display_name`` of a user."""
+    return SQL.one_or_none(conn, "select_user", {"u": username})
+
+
+def update_user(conn: Connection, user_id: int, email: str, display_name: str | None) -> None:
+    SQL.run(conn, "update_user", {"e": email, "d": display_name, "id": user_id})
+
+
+def list_users(conn: Connection) -> list[Row[Any]]:
+    """Every user with the number of their saved searches."""
+    return SQL.rows(conn, "select_users_with_search_counts")
+
+
+def insert_saved_search(conn: Connection, *, user_id: int, name: str, query: str, criteria: str, settings: str,
+                        active: bool) -> int:
+    """A new saved search (``criteria`` and ``settings`` as JSON); its id."""
+    return int(SQL.scalar(conn, "insert_saved_search", {"uid": user_id, "name": name, "query": query,
+                                                        "criteria": criteria, "settings": settings,
+                                                        "active": active}))
+
+
+def saved_searches_by_ref(conn: Connection, ref: str, username: str | None) -> list[Row[Any]]:
+    """The saved search with id ``ref`` (a number, when no user is given), else those named ``ref``;
+    only ``username``'s when given."""
+    params = {"ref": ref, "user": username}
+    if ref.isdigit() and username is None:
+        return SQL.rows(conn, "select_saved_search_by_id", params)
+    return SQL.rows(conn, "select_saved_searches_by_name", params)
+
+
+def find_user_saved_search(conn: Connection, user_id: int, name: str) -> Row[Any] | None:
+    return SQL.one_or_none(conn, "select_user_saved_search", {"uid": user_id, "name": name})
+
+
+def update_saved_search(conn: Connection, search_id: int, *, query: str, criteria: str, settings: str,
+                        active: bool) -> None:
+    SQL.run(conn, "update_saved_search", {"id": search_id, "query": query, "criteria": criteria,
+                                          "settings": settings, "active": active})
+
+
+def set_search_active(conn: Connection, search_id: int, active: bool) -> None:
+    SQL.run(conn, "set_saved_search_active", {"a": active, "id": search_id})
+
+
+def delete_saved_search(conn: Connection, search_id: int) -> None:
+    """Delete a saved search with its matches and outbox rows (pending messages are dropped)."""
+    SQL.run(conn, "delete_saved_search", {"id": search_id})
+
+
+def saved_searches_of_users(conn: Connection, usernames: Sequence[str]) -> list[Row[Any]]:
+    """``id``, ``username`` and ``name`` of every saved search of these users."""
+    return SQL.rows(conn, "select_saved_searches_of_users", {"users": list(usernames)})
+
+
+def search_report(conn: Connection, username: str | None = None) -> list[Row[Any]]:
+    """Each saved search (of ``username``, when given) with its matches and outbox state."""
+    return SQL.rows(conn, "select_search_report", {"user": username})
+
+
+def notifications_report(conn: Connection, *, status: str | None, search: str | None, limit: int) -> list[Row[Any]]:
+    """The latest ``limit`` notifications, optionally of one status and one saved search (id or name)."""
+    return SQL.rows(conn, "select_notifications_report", {"status": status, "search": search, "limit": limit})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -19,13 +18,3 @@ def normalize(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return _NON_ALNUM.sub(" ", stripped).strip()
-
-
-@lru_cache(maxsize=65_536)
-def normalize_cached(text: str) -> str:
-    return normalize(text)
-
-
-def padded(text: str | None) -> str:
-    """Normalised text with a space on each side, so phrases can also be matched as whole words."""
-    return f" {normalize(text)} "

@@ -2,38 +2,28 @@
 
 import datetime as dt
 from collections import defaultdict
-from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
+from pipelines.analytics.store import (
+    popular_queries,
+    replace_search_analytics,
+    replace_vendor_performance,
+    tracked_price_history,
+    vendor_performance_preview,
+    vendor_success_history,
+)
 from pipelines.shared.charts import price_history_png, success_rate_png
 from pipelines.shared.markdown import markdown_table, png_markdown
 from pipelines.shared.rollups import (
-    Window,
     daily_rollup,
     record_window_metadata,
     window_of,
 )
-from pipelines.shared.sql import SqlFiles
 from pipelines.shared.warehouse import Warehouse
 
-SQL = SqlFiles(Path(__file__).parent / "sql")
 CHART_DAYS = 30
 WATCHED_PRODUCTS = 4
-
-
-def replace_vendor_performance(conn, window: Window) -> list:  # type: ignore[no-untyped-def]
-    """Delete and re-insert the window's rows in one SQL pass; per-day totals of what was written."""
-    SQL.run(conn, "delete_vendor_performance_window", window.params())
-    SQL.run(conn, "insert_vendor_performance", window.params())
-    return SQL.rows(conn, "vendor_performance_summary", window.params())
-
-
-def replace_search_analytics(conn, window: Window) -> list:  # type: ignore[no-untyped-def]
-    SQL.run(conn, "delete_search_analytics_window", window.params())
-    SQL.run(conn, "insert_search_query_stats", window.params())
-    SQL.run(conn, "insert_tracked_product_prices", window.params())
-    return SQL.rows(conn, "search_analytics_summary", window.params())
 
 
 @daily_rollup(
@@ -47,8 +37,8 @@ def vendor_performance(context: AssetExecutionContext, warehouse: Warehouse) -> 
     window = window_of(context)
     with warehouse.begin() as conn:
         days = replace_vendor_performance(conn, window)
-        preview = SQL.rows(conn, "vendor_performance_preview", {"day": window.last})
-        history = SQL.rows(conn, "vendor_success_history", {"day": window.last, "days": CHART_DAYS})
+        preview = vendor_performance_preview(conn, window.last)
+        history = vendor_success_history(conn, window.last, days=CHART_DAYS)
     series: dict[str, list[tuple[dt.date, float | None]]] = defaultdict(list)
     for r in history:
         series[r.name].append((r.date, None if r.success_rate is None else float(r.success_rate)))
@@ -79,9 +69,8 @@ def search_analytics(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
     window = window_of(context)
     with warehouse.begin() as conn:
         days = replace_search_analytics(conn, window)
-        popular = SQL.rows(conn, "popular_queries", {"day": window.last})
-        history = SQL.rows(conn, "tracked_price_history", {"day": window.last, "days": CHART_DAYS,
-                                                           "top": WATCHED_PRODUCTS})
+        popular = popular_queries(conn, window.last)
+        history = tracked_price_history(conn, window.last, days=CHART_DAYS, top=WATCHED_PRODUCTS)
     last = next((r for r in days if r.day == window.last), None)
     searches = sum(r.searches or 0 for r in days)
     cache_hits = sum(r.cache_hits or 0 for r in days)

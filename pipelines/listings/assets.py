@@ -1,12 +1,9 @@
 """``listings``: the day's archived pages of one vendor, parsed into listings and price history."""
 
-import json
-
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
-from sqlalchemy import text
 
 from pipelines.listings.parse import parse_partition
-from pipelines.listings.store import replace_listings_partition
+from pipelines.listings.store import partition_preview, replace_listings_partition, replace_parse_report
 from pipelines.scraping.archive import read_captures_partition
 from pipelines.shared.partitions import split_key
 from pipelines.shared.warehouse import Warehouse
@@ -15,25 +12,6 @@ from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
 MAX_LOGGED_FAILURES = 20
 MAX_STORED_FAILURES = 200
-
-RECORD_PARSE_REPORT = text("""
-    INSERT INTO search_events (search_id, vendor_id, event_type, data)
-    SELECT s.id, :vendor_id, 'parse_report', CAST(:data AS jsonb)
-    FROM searches s WHERE s.vendor_id = :vendor_id AND s.partition_date = :partition_date
-    ORDER BY s.id LIMIT 1
-""")
-DELETE_PARSE_REPORTS = text("""
-    DELETE FROM search_events e USING searches s
-    WHERE e.search_id = s.id AND s.vendor_id = :vendor_id AND s.partition_date = :partition_date
-      AND e.event_type = 'parse_report'
-""")
-PREVIEW = text("""
-    SELECT l.external_id, l.title, l.price, l.currency, l.is_sold
-    FROM listing_sightings s JOIN listings l ON l.id = s.listing_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :partition_date
-    ORDER BY l.first_seen_at DESC, l.external_id LIMIT 10
-""")
-
 
 def build_listings(partitions_def):  # type: ignore[no-untyped-def]
     @asset(
@@ -62,13 +40,12 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
             summary = replace_listings_partition(conn, vendor_id=vendor_id, partition_date=day,
                                                  items=parsed.items, positions=parsed.positions,
                                                  removed_after=vendor.removed_after_missing)
-            key = {"vendor_id": vendor_id, "partition_date": day}
-            conn.execute(DELETE_PARSE_REPORTS, key)
+            report = None
             if parsed.item_failures or parsed.page_errors:
                 report = {"item_failures": parsed.item_failures[:MAX_STORED_FAILURES],
                           "item_failure_count": len(parsed.item_failures), "page_errors": parsed.page_errors}
-                conn.execute(RECORD_PARSE_REPORT, {**key, "data": json.dumps(report, default=str)})
-            preview = conn.execute(PREVIEW, key).all()
+            replace_parse_report(conn, vendor_id=vendor_id, partition_date=day, report=report)
+            preview = partition_preview(conn, vendor_id=vendor_id, partition_date=day)
         for failure in parsed.item_failures[:MAX_LOGGED_FAILURES]:
             context.log.warning(f"skipped item: query '{failure['query']}' page {failure['page']} "
                                 f"#{failure['position']} ({failure['external_id'] or 'no id'}): {failure['reason']}")

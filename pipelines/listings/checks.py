@@ -20,12 +20,13 @@ from dagster import (
     PreviewWarning,
     asset_check,
 )
-from sqlalchemy import text
 
+from pipelines.listings.store import currency_counts, latest_vendor_days, parse_outcome, price_problems
 from pipelines.parsing.standards import ISO_4217_CURRENCIES
 from pipelines.shared.partitions import split_key
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
+from pipelines.vendors.store import find_vendor_id
 
 MAX_PARSE_FAILURE_RATE = 0.05
 """Largest share of listing elements on parsed pages that may fail to parse (per vendor and day)."""
@@ -35,45 +36,10 @@ MAX_DATA_AGE_DAYS = 2
 
 FRESHNESS_CRON = "0 */6 * * *"
 
-PRICE_PROBLEMS = text("""
-    SELECT count(*) FILTER (WHERE s.price_kind = 'priced' AND s.price IS NULL) AS priced_without_price,
-           count(*) FILTER (WHERE s.price < 0) AS negative,
-           count(*) FILTER (WHERE s.price_kind = 'priced') AS priced,
-           count(*) AS sightings,
-           array_agg(l.external_id ORDER BY l.external_id) FILTER (
-               WHERE (s.price_kind = 'priced' AND s.price IS NULL) OR s.price < 0) AS examples
-    FROM listing_sightings s JOIN listings l ON l.id = s.listing_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :day
-""")
-CURRENCIES = text("""
-    SELECT currency, count(*) AS n FROM listing_sightings
-    WHERE vendor_id = :vendor_id AND partition_date = :day
-    GROUP BY currency ORDER BY currency
-""")
-PARSE_REPORT = text("""
-    SELECT coalesce(sum(CAST(e.data ->> 'item_failure_count' AS integer)), 0) AS failures,
-           coalesce(sum(jsonb_array_length(coalesce(e.data -> 'page_errors', '[]'::jsonb))), 0) AS page_errors
-    FROM search_events e JOIN searches s ON s.id = e.search_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :day AND e.event_type = 'parse_report'
-""")
-PARSED_ITEMS = text("""
-    SELECT count(*) FROM search_results r JOIN searches s ON s.id = r.search_id
-    WHERE s.vendor_id = :vendor_id AND s.partition_date = :day
-""")
-VENDOR_ID = text("SELECT id FROM vendors WHERE name = :name")
-LATEST_DAYS = text("""
-    SELECT v.name,
-           (SELECT max(partition_date) FROM listing_sightings s WHERE s.vendor_id = v.id) AS last_sighting,
-           (SELECT max(partition_date) FROM searches s WHERE s.vendor_id = v.id AND s.status = 'success')
-               AS last_successful_search
-    FROM vendors v WHERE v.name = ANY(:names) ORDER BY v.name
-""")
-
-
 def _partition(context: AssetCheckExecutionContext, warehouse: Warehouse) -> tuple[dt.date, str, int | None]:
     day, vendor = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
     with warehouse.connect() as conn:
-        vendor_id = conn.execute(VENDOR_ID, {"name": vendor}).scalar()
+        vendor_id = find_vendor_id(conn, vendor)
     return day, vendor, vendor_id
 
 
@@ -94,7 +60,7 @@ def _build_listings_checks(partitions_def) -> list[AssetChecksDefinition]:  # ty
     def listings_prices_valid(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
         day, vendor, vendor_id = _partition(context, warehouse)
         with warehouse.connect() as conn:
-            r = conn.execute(PRICE_PROBLEMS, {"vendor_id": vendor_id, "day": day}).one()
+            r = price_problems(conn, vendor_id, day)
         bad = r.priced_without_price + r.negative
         return AssetCheckResult(passed=bad == 0, metadata={
             "sightings": r.sightings, "priced": r.priced, "priced_without_price": r.priced_without_price,
@@ -106,7 +72,7 @@ def _build_listings_checks(partitions_def) -> list[AssetChecksDefinition]:  # ty
     def listings_currencies_known(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
         day, vendor, vendor_id = _partition(context, warehouse)
         with warehouse.connect() as conn:
-            counts = {r.currency: r.n for r in conn.execute(CURRENCIES, {"vendor_id": vendor_id, "day": day})}
+            counts = currency_counts(conn, vendor_id, day)
         unknown = sorted(c for c in counts if c not in ISO_4217_CURRENCIES)
         return AssetCheckResult(passed=not unknown, metadata={
             "currencies": MetadataValue.json(counts), "unknown": ", ".join(unknown) or "none",
@@ -117,10 +83,8 @@ def _build_listings_checks(partitions_def) -> list[AssetChecksDefinition]:  # ty
                  "parsed pages failed to parse (from the `parse_report` search events).")
     def listings_parse_failures_low(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
         day, vendor, vendor_id = _partition(context, warehouse)
-        key = {"vendor_id": vendor_id, "day": day}
         with warehouse.connect() as conn:
-            report = conn.execute(PARSE_REPORT, key).one()
-            parsed = conn.execute(PARSED_ITEMS, key).scalar_one()
+            report, parsed = parse_outcome(conn, vendor_id, day)
         seen = parsed + report.failures
         rate = report.failures / seen if seen else 0.0
         return AssetCheckResult(passed=rate <= MAX_PARSE_FAILURE_RATE, metadata={
@@ -139,7 +103,7 @@ def vendor_data_fresh(warehouse: Warehouse, vendor_registry: VendorRegistry) -> 
     names = [v.name for v in vendor_registry.load() if v.enabled]
     today = dt.datetime.now(dt.UTC).date()
     with warehouse.connect() as conn:
-        rows = {r.name: r for r in conn.execute(LATEST_DAYS, {"names": names})}
+        rows = latest_vendor_days(conn, names)
     table, stale = [], []
     for name in names:
         r = rows.get(name)

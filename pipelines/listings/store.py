@@ -10,27 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row
 
 from pipelines.listings.records import StagedItem, StagedPosition
+from pipelines.shared.sql import SqlFiles
 
-SQL_DIR = Path(__file__).parent / "sql"
-
-
-@cache
-def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-@cache
-def _statements(name: str) -> list[str]:
-    """A SQL file's statements: whole-line ``--`` comments dropped, then split on ``;``
-    (our SQL files keep comments on their own lines and no semicolons inside literals)."""
-    code = "\n".join(line for line in _sql(name).splitlines() if not line.lstrip().startswith("--"))
-    return [statement.strip() for statement in code.split(";") if statement.strip()]
+SQL = SqlFiles.beside(__file__)
 
 
 @dataclass(frozen=True)
@@ -46,9 +33,6 @@ class PartitionSummary:
 LISTINGS_LOCK_NAMESPACE = 1_000_001
 """First key of the (namespace, vendor id) advisory lock taken by a listings partition."""
 
-ITEM_COLUMNS = ("external_id", "title", "price", "currency", "price_kind", "condition", "location", "url",
-                "seller", "product_code", "is_sold", "seen_at", "attributes", "images", "metadata")
-
 
 def replace_listings_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
                                items: list[StagedItem], positions: list[StagedPosition],
@@ -58,29 +42,60 @@ def replace_listings_partition(conn: Connection, *, vendor_id: int, partition_da
     Partitions of one vendor are serialised by a transaction-scoped advisory lock: each derives
     state over all of the vendor's listings, and two at once (a backfill) could deadlock.
     """
-    conn.execute(text("SELECT pg_advisory_xact_lock(:namespace, :vendor_id)"),
-                 {"namespace": LISTINGS_LOCK_NAMESPACE, "vendor_id": vendor_id})
-    for statement in _statements("create_staging"):
-        conn.execute(text(statement))
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY staged_items ({', '.join(ITEM_COLUMNS)}) FROM STDIN") as copy:
-            for item in items:
-                copy.write_row((
-                    item.external_id, item.title, item.price, item.currency, item.price_kind,
-                    item.condition, item.location, item.url, item.seller, item.product_code,
-                    item.is_sold, item.seen_at, json.dumps(item.attributes), json.dumps(item.images),
-                    json.dumps(item.metadata, default=str),
-                ))
-        with cursor.copy("COPY staged_positions (search_id, external_id, position, page) FROM STDIN") as copy:
-            for pos in positions:
-                copy.write_row((pos.search_id, pos.external_id, pos.position, pos.page))
-    conn.execute(text("ANALYZE staged_items, staged_positions"))  # temp tables have no statistics otherwise
+    SQL.run(conn, "lock_vendor_listings", {"namespace": LISTINGS_LOCK_NAMESPACE, "vendor_id": vendor_id})
+    SQL.run(conn, "create_staging")
+    SQL.copy(conn, "copy_staged_items", ((
+        item.external_id, item.title, item.price, item.currency, item.price_kind,
+        item.condition, item.location, item.url, item.seller, item.product_code,
+        item.is_sold, item.seen_at, json.dumps(item.attributes), json.dumps(item.images),
+        json.dumps(item.metadata, default=str),
+    ) for item in items))
+    SQL.copy(conn, "copy_staged_positions", ((pos.search_id, pos.external_id, pos.position, pos.page)
+                                             for pos in positions))
+    SQL.run(conn, "analyze_staging")
     params = {"vendor_id": vendor_id, "partition_date": partition_date, "removed_after": removed_after}
     for name in ("merge_listings", "replace_sightings", "derive_listing_state", "derive_sold_removed",
                  "replace_details"):
-        for statement in _statements(name):
-            conn.execute(text(statement), params)
-    row = conn.execute(text(_sql("partition_summary")), params).one()
+        SQL.run(conn, name, params)
+    row = SQL.one(conn, "partition_summary", params)
     return PartitionSummary(**row._mapping)
+
+
+# --- the partition's parse report and preview ------------------------------------------------
+
+
+def replace_parse_report(conn: Connection, *, vendor_id: int, partition_date: dt.date,
+                         report: dict[str, Any] | None) -> None:
+    """Drop the partition's earlier parse report; store ``report`` (when there is one) on its first search."""
+    key = {"vendor_id": vendor_id, "partition_date": partition_date}
+    SQL.run(conn, "delete_parse_reports", key)
+    if report is not None:
+        SQL.run(conn, "insert_parse_report", {**key, "data": json.dumps(report, default=str)})
+
+
+def partition_preview(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[Row[Any]]:
+    """The partition's ten most recently first-seen listings."""
+    return SQL.rows(conn, "select_partition_preview", {"vendor_id": vendor_id, "partition_date": partition_date})
+
+
+# --- what the checks read --------------------------------------------------------------------
+
+
+def price_problems(conn: Connection, vendor_id: int | None, day: dt.date) -> Row[Any]:
+    """Counts of priced sightings without a price and of negative prices, with examples."""
+    return SQL.one(conn, "select_price_problems", {"vendor_id": vendor_id, "day": day})
+
+
+def currency_counts(conn: Connection, vendor_id: int | None, day: dt.date) -> dict[str, int]:
+    return {r.currency: r.n for r in SQL.rows(conn, "select_currency_counts", {"vendor_id": vendor_id, "day": day})}
+
+
+def parse_outcome(conn: Connection, vendor_id: int | None, day: dt.date) -> tuple[Row[Any], int]:
+    """The partition's parse report totals (``failures``, ``page_errors``) and its parsed item count."""
+    key = {"vendor_id": vendor_id, "day": day}
+    return SQL.one(conn, "select_parse_report_totals", key), int(SQL.scalar(conn, "count_parsed_items", key))
+
+
+def latest_vendor_days(conn: Connection, names: list[str]) -> dict[str, Row[Any]]:
+    """Per vendor name: ``last_sighting`` and ``last_successful_search`` (days, or None)."""
+    return {r.name: r for r in SQL.rows(conn, "select_latest_vendor_days", {"names": names})}

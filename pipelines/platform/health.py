@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra import migrate
-from infra.database import DatabaseUnavailable, connect, resolve_urls
+from infra.database import DatabaseUnavailable, resolve_urls, server_version
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.settings import Settings, redact
 
@@ -26,8 +26,7 @@ def check_health(settings: Settings) -> dict[str, Any]:
     database: dict[str, Any] = {"ok": False, "url": redact(urls.app)}
     report["database"] = database
     try:
-        with connect(urls.app) as conn:
-            database["server_version"] = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        database["server_version"] = server_version(urls.app)
         database["ok"] = True
     except DatabaseUnavailable as exc:
         database["error"] = str(exc)
@@ -43,8 +42,7 @@ def check_health(settings: Settings) -> dict[str, Any]:
     storage: dict[str, Any] = {"ok": False, "url": redact(urls.dagster)}
     report["dagster_storage"] = storage
     try:
-        with connect(urls.dagster) as conn:
-            conn.execute("SELECT 1")
+        server_version(urls.dagster)  # connects and runs a query
         storage["ok"] = True
     except DatabaseUnavailable as exc:
         storage["error"] = str(exc)
@@ -63,9 +61,9 @@ def check_readiness(settings: Settings, *, max_scrape_age_hours: float | None = 
     import datetime as dt
 
     from dagster import DagsterInstance
-    from sqlalchemy import text
 
     from infra.database import engine_for
+    from pipelines.scraping.store import last_successful_scrapes
 
     report = check_health(settings)
     report["ready"] = False
@@ -85,10 +83,7 @@ def check_readiness(settings: Settings, *, max_scrape_age_hours: float | None = 
         daemon["error"] = f"cannot read Dagster daemon heartbeats: {exc}"
     now = dt.datetime.now(dt.UTC)
     with engine_for(urls.app).connect() as conn:
-        rows = conn.execute(text("""
-            SELECT v.name, max(s.completed_at) AS last_success
-            FROM vendors v LEFT JOIN searches s ON s.vendor_id = v.id AND s.status = 'success'
-            WHERE v.is_active GROUP BY v.name ORDER BY v.name""")).all()
+        rows = last_successful_scrapes(conn)
     vendors: dict[str, Any] = {}
     stale = []
     for row in rows:

@@ -5,7 +5,14 @@ from collections import defaultdict
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
 
-from pipelines.prices.store import SQL, match_products, replace_price_snapshots
+from pipelines.prices.store import (
+    match_products,
+    matched_listings_per_day,
+    price_history,
+    product_preview,
+    replace_price_snapshots,
+    snapshot_preview,
+)
 from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
 from pipelines.shared.charts import price_history_png
 from pipelines.shared.markdown import markdown_table, png_markdown
@@ -36,8 +43,8 @@ def product_matches(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
         raise Failure(description=f"invalid product rules: {exc}", allow_retries=False) from None
     with warehouse.begin() as conn:
         summary = match_products(conn, window, rules)
-        per_day = day_counts(SQL.rows(conn, "listings_per_day", window.params()))
-        preview = SQL.rows(conn, "product_preview", window.params())
+        per_day = day_counts(matched_listings_per_day(conn, window))
+        preview = product_preview(conn, window)
     context.log.info(f"{window}: {summary.listings} listings on {summary.products} products "
                      f"({summary.products_new} new, {summary.reassigned} listings re-assigned)")
     record_window_metadata(context, window, per_day, {
@@ -72,9 +79,8 @@ def price_snapshots(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
     window = window_of(context)
     with warehouse.begin() as conn:
         days = replace_price_snapshots(conn, window)
-        preview = SQL.rows(conn, "snapshot_preview", {"day": window.last})
-        history = SQL.rows(conn, "price_history", {"day": window.last, "days": HISTORY_DAYS,
-                                                   "top": WATCHED_PRODUCTS})
+        preview = snapshot_preview(conn, window.last)
+        history = price_history(conn, window.last, days=HISTORY_DAYS, top=WATCHED_PRODUCTS)
     series: dict[str, list[tuple[dt.date, object, object, object]]] = defaultdict(list)
     for r in history:
         series[f"{r.name} ({r.currency})"].append((r.snapshot_date, r.market_value, r.fmv_low, r.fmv_high))

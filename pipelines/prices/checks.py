@@ -6,35 +6,12 @@ They are partitioned like the asset (a Dagster preview feature, hence the silenc
 import warnings
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, PreviewWarning, asset_check
-from sqlalchemy import text
 
 from pipelines.prices.assets import price_snapshots
+from pipelines.prices.store import band_violations, sample_violations
 from pipelines.shared.partitions import daily
 from pipelines.shared.rollups import window_of
 from pipelines.shared.warehouse import Warehouse
-
-BAND_VIOLATIONS = text("""
-    SELECT count(*) AS snapshots,
-           count(*) FILTER (WHERE NOT (min_price <= quick_sale AND quick_sale <= fmv_low AND fmv_low <= market_value
-                                       AND market_value <= fmv_high AND fmv_high <= patient_sale
-                                       AND patient_sale <= max_price)) AS disordered,
-           count(*) FILTER (WHERE market_value IS NULL OR fmv_low IS NULL OR fmv_high IS NULL) AS missing,
-           array_agg(id ORDER BY id) FILTER (WHERE NOT (fmv_low <= market_value AND market_value <= fmv_high))
-               AS examples
-    FROM price_snapshots
-    WHERE snapshot_date >= CAST(:start AS date) AND snapshot_date < CAST(:end AS date)
-""")
-SAMPLE_VIOLATIONS = text("""
-    SELECT count(*) AS snapshots,
-           count(*) FILTER (WHERE sample_size <= 0) AS empty,
-           count(*) FILTER (WHERE CAST(analyses ->> 'kept' AS integer) <= 0
-                            OR CAST(analyses ->> 'kept' AS integer) > sample_size) AS bad_trim,
-           count(*) FILTER (WHERE volume_confidence NOT IN ('low', 'medium', 'high')) AS bad_confidence
-    FROM price_snapshots
-    WHERE snapshot_date >= CAST(:start AS date) AND snapshot_date < CAST(:end AS date)
-""")
-
-
 
 
 def _partitioned_check(**kwargs):  # type: ignore[no-untyped-def]
@@ -52,7 +29,7 @@ def _partitioned_check(**kwargs):  # type: ignore[no-untyped-def]
 def price_snapshots_band_ordered(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
     window = window_of(context)
     with warehouse.connect() as conn:
-        r = conn.execute(BAND_VIOLATIONS, window.params()).one()
+        r = band_violations(conn, window)
     bad = r.disordered + r.missing
     return AssetCheckResult(passed=bad == 0, metadata={
         "window": str(window), "snapshots": r.snapshots, "disordered": r.disordered, "missing_band": r.missing,
@@ -66,7 +43,7 @@ def price_snapshots_band_ordered(context: AssetCheckExecutionContext, warehouse:
 def price_snapshots_samples_positive(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
     window = window_of(context)
     with warehouse.connect() as conn:
-        r = conn.execute(SAMPLE_VIOLATIONS, window.params()).one()
+        r = sample_violations(conn, window)
     bad = r.empty + r.bad_trim + r.bad_confidence
     return AssetCheckResult(passed=bad == 0, metadata={
         "window": str(window), "snapshots": r.snapshots, "empty_samples": r.empty, "bad_trim": r.bad_trim,

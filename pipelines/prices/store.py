@@ -1,14 +1,15 @@
-"""Writing product matches and price snapshots for a window of days (inside the caller's transaction)."""
+"""Product matches and price snapshots in SQL: writing them for a window of days (inside the
+caller's transaction), and what the assets' previews and checks read back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
 from pipelines.products.identity import (
@@ -19,10 +20,10 @@ from pipelines.products.identity import (
     normalise_gtin,
     resolve,
 )
-from pipelines.shared.rollups import Window
 from pipelines.shared.sql import SqlFiles
+from pipelines.shared.windows import Window
 
-SQL = SqlFiles(Path(__file__).parent / "sql")
+SQL = SqlFiles.beside(__file__)
 
 
 @dataclass(frozen=True)
@@ -52,22 +53,15 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules) -> Ma
     identities = resolve(listings, rules, extra_gtin_evidence=evidence)
 
     products = _products(identities, rules)
-    before = conn.exec_driver_sql("SELECT count(*) FROM products").scalar_one()
-    SQL.run(conn, "create_match_staging", {})
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY staged_products (product_key, name, brand, category, category_name, product_code, "
-                         "attributes) FROM STDIN") as copy:
-            for p in products:
-                copy.write_row(p)
-        with cursor.copy("COPY staged_matches (listing_id, product_key, method) FROM STDIN") as copy:
-            for listing_id, identity in identities.items():
-                copy.write_row((listing_id, identity.key, identity.method))
+    before = SQL.scalar(conn, "count_products")
+    SQL.run(conn, "create_match_staging")
+    SQL.copy(conn, "copy_staged_products", products)
+    SQL.copy(conn, "copy_staged_matches", ((listing_id, identity.key, identity.method)
+                                           for listing_id, identity in identities.items()))
     SQL.rows(conn, "lock_vendors", {"namespace": LISTINGS_LOCK_NAMESPACE})
-    SQL.run(conn, "upsert_products", {})
-    reassigned = SQL.run(conn, "assign_products", {})
-    summary = SQL.rows(conn, "match_summary", {})[0]
+    SQL.run(conn, "upsert_products")
+    reassigned = SQL.run(conn, "assign_products")
+    summary = SQL.one(conn, "match_summary")
     return MatchSummary(**summary._mapping, reassigned=reassigned, products_new=summary.products_total - before)
 
 
@@ -104,9 +98,46 @@ class SnapshotDay:
     high_confidence: int
 
 
-def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDay]:
-    """Delete and re-insert the window's snapshots (one SQL pass over the whole window); the
-    per-day totals of what was written."""
+def rebuild_price_snapshots(conn: Connection, window: Window) -> None:
+    """Delete and re-insert the window's snapshots: one SQL pass over the whole window."""
     SQL.run(conn, "delete_price_snapshots_window", window.params())
     SQL.run(conn, "insert_price_snapshots", window.params())
+
+
+def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDay]:
+    """:func:`rebuild_price_snapshots`, then the per-day totals of what was written."""
+    rebuild_price_snapshots(conn, window)
     return [SnapshotDay(**r._mapping) for r in SQL.rows(conn, "snapshot_summary", window.params())]
+
+
+# --- what the assets' previews and the checks read ---------------------------------------------
+
+
+def matched_listings_per_day(conn: Connection, window: Window) -> list[Row[Any]]:
+    """(day, listings) of the window's sightings whose listing has a product."""
+    return SQL.rows(conn, "listings_per_day", window.params())
+
+
+def product_preview(conn: Connection, window: Window) -> list[Row[Any]]:
+    """The window's products with the most listings and vendors."""
+    return SQL.rows(conn, "product_preview", window.params())
+
+
+def snapshot_preview(conn: Connection, day: dt.date) -> list[Row[Any]]:
+    """The day's snapshots of the most offered products."""
+    return SQL.rows(conn, "snapshot_preview", {"day": day})
+
+
+def price_history(conn: Connection, day: dt.date, *, days: int, top: int) -> list[Row[Any]]:
+    """Market value and FMV band over ``days`` days to ``day`` of the ``top`` most offered products."""
+    return SQL.rows(conn, "price_history", {"day": day, "days": days, "top": top})
+
+
+def band_violations(conn: Connection, window: Window) -> Row[Any]:
+    """Snapshots of the window, and how many have disordered prices or a missing FMV band."""
+    return SQL.one(conn, "select_band_violations", window.params())
+
+
+def sample_violations(conn: Connection, window: Window) -> Row[Any]:
+    """Snapshots of the window, and how many have a bad sample size, trim count or confidence."""
+    return SQL.one(conn, "select_sample_violations", window.params())

@@ -13,9 +13,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from downloader.types import FetchedResponse
+from pipelines.scraping import store
 from pipelines.scraping.pages import ArchivedPage
 
 BODY_ENCODING = "zlib"
@@ -68,37 +69,6 @@ class SearchRun:
         return sum(page.response.browser_seconds for page in self.pages)
 
 
-DELETE_PARTITION = text("""
-    DELETE FROM searches WHERE vendor_id = :vendor_id AND partition_date = :partition_date;
-""")
-DELETE_ORPHAN_CAPTURES = text("""
-    DELETE FROM raw_captures WHERE vendor_id = :vendor_id AND partition_date = :partition_date
-""")
-INSERT_SEARCH = text("""
-    INSERT INTO searches (vendor_id, partition_date, query, status, pages, items, requests, bytes,
-                          browser_seconds, duration_ms, cache_hit, error, started_at, completed_at)
-    VALUES (:vendor_id, :partition_date, :query, :status, :pages, :items, :requests, :bytes,
-            :browser_seconds, :duration_ms, :cache_hit, :error, :started_at, :completed_at)
-    RETURNING id
-""")
-INSERT_BODY = text("""
-    INSERT INTO capture_bodies (sha256, encoding, size, body) VALUES (:sha256, :encoding, :size, :body)
-    ON CONFLICT (sha256) DO NOTHING
-""")
-INSERT_CAPTURE = text("""
-    INSERT INTO raw_captures (vendor_id, search_id, partition_date, query, page_number, url, final_url,
-                              status, headers, content_type, fetch_mode, body_sha256, bytes, attempts,
-                              elapsed_ms, browser_seconds, error, fetched_at)
-    VALUES (:vendor_id, :search_id, :partition_date, :query, :page_number, :url, :final_url, :status,
-            CAST(:headers AS jsonb), :content_type, :fetch_mode, :body_sha256, :bytes, :attempts,
-            :elapsed_ms, :browser_seconds, :error, :fetched_at)
-""")
-INSERT_EVENT = text("""
-    INSERT INTO search_events (search_id, vendor_id, event_type, data)
-    VALUES (:search_id, :vendor_id, :event_type, CAST(:data AS jsonb))
-""")
-
-
 @dataclass(frozen=True)
 class ArchiveSummary:
     searches: int
@@ -115,19 +85,18 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
     never duplicates anything. Bodies are content-addressed and shared across partitions.
     """
     key = {"vendor_id": vendor_id, "partition_date": partition_date}
-    conn.execute(DELETE_PARTITION, key)
-    conn.execute(DELETE_ORPHAN_CAPTURES, key)
+    store.delete_captures_partition(conn, vendor_id=vendor_id, partition_date=partition_date)
     bodies: dict[str, dict[str, Any]] = {}
     captures: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for run in runs:
-        search_id = conn.execute(INSERT_SEARCH, {
+        search_id = store.insert_search(conn, {
             **key, "query": run.query, "status": run.status, "pages": len(run.pages), "items": run.items,
             "requests": run.requests, "bytes": run.bytes, "browser_seconds": run.browser_seconds,
             "duration_ms": run.duration_ms, "error": run.error, "started_at": run.started_at,
             "cache_hit": run.cache_hit,
             "completed_at": run.started_at + dt.timedelta(milliseconds=run.duration_ms),
-        }).scalar_one()
+        })
         for page in run.pages:
             response = page.response
             sha = None
@@ -149,28 +118,18 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
                        "data": json.dumps(data, default=str)} for kind, data in run.events)
     bodies_new = 0
     if bodies:
-        existing = set(conn.execute(text("SELECT sha256 FROM capture_bodies WHERE sha256 = ANY(:shas)"),
-                                    {"shas": list(bodies)}).scalars())
+        existing = store.existing_body_hashes(conn, list(bodies))
         fresh = [b for sha, b in bodies.items() if sha not in existing]
-        if fresh:
-            conn.execute(INSERT_BODY, fresh)
+        store.insert_bodies(conn, fresh)
         bodies_new = len(fresh)
-    if captures:
-        conn.execute(INSERT_CAPTURE, captures)
-    if events:
-        conn.execute(INSERT_EVENT, events)
+    store.insert_captures(conn, captures)
+    store.insert_search_events(conn, events)
     return ArchiveSummary(searches=len(runs), pages=len(captures), bodies_new=bodies_new,
                           bytes=sum(c["bytes"] for c in captures))
 
 
 def read_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[ArchivedPage]:
-    rows = conn.execute(text("""
-        SELECT c.search_id, c.query, c.page_number, coalesce(c.final_url, c.url) AS url, c.status, c.error,
-               c.fetched_at, b.body, b.encoding
-        FROM raw_captures c LEFT JOIN capture_bodies b ON b.sha256 = c.body_sha256
-        WHERE c.vendor_id = :vendor_id AND c.partition_date = :partition_date
-        ORDER BY c.search_id, c.page_number
-    """), {"vendor_id": vendor_id, "partition_date": partition_date})
+    rows = store.captures_of_partition(conn, vendor_id=vendor_id, partition_date=partition_date)
     return [ArchivedPage(search_id=r.search_id, query=r.query, page_number=r.page_number, url=r.url,
                          status=r.status, error=r.error, fetched_at=r.fetched_at,
                          body=decompress(r.body, r.encoding) if r.body is not None else b"")

@@ -17,41 +17,14 @@ import json
 import re
 from collections.abc import Callable
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from downloader.cache import CachedPage, ConditionalCache
+from pipelines.scraping import store
 from pipelines.scraping.archive import BODY_ENCODING, compress, decompress
 from pipelines.vendors.config import VendorConfig
 
 DEFAULT_TTL = dt.timedelta(days=7)
-
-_SELECT = text("""
-    SELECT c.url, c.status, c.headers, c.content_type, c.etag, c.last_modified, c.fetched_at, c.validated_at,
-           b.body, b.encoding
-    FROM listing_cache c JOIN capture_bodies b ON b.sha256 = c.body_sha256
-    WHERE c.vendor_id = :vendor_id AND c.url = :url AND c.expires_at > now()
-""")
-_INSERT_BODY = text("""
-    INSERT INTO capture_bodies (sha256, encoding, size, body) VALUES (:sha256, :encoding, :size, :body)
-    ON CONFLICT (sha256) DO NOTHING
-""")
-_UPSERT = text("""
-    INSERT INTO listing_cache (vendor_id, url, external_id, status, etag, last_modified, content_type, headers,
-                               body_sha256, fetched_at, validated_at, expires_at)
-    VALUES (:vendor_id, :url, :external_id, :status, :etag, :last_modified, :content_type, CAST(:headers AS jsonb),
-            :sha256, :fetched_at, :validated_at, :expires_at)
-    ON CONFLICT (vendor_id, url) DO UPDATE SET
-        external_id = coalesce(EXCLUDED.external_id, listing_cache.external_id), status = EXCLUDED.status,
-        etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, content_type = EXCLUDED.content_type,
-        headers = EXCLUDED.headers, body_sha256 = EXCLUDED.body_sha256, fetched_at = EXCLUDED.fetched_at,
-        validated_at = EXCLUDED.validated_at, expires_at = EXCLUDED.expires_at
-""")
-_TOUCH = text("""
-    UPDATE listing_cache SET validated_at = :validated_at, expires_at = :expires_at, hits = hits + 1
-    WHERE vendor_id = :vendor_id AND url = :url
-""")
-_PRUNE = text("DELETE FROM listing_cache WHERE expires_at <= :now")
-
 
 class PostgresCacheStore:
     """`CacheStore` on ``listing_cache``; blocking SQL runs in a worker thread."""
@@ -74,7 +47,7 @@ class PostgresCacheStore:
 
     def _get(self, url: str) -> CachedPage | None:
         with self.engine.connect() as conn:
-            row = conn.execute(_SELECT, {"vendor_id": self.vendor_id, "url": url}).first()
+            row = store.cached_listing(conn, vendor_id=self.vendor_id, url=url)
         if row is None:
             return None
         return CachedPage(url=row.url, status=row.status, headers=dict(row.headers), content_type=row.content_type,
@@ -84,9 +57,9 @@ class PostgresCacheStore:
     def _put(self, page: CachedPage) -> None:
         sha = hashlib.sha256(page.body).hexdigest()
         with self.engine.begin() as conn:
-            conn.execute(_INSERT_BODY, {"sha256": sha, "encoding": BODY_ENCODING, "size": len(page.body),
-                                        "body": compress(page.body)})
-            conn.execute(_UPSERT, {
+            store.insert_bodies(conn, [{"sha256": sha, "encoding": BODY_ENCODING, "size": len(page.body),
+                                        "body": compress(page.body)}])
+            store.upsert_cached_listing(conn, {
                 "vendor_id": self.vendor_id, "url": page.url, "external_id": self._external_id(page.url),
                 "status": page.status, "etag": page.etag, "last_modified": page.last_modified,
                 "content_type": page.content_type, "headers": json.dumps(page.headers), "sha256": sha,
@@ -95,14 +68,14 @@ class PostgresCacheStore:
 
     def _touch(self, url: str, validated_at: dt.datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(_TOUCH, {"vendor_id": self.vendor_id, "url": url, "validated_at": validated_at,
-                                  "expires_at": validated_at + self.ttl})
+            store.touch_cached_listing(conn, vendor_id=self.vendor_id, url=url, validated_at=validated_at,
+                                       expires_at=validated_at + self.ttl)
 
 
 def prune_expired(engine: Engine, now: dt.datetime | None = None) -> int:
     """Delete the cache rows past their ``expires_at``; returns how many."""
     with engine.begin() as conn:
-        return conn.execute(_PRUNE, {"now": now or dt.datetime.now(dt.UTC)}).rowcount
+        return store.delete_expired_listing_cache(conn, now or dt.datetime.now(dt.UTC))
 
 
 def detail_url_matcher(vendor: VendorConfig) -> Callable[[str], bool]:

@@ -18,33 +18,13 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from downloader.types import FetchedResponse
 from pipelines.extraction.search_requests import first_request
+from pipelines.scraping import store
 from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
 from pipelines.vendors.config import VendorConfig
-
-FIND_SOURCE = text("""
-    SELECT s.id, s.items, min(c.fetched_at) AS fetched_at
-    FROM searches s JOIN raw_captures c ON c.search_id = s.id
-    WHERE s.vendor_id = :vendor_id AND s.query = :query AND s.status = 'success'
-      AND EXISTS (SELECT 1 FROM raw_captures f WHERE f.search_id = s.id AND f.url = :url)
-    GROUP BY s.id, s.items
-    HAVING min(c.fetched_at) >= :since
-    ORDER BY min(c.fetched_at) DESC, s.id DESC
-    LIMIT 1
-""")
-READ_PAGES = text("""
-    SELECT c.page_number, c.url, c.final_url, c.status, c.headers, c.content_type, c.fetch_mode, c.error,
-           c.fetched_at, b.body, b.encoding
-    FROM raw_captures c LEFT JOIN capture_bodies b ON b.sha256 = c.body_sha256
-    WHERE c.search_id = :search_id ORDER BY c.page_number
-""")
-READ_ITEMS = text("""
-    SELECT (data->>'page')::int AS page, coalesce((data->>'items')::int, 0) AS items
-    FROM search_events WHERE search_id = :search_id AND event_type = 'page_fetched'
-""")
 
 
 def find_cached_runs(conn: Connection, *, vendor: VendorConfig, vendor_id: int, queries: Sequence[str],
@@ -58,14 +38,13 @@ def find_cached_runs(conn: Connection, *, vendor: VendorConfig, vendor_id: int, 
     for query in queries:
         clock = time.perf_counter()
         url = first_request(vendor, query, asof=asof).url
-        source = conn.execute(FIND_SOURCE, {"vendor_id": vendor_id, "query": query, "url": url,
-                                            "since": now - max_age}).first()
+        source = store.reusable_search(conn, vendor_id=vendor_id, query=query, url=url, since=now - max_age)
         if source is None:
             continue
-        items_by_page = {row.page: row.items for row in conn.execute(READ_ITEMS, {"search_id": source.id})}
+        items_by_page = store.page_item_counts(conn, source.id)
         pages = [CapturedPage(page_number=row.page_number, response=_response(row),
                               items_seen=items_by_page.get(row.page_number, 0))
-                 for row in conn.execute(READ_PAGES, {"search_id": source.id})]
+                 for row in store.search_pages(conn, source.id)]
         age_s = round((now - source.fetched_at).total_seconds(), 1)
         run = SearchRun(query=query, status="success", pages=pages, started_at=now,
                         duration_ms=int((time.perf_counter() - clock) * 1000), items=source.items)

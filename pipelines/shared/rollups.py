@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
@@ -25,28 +24,7 @@ from dagster import (
 )
 
 from pipelines.shared.partitions import daily
-
-
-@dataclass(frozen=True)
-class Window:
-    """Days ``start`` (inclusive) to ``end`` (exclusive)."""
-
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def last(self) -> dt.date:
-        return self.end - dt.timedelta(days=1)
-
-    def params(self) -> dict[str, dt.date]:
-        return {"start": self.start, "end": self.end}
-
-    def __str__(self) -> str:
-        return str(self.start) if self.days == 1 else f"{self.start}..{self.last}"
+from pipelines.shared.windows import Window
 
 
 def window_of(context: Any) -> Window:

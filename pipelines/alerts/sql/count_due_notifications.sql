@@ -1,0 +1,3 @@
+-- What a delivery run would send now: pending and due, or a lapsed sending lease.
+SELECT count(*) FROM notifications
+WHERE status IN ('pending', 'sending') AND next_attempt_at <= now();

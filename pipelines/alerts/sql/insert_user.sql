@@ -1,0 +1,1 @@
+INSERT INTO users (username, email, display_name) VALUES (:u, :e, :d) RETURNING id;

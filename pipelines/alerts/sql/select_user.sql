@@ -1,0 +1,1 @@
+SELECT id, email, display_name FROM users WHERE username = :u;

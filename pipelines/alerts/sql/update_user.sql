@@ -1,0 +1,1 @@
+UPDATE users SET email = :e, display_name = :d WHERE id = :id;

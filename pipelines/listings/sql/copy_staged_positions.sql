@@ -1,0 +1,1 @@
+COPY staged_positions (search_id, external_id, position, page) FROM STDIN;

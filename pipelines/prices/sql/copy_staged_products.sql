@@ -1,0 +1,2 @@
+-- Row order: the columns below, as match_products writes them.
+COPY staged_products (product_key, name, brand, category, category_name, product_code, attributes) FROM STDIN;

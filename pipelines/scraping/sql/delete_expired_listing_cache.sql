@@ -1,0 +1,1 @@
+DELETE FROM listing_cache WHERE expires_at <= :now;

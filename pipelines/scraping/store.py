@@ -1,0 +1,103 @@
+"""The scraping archive in SQL: searches, raw captures and their bodies, search events, and the
+listing cache. The statements are the files of ``pipelines/scraping/sql/``.
+
+Every function takes a SQLAlchemy ``Connection``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from pipelines.shared.sql import SqlFiles
+
+SQL = SqlFiles.beside(__file__)
+
+
+# --- the archive (pipelines.scraping.archive) --------------------------------------------------
+
+
+def delete_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> None:
+    """Remove the (vendor, day) partition's searches with everything hanging off them."""
+    SQL.run(conn, "delete_captures_partition", {"vendor_id": vendor_id, "partition_date": partition_date})
+
+
+def insert_search(conn: Connection, search: Mapping[str, Any]) -> int:
+    """A ``searches`` row (its columns as parameters); its id."""
+    return int(SQL.scalar(conn, "insert_search", search))
+
+
+def existing_body_hashes(conn: Connection, shas: Sequence[str]) -> set[str]:
+    """The content hashes among ``shas`` already in ``capture_bodies``."""
+    return {r.sha256 for r in SQL.rows(conn, "select_existing_bodies", {"shas": list(shas)})}
+
+
+def insert_bodies(conn: Connection, bodies: Sequence[Mapping[str, Any]]) -> None:
+    """Store bodies (``sha256``, ``encoding``, ``size``, ``body``); a hash stored already is skipped."""
+    SQL.run_many(conn, "insert_capture_body", bodies)
+
+
+def insert_captures(conn: Connection, captures: Sequence[Mapping[str, Any]]) -> None:
+    SQL.run_many(conn, "insert_capture", captures)
+
+
+def insert_search_events(conn: Connection, events: Sequence[Mapping[str, Any]]) -> None:
+    SQL.run_many(conn, "insert_search_event", events)
+
+
+def captures_of_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[Row[Any]]:
+    """The partition's captures in (search, page) order, with compressed ``body`` and its ``encoding``."""
+    return SQL.rows(conn, "select_captures_partition", {"vendor_id": vendor_id, "partition_date": partition_date})
+
+
+def last_successful_scrapes(conn: Connection) -> list[Row[Any]]:
+    """Each active vendor's ``name`` and ``last_success`` (completion of its last successful search, or None)."""
+    return SQL.rows(conn, "select_last_successful_scrapes")
+
+
+# --- the search cache (pipelines.scraping.search_cache) ------------------------------------------
+
+
+def reusable_search(conn: Connection, *, vendor_id: int, query: str, url: str, since: dt.datetime) -> Row[Any] | None:
+    """The newest successful search of ``query`` that fetched ``url``, with all its pages
+    downloaded since ``since``: its ``id``, ``items`` and ``fetched_at`` (oldest page)."""
+    return SQL.one_or_none(conn, "select_reusable_search",
+                           {"vendor_id": vendor_id, "query": query, "url": url, "since": since})
+
+
+def search_pages(conn: Connection, search_id: int) -> list[Row[Any]]:
+    """A search's captures in page order, with compressed ``body`` and its ``encoding``."""
+    return SQL.rows(conn, "select_search_pages", {"search_id": search_id})
+
+
+def page_item_counts(conn: Connection, search_id: int) -> dict[int, int]:
+    """Items seen per page number of a search."""
+    return {r.page: r.items for r in SQL.rows(conn, "select_page_item_counts", {"search_id": search_id})}
+
+
+# --- the listing cache (pipelines.scraping.listing_cache) -----------------------------------------
+
+
+def cached_listing(conn: Connection, *, vendor_id: int, url: str) -> Row[Any] | None:
+    """The unexpired cached detail page of ``url``, with compressed ``body`` and its ``encoding``."""
+    return SQL.one_or_none(conn, "select_cached_listing", {"vendor_id": vendor_id, "url": url})
+
+
+def upsert_cached_listing(conn: Connection, page: Mapping[str, Any]) -> None:
+    """Store a downloaded detail page (its ``listing_cache`` columns as parameters)."""
+    SQL.run(conn, "upsert_cached_listing", page)
+
+
+def touch_cached_listing(conn: Connection, *, vendor_id: int, url: str, validated_at: dt.datetime,
+                         expires_at: dt.datetime) -> None:
+    """The server confirmed the cached page: move its validation and expiry, count the hit."""
+    SQL.run(conn, "touch_cached_listing", {"vendor_id": vendor_id, "url": url, "validated_at": validated_at,
+                                           "expires_at": expires_at})
+
+
+def delete_expired_listing_cache(conn: Connection, now: dt.datetime) -> int:
+    """Delete the cache rows expired at ``now``; how many."""
+    return SQL.run(conn, "delete_expired_listing_cache", {"now": now})

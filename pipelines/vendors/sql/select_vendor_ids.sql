@@ -1,0 +1,1 @@
+SELECT name, id FROM vendors WHERE name = ANY(:names);
