@@ -13,24 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.extraction.extract import (
-    ExtractedItem,
-    ItemFailure,
-    ItemMemo,
-    PageExtraction,
-    PageRequest,
-    build_search_url,
-    extract_page,
-    first_request,
-    next_request,
-)
+from pipelines.extraction.memo import ItemMemo
+from pipelines.extraction.pages import extract_page
+from pipelines.extraction.results import ExtractedItem, ItemFailure, PageExtraction
+from pipelines.extraction.search_requests import PageRequest, build_search_url, first_request, next_request
 from pipelines.parsing.price_text import PriceKind
-from pipelines.vendors.config import (
-    AsOfNotSupportedError,
-    VendorConfig,
-    load_vendor_file,
-    parse_vendor,
-)
+from pipelines.vendors.config.loading import load_vendor_file
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig, parse_vendor
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"

@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.vendors.config import (
-    AsOfNotSupportedError,
-    FieldType,
-    VendorConfig,
-    VendorConfigError,
-    ensure_asof_supported,
-    load_vendor_file,
-    load_vendors,
-    parse_vendor,
-)
+from pipelines.vendors.config.errors import VendorConfigError
+from pipelines.vendors.config.fields import FieldType
+from pipelines.vendors.config.loading import load_vendor_file, load_vendors
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig, ensure_asof_supported, parse_vendor
 
 VENDORS_DIR = Path(__file__).resolve().parents[1] / "vendors"
 TOKO_TEXT = (VENDORS_DIR / "toko.yaml").read_text(encoding="utf-8")

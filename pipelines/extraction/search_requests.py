@@ -17,13 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
-from pipelines.vendors.config import AsOfNotSupportedError, VendorConfig
-
-if TYPE_CHECKING:
-    from pipelines.extraction.extract import PageExtraction
+from pipelines.extraction.results import PageExtraction
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig
 
 __all__ = ["PageRequest", "build_search_url", "first_request", "next_request"]
 

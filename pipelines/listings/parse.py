@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pipelines.extraction.extract import ItemMemo, extract_page
+from pipelines.extraction.memo import ItemMemo
+from pipelines.extraction.pages import extract_page
 from pipelines.listings.store import StagedItem, StagedPosition
 from pipelines.scraping.archive import ArchivedPage
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dagster import (
 )
 
 from pipelines.shared.partitions import day_vendor_key
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 def build_scrape_job(raw_captures, listings, partitions_def):  # type: ignore[no-untyped-def]

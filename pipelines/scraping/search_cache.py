@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 from downloader.types import FetchedResponse
 from pipelines.extraction.search_requests import first_request
 from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 FIND_SOURCE = text("""
     SELECT s.id, s.items, min(c.fetched_at) AS fetched_at

@@ -11,7 +11,7 @@ import datetime as dt
 
 from dagster import DailyPartitionsDefinition, MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
 
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 HISTORY_START = "2025-01-01"
 """First day with data (the demo marketplace's epoch); backfills start here at the earliest."""

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.catalog import vendor_row
-from pipelines.vendors.config import VendorConfigError
+from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.resources import VendorRegistry
 
 UPSERT_VENDOR = text("""
