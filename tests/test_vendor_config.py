@@ -140,7 +140,7 @@ class TestBadFiles:
     def test_missing_selector(self) -> None:
         message = _load_error(_edit("price: {css: span.price}", "price: {required: true}"))
         assert message == (
-            "vendors/x.yaml: extract.fields.price.selector: field required (give one of css, xpath, json)"
+            "vendors/x.yaml: extract.fields.price.selector: field required (give one of css, xpath, embedded, json)"
         )
 
     def test_missing_required_field(self) -> None:
@@ -170,8 +170,8 @@ class TestBadFiles:
     def test_unknown_key_lists_the_allowed_ones(self) -> None:
         message = _load_error(_edit("  max_pages: 20", "  max_page: 20"))
         assert message == (
-            "vendors/x.yaml: pagination.max_page: unknown field; allowed: cursor, kind, max_pages, "
-            "next_link, page_size, start, step"
+            "vendors/x.yaml: pagination.max_page: unknown field; allowed: cursor, has_next, kind, max_pages, "
+            "next_link, page_size, start, step, total"
         )
 
     def test_invalid_yaml_reports_the_line(self) -> None:
@@ -211,14 +211,15 @@ class TestBadFiles:
     def test_selector_language_must_match_the_format(self) -> None:
         message = _load_error(_edit("title: {css: a.title}", "title: {json: title}"))
         assert message == (
-            "vendors/x.yaml: extract.fields.title.json: extract.format is html; use a css or xpath selector"
+            "vendors/x.yaml: extract.fields.title.json: the items are HTML elements; use a css or xpath selector "
+            "(followed by json to read data inside the element)"
         )
 
     def test_two_selectors_for_one_field(self) -> None:
         message = _load_error(_edit("title: {css: a.title}", "title: {css: a.title, xpath: './/a'}"))
         assert (
             message
-            == "vendors/x.yaml: extract.fields.title.selector: give only one of css, xpath, json (got css, xpath)"
+            == "vendors/x.yaml: extract.fields.title.selector: give only one of css, xpath, embedded (got css, xpath)"
         )
 
     def test_field_type_that_does_not_fit_the_field(self) -> None:

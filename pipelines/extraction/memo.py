@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborNode
 from pipelines.extraction.fields import UrlResolver, read_item
 from pipelines.extraction.plan import Plan
 from pipelines.extraction.results import ExtractedItem, ItemFailure
+from pipelines.parsing.selectors import PageData
 
 
 class ItemMemo:
@@ -32,7 +33,8 @@ class ItemMemo:
         self._seen: dict[tuple[str | None, Any], tuple[ExtractedItem | ItemFailure, str | None]] = {}
         self.hits = 0
 
-    def read(self, plan: Plan, node: Any, position: int, resolve: UrlResolver) -> ExtractedItem | ItemFailure:
+    def read(self, plan: Plan, node: Any, position: int, resolve: UrlResolver,
+             page: PageData) -> ExtractedItem | ItemFailure:
         if plan is not self._plan:  # another vendor's (or an edited vendor's) rules: start afresh
             self._plan, self._seen = plan, {}
         key = (resolve.origin, markup_key(node))
@@ -41,7 +43,7 @@ class ItemMemo:
             self.hits += 1
             return replace(known[0], position=position)
         resolve.used_page_url = False
-        result = read_item(plan, node, position, resolve)
+        result = read_item(plan, node, position, resolve, page)
         self._seen[key] = (result, resolve.page_url if resolve.used_page_url else None)
         return result
 
@@ -55,17 +57,18 @@ def markup_key(node: Any) -> Any:
     return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
 
 
-def read_items(plan: Plan, nodes: list[Any], page_url: str,
-                memo: ItemMemo | None = None) -> tuple[list[ExtractedItem], list[ItemFailure]]:
+def read_items(plan: Plan, nodes: list[Any], page_url: str, page: PageData,
+               memo: ItemMemo | None = None) -> tuple[list[ExtractedItem], list[ItemFailure]]:
+    """Every listing node of a page: read (through ``memo`` when given), duplicates reported."""
     items: list[ExtractedItem] = []
     failures: list[ItemFailure] = []
     positions: dict[str, int] = {}
     resolve = UrlResolver(page_url)
     for position, node in enumerate(nodes, start=1):
         if memo is not None:
-            result = memo.read(plan, node, position, resolve)
+            result = memo.read(plan, node, position, resolve, page)
         else:
-            result = read_item(plan, node, position, resolve)
+            result = read_item(plan, node, position, resolve, page)
         if isinstance(result, ItemFailure):
             failures.append(result)
         elif result.external_id in positions:

@@ -14,7 +14,9 @@ class ExtractedItem:
 
     ``price`` is ``None`` only when ``price_kind`` is ``on_request``; ``currency`` is ISO 4217
     (per-item field, else the price text's symbol, else the vendor's currency). URLs are
-    absolute; ``images`` are de-duplicated in page order. ``position`` is the 1-based position
+    absolute; ``images`` are de-duplicated in page order. ``condition`` is a word of the condition
+    vocabulary (``pipelines.parsing.conditions``) or ``None``; a value the vendor file does not
+    map into it is kept in ``unmapped_condition``. ``position`` is the 1-based position
     on the page (among all listing elements, including skipped ones). ``raw`` keeps the field
     strings as found, for debugging rules.
     """
@@ -34,6 +36,7 @@ class ExtractedItem:
     sold: bool = False
     product_code: str | None = None
     raw: dict[str, str] = field(default_factory=dict)
+    unmapped_condition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,8 @@ class PageExtraction:
 
     ``item_count_seen`` counts listing elements found, read or not (so ``len(items) +
     len(failures) == item_count_seen``). ``next_page_url`` (absolute) and ``next_cursor`` are
-    set when the vendor paginates that way and the page offers a next page. ``error`` is set,
+    set when the vendor paginates that way and the page offers a next page; ``has_next`` and
+    ``total`` when the vendor reads them (``pagination.has_next`` / ``pagination.total``). ``error`` is set,
     with no items, when the body is not a usable results page.
     """
 
@@ -62,6 +66,8 @@ class PageExtraction:
     failures: list[ItemFailure] = field(default_factory=list)
     next_page_url: str | None = None
     next_cursor: str | None = None
+    has_next: bool | None = None
+    total: int | None = None
     item_count_seen: int = 0
     error: str | None = None
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from enum import StrEnum
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from pipelines.parsing.selectors import SelectorKind
-from pipelines.vendors.config.base import FieldError, StrictModel, check_regex
+from pipelines.parsing.conditions import CONDITIONS, vocabulary_word
+from pipelines.vendors.config.base import FieldError, StrictModel, as_list, check_regex
 from pipelines.vendors.config.selectors import Selector
 
 
@@ -33,7 +33,7 @@ class FieldType(StrEnum):
 
 
 # Logical field -> (types it may have, default type).
-_FIELD_TYPES: dict[str, tuple[frozenset[FieldType], FieldType]] = {
+FIELD_TYPES: dict[str, tuple[frozenset[FieldType], FieldType]] = {
     "external_id": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
     "title": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
     "price": (frozenset({FieldType.PRICE}), FieldType.PRICE),
@@ -58,8 +58,14 @@ class FieldRule(Selector):
     makes an optional field mandatory (an item without it is skipped and reported);
     ``external_id``, ``title`` and ``price`` are always required. ``default`` is used when the
     selector finds nothing. ``regex`` keeps only the part of the value it matches (group 1 if
-    it has a group); for flags it is the test. ``map`` translates values (case-insensitive),
-    e.g. ``{Bekas: used}`` to normalise conditions; unmapped values pass through.
+    it has a group; for images, of each image; for flags it is the test). ``map`` translates
+    values (case-insensitive), e.g. ``{Bekas: used}``; for ``condition`` its values must be
+    words of the condition vocabulary. Price only: ``on_request`` phrases that mean "ask the
+    seller"; ``minor_units: true`` when the amount counts the currency's minor unit (cents,
+    öre), with the exponent from ISO 4217 or ``exponent``.
+
+    Every option is either applied to the field's type or refused when the file is loaded
+    (``OPTIONS_BY_TYPE``): nothing in a vendor file is silently ignored.
     """
 
     type: FieldType | None = None
@@ -69,8 +75,19 @@ class FieldRule(Selector):
     map: dict[str, str] | None = None
     key: Selector | None = None
     value: Selector | None = None
+    on_request: list[str] | None = None
+    minor_units: bool = False
+    exponent: int | None = Field(default=None, ge=0, le=4)
 
     check_regex = field_validator("regex")(check_regex)
+    normalise_on_request = field_validator("on_request", mode="before")(as_list)
+
+    @field_validator("on_request")
+    @classmethod
+    def _check_phrases(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or not all(phrase.strip() for phrase in value)):
+            raise ValueError("phrases must be non-empty")
+        return value
 
     def _needs_expression(self) -> bool:
         # Checked in ``resolved`` instead: whether a selector is needed depends on the type,
@@ -82,23 +99,27 @@ class FieldRule(Selector):
 
         Raises ``FieldError`` for options that do not fit the type, e.g. a flag with a default.
         """
-        allowed, default_type = _FIELD_TYPES[field_name]
+        allowed, default_type = FIELD_TYPES[field_name]
         field_type = self.type or default_type
         if self.type is None and self.attribute and default_type == FieldType.TEXT:
             field_type = FieldType.ATTRIBUTE
         if field_type not in allowed:
             names = ", ".join(sorted(t.value for t in allowed))
             raise FieldError("type", f"{field_type.value!r} is not allowed for {field_name}; use {names}")
-        self._check_options(field_type)
+        self._check_options(field_name, field_type)
         attribute = self.attribute
-        if attribute is None and self.kind_or_none in ("css", "xpath"):
+        if attribute is None and self.markup_kind is not None and self.parse is None and self.json_path is None:
             if field_type == FieldType.URL:
                 attribute = ["href"]
             elif field_type == FieldType.IMAGES:
                 attribute = ["data-src", "src"]
         return self.model_copy(update={"type": field_type, "attribute": attribute})
 
-    def _check_options(self, field_type: FieldType) -> None:
+    def _check_options(self, field_name: str, field_type: FieldType) -> None:
+        used = self.model_fields_set
+        for option in sorted(used & RULE_OPTIONS):
+            if option not in OPTIONS_BY_TYPE[field_type]:
+                raise FieldError(option, _not_used(option, field_type))
         if field_type == FieldType.ATTRIBUTES:
             if self.has_expression:
                 raise FieldError("selector", "not used by type attributes; give key and value selectors")
@@ -107,20 +128,46 @@ class FieldRule(Selector):
                     raise FieldError(part, "field required (type attributes needs key and value selectors)")
             return
         if not self.has_expression:
-            raise FieldError("selector", "field required (give one of css, xpath, json)")
-        for part in ("key", "value"):
-            if getattr(self, part) is not None:
-                raise FieldError(part, "only used by type attributes")
-        if field_type == FieldType.ATTRIBUTE and not self.attribute and self.kind == "css":
-            raise FieldError("attribute", "field required for type attribute")
-        if field_type == FieldType.FLAG:
-            for option in ("default", "required"):
-                if option in self.model_fields_set:
-                    raise FieldError(option, "not used by a flag (a flag is simply false when absent)")
+            raise FieldError("selector", "field required (give one of css, xpath, embedded, json)")
+        if field_type == FieldType.ATTRIBUTE:
+            if self.markup_kind is None:
+                raise FieldError("type", "type attribute reads an attribute of an element; use css or xpath")
+            if not self.attribute and self.markup_kind == "css" and not self.yields_data:
+                raise FieldError("attribute", "field required for type attribute")
+        if "exponent" in used and not self.minor_units:
+            raise FieldError("exponent", "only used with minor_units: true")
+        if field_name == "condition" and self.default is not None and vocabulary_word(self.default) is None:
+            raise FieldError("default", f"{self.default!r} is not a condition; use one of {', '.join(CONDITIONS)}")
+        if field_name == "condition" and self.map is not None:
+            for raw, word in self.map.items():
+                if word not in CONDITIONS:
+                    raise FieldError(("map", raw), f"{word!r} is not a condition; use one of {', '.join(CONDITIONS)}")
 
-    @property
-    def kind_or_none(self) -> SelectorKind | None:
-        return self.kind if self.has_expression else None
+
+def _not_used(option: str, field_type: FieldType) -> str:
+    if option in ("key", "value"):
+        return "only used by type attributes"
+    if option in ("on_request", "minor_units", "exponent"):
+        return "only used by type price"
+    if field_type == FieldType.FLAG and option in ("default", "required"):
+        return "not used by a flag (a flag is simply false when absent)"
+    return f"not used by type {field_type.value}"
+
+
+RULE_OPTIONS = frozenset({"required", "default", "regex", "map", "key", "value", "on_request", "minor_units",
+                          "exponent"})
+"""The options of a field rule beyond its selector and type (each is checked against the type)."""
+
+OPTIONS_BY_TYPE: dict[FieldType, frozenset[str]] = {
+    FieldType.TEXT: frozenset({"required", "default", "regex", "map"}),
+    FieldType.ATTRIBUTE: frozenset({"required", "default", "regex", "map"}),
+    FieldType.PRICE: frozenset({"required", "default", "regex", "map", "on_request", "minor_units", "exponent"}),
+    FieldType.URL: frozenset({"required", "default", "regex", "map"}),
+    FieldType.IMAGES: frozenset({"required", "regex"}),
+    FieldType.ATTRIBUTES: frozenset({"required", "key", "value"}),
+    FieldType.FLAG: frozenset({"regex"}),
+}
+"""Which options each field type applies; any other option given is refused at load time."""
 
 
 class Fields(StrictModel):
@@ -146,7 +193,7 @@ class Fields(StrictModel):
 
     @model_validator(mode="after")
     def _resolve_types(self) -> Fields:
-        for name in _FIELD_TYPES:
+        for name in FIELD_TYPES:
             rule = getattr(self, name)
             if rule is None:
                 continue
@@ -161,7 +208,7 @@ class Fields(StrictModel):
 
     def items(self) -> Iterator[tuple[str, FieldRule]]:
         """The configured fields as ``(name, rule)`` pairs, required ones first."""
-        for name in _FIELD_TYPES:
+        for name in FIELD_TYPES:
             rule = getattr(self, name)
             if rule is not None:
                 yield name, rule

@@ -73,6 +73,12 @@ class PaginationRules(StrictModel):
     the ``next_link`` selector finds (attribute defaults to ``href``). ``cursor``: pass the value
     the ``cursor`` selector finds as ``{cursor}``. ``none``: one page. Never more than
     ``max_pages`` pages per query.
+
+    Whatever the kind, the page may say itself whether there is more, so no empty page is ever
+    requested to find out: ``has_next`` is a selector whose value is true while more pages
+    follow (a ``hasNextPage`` flag, ``has_more``, a "next" button; false, null or absent on the
+    last page), and ``total`` one that finds the number of results of the whole search (the
+    crawl stops once that many listings were seen).
     """
 
     kind: Literal["page_number", "next_link", "cursor", "none"] = "none"
@@ -81,6 +87,8 @@ class PaginationRules(StrictModel):
     page_size: int | None = Field(default=None, ge=1)
     next_link: Selector | None = None
     cursor: Selector | None = None
+    has_next: Selector | None = None
+    total: Selector | None = None
     max_pages: int = Field(default=10, ge=1, le=1000)
 
     @model_validator(mode="after")
@@ -93,6 +101,10 @@ class PaginationRules(StrictModel):
             raise FieldError("next_link", f"only used by kind next_link (kind is {self.kind})")
         if self.kind != "cursor" and self.cursor is not None:
             raise FieldError("cursor", f"only used by kind cursor (kind is {self.kind})")
+        if self.kind == "none":
+            for name in ("has_next", "total"):
+                if getattr(self, name) is not None:
+                    raise FieldError(name, "not used by kind none (a single page is fetched)")
         if self.kind != "page_number":
             for name in ("start", "step", "page_size"):
                 if name in self.model_fields_set:

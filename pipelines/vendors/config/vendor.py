@@ -132,22 +132,46 @@ class VendorConfig(StrictModel):
         return self
 
     def _check_selector_languages(self) -> None:
-        fmt = self.extract.format
+        """Each selector's steps must fit the body format and where the selector runs."""
         engine = self.html_engine
         for loc, selector in self.selectors():
             if not selector.has_expression:
                 continue
-            if fmt == "json" and selector.kind != "json":
-                raise FieldError((*loc, selector.kind), "extract.format is json; use a json (JMESPath) selector")
-            if fmt == "html" and selector.kind == "json":
-                raise FieldError((*loc, "json"), "extract.format is html; use a css or xpath selector")
-            if fmt == "json" and selector.attribute:
-                raise FieldError((*loc, "attribute"), "not used with json; the JMESPath picks the value")
-            if engine == "lxml" and selector.kind == "css":
+            problem = self._selector_problem(loc, selector)
+            if problem is not None:
+                raise FieldError((*loc, problem[0]), problem[1])
+            if engine == "lxml" and selector.css is not None:
                 try:
-                    compile_css_as_xpath(selector.query)
+                    compile_css_as_xpath(selector.css)
                 except ValueError as exc:
                     raise FieldError((*loc, "css"), str(exc)) from None
+
+    def _selector_problem(self, loc: tuple[str, ...], selector: Selector) -> tuple[str, str] | None:
+        """``(option, message)`` when ``selector`` cannot work where it is, else ``None``."""
+        first = selector.kind
+        if loc == ("session", "login_marker") and not selector.is_single_step:
+            return "selector", "a login marker is one css, xpath or json expression"
+        if self.extract.format == "json":
+            if first != "json":
+                return first, "extract.format is json; use a json (JMESPath) selector"
+            return None
+        in_item = loc[:2] == ("extract", "fields")
+        if not in_item:
+            if first == "json":
+                return "json", ("extract.format is html; use a css or xpath selector (followed by json to read "
+                                "data inside the page) or embedded")
+            return None
+        if self.extract.items.yields_data:
+            if first != "json":
+                return first, ("the items are read as data (extract.items has a data step); use a json selector "
+                               "relative to one item")
+            return None
+        if first == "embedded":
+            return "embedded", "embedded data belongs to the whole page; use it in items, page_marker or pagination"
+        if first == "json":
+            return "json", ("the items are HTML elements; use a css or xpath selector (followed by json to read "
+                            "data inside the element)")
+        return None
 
     def selectors(self) -> Iterator[tuple[tuple[str, ...], Selector]]:
         """Every selector in the file with its field path (for validation and tooling)."""
@@ -160,7 +184,7 @@ class VendorConfig(StrictModel):
                 sub = getattr(rule, part)
                 if sub is not None:
                     yield ("extract", "fields", name, part), sub
-        for name in ("next_link", "cursor"):
+        for name in ("next_link", "cursor", "has_next", "total"):
             sub = getattr(self.pagination, name)
             if sub is not None:
                 yield ("pagination", name), sub
