@@ -23,7 +23,7 @@ TOKO_TEXT = (VENDORS_DIR / "toko.yaml").read_text(encoding="utf-8")
 
 def test_default_vendor_files_load_sorted_by_name() -> None:
     vendors = load_vendors(VENDORS_DIR)
-    assert [v.name for v in vendors] == ["cardvault", "chapin", "mercado", "toko"]
+    assert [v.name for v in vendors] == ["cardvault", "chapin", "fynda", "mercado", "toko"]
     assert all(v.base_url.startswith("http://127.0.0.1:8765/") for v in vendors)
     assert all(v.accepts_asof and v.enabled for v in vendors)
 
@@ -56,6 +56,7 @@ def test_tracked_queries_match_the_spec() -> None:
     assert vendors["chapin"].queries == ["iphone", "samsung galaxy", "nintendo switch"]
     assert vendors["mercado"].queries == ["iphone", "playstation", "canon"]
     assert vendors["cardvault"].queries == ["pikachu", "charizard", "base set"]
+    assert vendors["fynda"].queries == ["iphone", "playstation", "canon"]
 
 
 def test_field_types_default_from_the_field_name() -> None:
