@@ -221,7 +221,7 @@ def demo_serve(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
     seed: Annotated[int, typer.Option(help="Catalogue seed: same seed, same shops.")] = 42,
 ) -> None:
-    """Serve the demo marketplace (four shops) until interrupted."""
+    """Serve the demo marketplace (five shops) until interrupted."""
     from demo.server import serve
 
     serve(host=host, port=port, seed=seed)

@@ -82,7 +82,7 @@ def _search_form(shop: str, q: str, asof: date, placeholder: str, button: str) -
 
 
 class Renderer:
-    """All page renderers of the four shops for one catalogue (one seed)."""
+    """All page renderers of the five shops for one catalogue (one seed)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
