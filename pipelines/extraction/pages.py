@@ -56,8 +56,10 @@ def _has_next(plan: Plan, root: Any, page: PageDocument) -> bool | None:
     if plan.has_next is None:
         return None
     result = plan.has_next.first_result(root, page)
-    if isinstance(result, str):
+    if isinstance(result, str):  # a JSON string, or an XPath string result
         return result.strip().casefold() not in ("", "false", "0", "no", "null")
+    if not plan.has_next.yields_data:
+        return result is not None  # an element (a "next" button) is there or not
     return bool(result)
 
 
