@@ -133,7 +133,7 @@ def test_javascript_object_literal_through_chompjs() -> None:
     assert result.has_next is False
 
 
-MICRODATA_PAGE = """<!doctype html><html><head>
+MICRODATA_PAGE = b"""<!doctype html><html><head>
 <meta property="og:title" content="Kaffebryggare Moccamaster"><meta property="og:type" content="product">
 <meta property="product:price:amount" content="2.499,00"><meta property="product:price:currency" content="SEK">
 </head><body>
@@ -144,7 +144,7 @@ MICRODATA_PAGE = """<!doctype html><html><head>
 <div itemscope itemtype="https://schema.org/Product"><span itemprop="name">Filter 1x4</span>
   <meta itemprop="sku" content="F-14"><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
   <meta itemprop="price" content="39"><meta itemprop="priceCurrency" content="SEK"></div></div>
-</body></html>""".encode()
+</body></html>"""
 
 
 def test_microdata_products_through_extruct() -> None:
@@ -246,7 +246,7 @@ def test_has_next_from_markup_and_total_from_text_in_an_html_vendor() -> None:
     toko = yaml.safe_load((ROOT / "vendors" / "toko.yaml").read_text())
     toko["pagination"].pop("page_size")
     toko["pagination"]["has_next"] = {"css": "nav.pagination a.next"}
-    # "Menampilkan 1–20 dari 117 produk": the number after "dari" (an XPath string result)
+    # "Menampilkan 1-20 dari 117 produk": the number after "dari" (an XPath string result)
     toko["pagination"]["total"] = {"xpath": "substring-after(//p[@class='summary'], 'dari ')"}
     vendor = parse_vendor(toko, source="toko")
     extraction = probe_page(vendor, page("demo_toko_search.html"), url=f"{DEMO}/toko/search?q=iphone&page=1")

@@ -139,7 +139,7 @@ def _edit(old: str, new: str) -> str:
 @pytest.mark.usefixtures("in_tmp")
 class TestBadFiles:
     def test_missing_selector(self) -> None:
-        message = _load_error(_edit("price: {css: span.price}", "price: {required: true}"))
+        message = _load_error(_edit("price: {css: span.price}", "price: {type: price}"))
         assert message == (
             "vendors/x.yaml: extract.fields.price.selector: field required (give one of css, xpath, embedded, json)"
         )

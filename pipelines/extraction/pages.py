@@ -100,9 +100,12 @@ def _item_nodes(plan: Plan, root: Any, page: PageDocument) -> list[Any]:
     for result in results:
         if result is None:
             continue
-        if not isinstance(result, list):
+        if isinstance(result, dict) and plan.format == "html":
+            nodes.append(result)  # one object per matched element or per structured-data block
+        elif isinstance(result, list):
+            nodes.extend(result)
+        else:
             raise _PageFailure(f"items {plan.items.label!r} is a {type(result).__name__}, not a list")
-        nodes.extend(result)
     return nodes
 
 

@@ -148,6 +148,8 @@ async def open_vendor_fetch(
     hooks += [h for h in (guard, robots, throttle) if h is not None]
     hooks += list(extra_hooks)
     headers = dict(vendor.search.headers)
+    if vendor.locale and not any(name.lower() == "accept-language" for name in headers):
+        headers["Accept-Language"] = vendor.locale  # shops pick their language and formats from it
     common = {"rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks,
               "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
     if vendor.fetch.mode == "browser":

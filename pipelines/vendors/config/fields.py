@@ -151,6 +151,8 @@ def _not_used(option: str, field_type: FieldType) -> str:
         return "only used by type price"
     if field_type == FieldType.FLAG and option in ("default", "required"):
         return "not used by a flag (a flag is simply false when absent)"
+    if field_type == FieldType.PRICE and option == "required":
+        return "price is always required; leave required out"
     return f"not used by type {field_type.value}"
 
 
@@ -161,7 +163,7 @@ RULE_OPTIONS = frozenset({"required", "default", "regex", "map", "key", "value",
 OPTIONS_BY_TYPE: dict[FieldType, frozenset[str]] = {
     FieldType.TEXT: frozenset({"required", "default", "regex", "map"}),
     FieldType.ATTRIBUTE: frozenset({"required", "default", "regex", "map"}),
-    FieldType.PRICE: frozenset({"required", "default", "regex", "map", "on_request", "minor_units", "exponent"}),
+    FieldType.PRICE: frozenset({"default", "regex", "map", "on_request", "minor_units", "exponent"}),
     FieldType.URL: frozenset({"required", "default", "regex", "map"}),
     FieldType.IMAGES: frozenset({"required", "regex"}),
     FieldType.ATTRIBUTES: frozenset({"required", "key", "value"}),
@@ -201,8 +203,8 @@ class Fields(StrictModel):
                 resolved = rule.resolved(name)
             except FieldError as exc:
                 raise FieldError((name, *exc.loc), exc.message) from None
-            if name in REQUIRED_FIELDS and "required" in rule.model_fields_set and not rule.required:
-                raise FieldError((name, "required"), f"{name} is always required")
+            if name in REQUIRED_FIELDS and "required" in rule.model_fields_set:
+                raise FieldError((name, "required"), f"{name} is always required; leave required out")
             object.__setattr__(self, name, resolved)
         return self
 
