@@ -331,3 +331,18 @@ def test_readme_example_is_a_valid_vendor_file() -> None:
     example = parse_vendor(data, source="vendors/README.md")
     assert example.name == "example-shop" and example.html_engine == "lxml"  # it uses one XPath rule
     assert example.search_url_template == "https://shop.example.com/id/search?q={query}&page={page}&asof={asof}"
+
+
+def test_every_worked_example_in_the_readme_is_valid() -> None:
+    """The five per-source examples are fragments: each completes a minimal vendor and must load."""
+    readme = (VENDORS_DIR / "README.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)[1:]]
+    assert len(blocks) == 5
+    base = {"name": "example", "display_name": "Example", "base_url": "https://shop.example", "country": "SE",
+            "currency": "SEK", "decimal_separator": ",", "timezone": "Europe/Stockholm", "history": "live",
+            "queries": ["x"]}
+    for block in blocks:
+        data = {**base, **block}
+        kind = data.get("pagination", {}).get("kind", "none")
+        data["search"] = {"url": "/s?q={query}" + {"page_number": "&p={page}", "cursor": "&c={cursor}"}.get(kind, "")}
+        parse_vendor(data, source="vendors/README.md example")
