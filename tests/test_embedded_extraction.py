@@ -308,3 +308,25 @@ def test_large_but_ordinary_pages_still_parse() -> None:
     assert len(body) > 100_000
     result = extract_page(load_vendor_file(ROOT / "vendors" / "toko.yaml"), body.encode(), url=f"{DEMO}/toko/s")
     assert result.error is None and result.item_count_seen == 240
+
+
+def test_extraction_and_vendor_config_stay_pure() -> None:
+    """The rules, the selector engine and extraction import no I/O framework (checked in a fresh
+    interpreter, after reading every kind of page, so lazy imports count too)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from pathlib import Path
+from pipelines.extraction.pages import extract_page
+from pipelines.vendors.config.loading import load_vendor_file
+pages = Path("tests/fixtures/pages")
+for vendor, page in [("fynda", "demo_fynda_search.html"), ("examples/fynda-annons", "demo_fynda_product.html"),
+                     ("chapin", "demo_chapin_search.json"), ("toko", "demo_toko_search.html")]:
+    assert extract_page(load_vendor_file(f"vendors/{vendor}.yaml"), (pages / page).read_bytes(),
+                        url="http://127.0.0.1:8765/x").items
+print(sorted({m.split(".")[0] for m in sys.modules} & {"dagster", "sqlalchemy", "httpx", "playwright", "downloader"}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
