@@ -53,7 +53,7 @@ def main() -> None:
     toko = (PAGES / "demo_toko_search.html").read_text()
     baseline = _median_ms(lambda: LexborHTMLParser(toko).root, args.repeat)
     print(f"baseline: lexbor parse of the toko page: {baseline:.3f} ms")
-    print("| source | listings | ms per page | per listing | × baseline |")
+    print("| source | listings | ms per page | per listing | x baseline |")
     print("|---|---|---|---|---|")
     for label, vendor_file, fixture, path in CASES:
         vendor = load_vendor_file(ROOT / vendor_file)

@@ -12,8 +12,10 @@ from pipelines.vendors.config.selectors import Selector
 class ExtractRules(StrictModel):
     """How to turn a fetched body into listings.
 
-    ``format`` is ``html`` (CSS/XPath selectors) or ``json`` (JMESPath). ``items`` selects the
-    list of listing elements/objects; every field selector is relative to one of them.
+    ``format`` is ``html`` (a page: CSS/XPath selectors, and data inside the page through a
+    ``json`` step or ``embedded``) or ``json`` (a JSON body: JMESPath only). ``items`` selects
+    the listing elements, or the listing objects when it has a data step; every field selector
+    is relative to one of them.
     ``page_marker`` (optional) matches on every genuine results page, even an empty one: when
     it is missing the page is reported as an error (blocked, captcha, changed layout, JS not
     rendered) instead of silently reading as "no listings".
