@@ -11,7 +11,6 @@ import typer
 from infra.settings import load_settings
 from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.config.loading import load_vendor_file
-from pipelines.vendors.resources import DEMO_DEFAULT_URL, rebase
 
 vendors_app = typer.Typer(help="Vendor files: try one before the pipeline runs it.", no_args_is_help=True)
 
@@ -36,6 +35,7 @@ def check(
 
     from pipelines.platform.demo_service import demo_available, is_demo_vendor
     from pipelines.scraping.vendor_check import check_vendor
+    from pipelines.vendors.resources import DEMO_DEFAULT_URL, rebase
 
     try:
         vendor = load_vendor_file(file)

@@ -18,6 +18,7 @@ from downloader.browser import BrowserFetcher
 from downloader.http import HttpFetcher
 from downloader.robots import RobotsPolicy, robots_url_for
 from pipelines.extraction.pages import extract_page
+from pipelines.extraction.plan import plan_for
 from pipelines.extraction.results import ExtractedItem, PageExtraction
 from pipelines.extraction.search_requests import PageRequest, first_request, next_request
 from pipelines.scraping.fetching import open_vendor_fetch
@@ -129,7 +130,7 @@ def _warnings(vendor: VendorConfig, page: PageExtraction) -> list[str]:
         return [f"not a results page: {page.error}"]
     warnings = []
     if not page.items and not page.failures:
-        warnings.append(f"no listings: items {vendor.extract.items.query!r} matched nothing on this page")
+        warnings.append(f"no listings: items {plan_for(vendor).items.label!r} matched nothing on this page")
     for failure in page.failures:
         what = "unparsed price" if failure.field == "price" else "skipped listing"
         warnings.append(f"{what} #{failure.position} ({failure.external_id or 'no id'}): {failure.reason}")
