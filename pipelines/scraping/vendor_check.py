@@ -65,6 +65,9 @@ def check_vendor(vendor: VendorConfig, *, query: str | None = None, saved_page: 
         final_url = request.url
     else:
         check = VendorCheck(vendor, query, request.url, source="fetched")
+        if vendor.session is not None:
+            check.warnings.append("the shop needs a login: the page is fetched without the stored session "
+                                  "(save a logged-in page and use --html to check the rules on it)")
         body, final_url = asyncio.run(_fetch(check, http or HttpFetcher(), browser or BrowserFetcher()))
         if check.fetch_error is not None:
             check.warnings.append(f"page not fetched: {check.fetch_error}")
