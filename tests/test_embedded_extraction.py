@@ -159,6 +159,33 @@ def test_microdata_products_through_extruct() -> None:
         ("F-14", "Filter 1x4", Decimal("39.00"), "SEK", None)]
 
 
+ITEM_LIST_PAGE = b"""<!doctype html><html><head><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}</script>
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "ItemList", "numberOfItems": 41,
+ "itemListElement": [
+  {"@type": "ListItem", "position": 1, "item": {"@type": "Product", "sku": "B-1", "name": "Bike \\u00e9",
+   "url": "/p/B-1", "offers": {"@type": "Offer", "price": 499.5, "priceCurrency": "EUR"}}},
+  {"@type": "ListItem", "position": 2, "item": {"@type": "Product", "sku": "B-2", "name": "Helmet", "url": "/p/B-2",
+   "offers": {"@type": "Offer", "price": "39.90", "priceCurrency": "EUR",
+              "availability": "https://schema.org/SoldOut"}}}]}</script></head><body></body></html>"""
+
+
+def test_json_ld_item_list_of_a_search_page() -> None:
+    vendor = shop({
+        "items": {"embedded": "json-ld", "json": "[?\"@type\" == 'ItemList'].itemListElement[].item"},
+        "fields": {"external_id": {"json": "sku"}, "title": {"json": "name"}, "price": {"json": "offers.price"},
+                   "url": {"json": "url"},
+                   "sold": {"json": "offers.availability == 'https://schema.org/SoldOut'"}},
+    }, pagination={"kind": "page_number", "total": {"embedded": "json-ld",
+                                                    "json": "[?\"@type\" == 'ItemList'] | [0].numberOfItems"}},
+       search={"url": "/s?q={query}&page={page}"})
+    result = extract_page(vendor, ITEM_LIST_PAGE, url="https://shop.example/s?q=x&page=1")
+    assert [(i.external_id, i.title, i.price, i.url, i.sold) for i in result.items] == [
+        ("B-1", "Bike \u00e9", Decimal("499.50"), "https://shop.example/p/B-1", False),
+        ("B-2", "Helmet", Decimal("39.90"), "https://shop.example/p/B-2", True)]
+    assert result.total == 41
+
+
 def test_opengraph_through_extruct() -> None:
     vendor = shop({
         "items": {"embedded": "opengraph"},
