@@ -46,7 +46,7 @@ from downloader.http import HttpFetcher  # noqa: E402
 from pipelines.scraping.archive import SearchRun  # noqa: E402
 from pipelines.scraping.crawl import crawl_vendor  # noqa: E402
 from pipelines.scraping.fetching import open_vendor_fetch  # noqa: E402
-from pipelines.vendors.config import VendorConfig  # noqa: E402
+from pipelines.vendors.config.vendor import VendorConfig  # noqa: E402
 from pipelines.vendors.resources import VendorRegistry  # noqa: E402
 
 SHOPS = ("toko", "chapin", "cardvault")

@@ -30,7 +30,9 @@ from pipelines.parsing.text import clean_text
 from pipelines.products.identity import ListingText, load_rules, resolve
 
 CONDITION_MAP = {"Baru": "new", "Bekas": "used", "nuevo": "new", "usado": "used", "reacondicionado": "refurbished",
-                 "Nuevo": "new", "Como nuevo": "like_new", "Usado": "used", "Reacondicionado": "refurbished"}
+                 "Nuevo": "new", "Como nuevo": "like_new", "Usado": "used", "Reacondicionado": "refurbished",
+                 "Ny": "new", "Som ny": "like_new", "Begagnad": "used", "Renoverad": "refurbished",
+                 "Reservdelar": "for_parts"}
 
 
 def demo_listings(days: list[dt.date], seed: int = 42):  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ from pipelines.listings.parse import parse_partition
 from pipelines.listings.store import replace_listings_partition
 from pipelines.scraping.archive import read_captures_partition, replace_captures_partition
 from pipelines.scraping.crawl import crawl_vendor
-from pipelines.vendors.config import VendorConfig, parse_vendor
+from pipelines.vendors.config.vendor import VendorConfig, parse_vendor
 
 QUERIES = ["iphone", "samsung galaxy", "playstation", "apple", "samsung", "sony", "nintendo", "xiaomi",
            "canon", "pixel", "galaxy", "pro", "128gb", "256gb", "switch", "ps5"]

@@ -54,7 +54,8 @@ def _transaction():  # type: ignore[no-untyped-def]
 
 
 def _vendor_file_names() -> set[str]:
-    from pipelines.vendors.config import VendorConfigError, load_vendors
+    from pipelines.vendors.config.errors import VendorConfigError
+    from pipelines.vendors.config.loading import load_vendors
 
     try:
         return {v.name for v in load_vendors(load_settings().vendors_dir)}

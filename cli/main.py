@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -17,6 +18,7 @@ import typer
 
 from cli.alerts import alerts_app, install_demo_alerts, notifications, users_app
 from cli.sessions import sessions_app
+from cli.vendors import vendors_app
 from infra import migrate
 from infra.database import DatabaseUnavailable, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
@@ -222,6 +224,7 @@ def jobs_table(rows: list[Any]) -> Any:
 demo_app = typer.Typer(help="The bundled demo marketplace.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(sessions_app, name="sessions")  # pipelines/sessions/cli.py
+app.add_typer(vendors_app, name="vendors")  # cli/vendors.py: vendors check
 # Saved searches and alerts (pipelines/alerts/cli.py)
 app.add_typer(users_app, name="users")
 app.add_typer(alerts_app, name="alerts")
@@ -234,7 +237,7 @@ def demo_serve(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
     seed: Annotated[int, typer.Option(help="Catalogue seed: same seed, same shops.")] = 42,
 ) -> None:
-    """Serve the demo marketplace (four shops) until interrupted."""
+    """Serve the demo marketplace (five shops) until interrupted."""
     from demo.server import serve
 
     serve(host=host, port=port, seed=seed)
@@ -279,7 +282,9 @@ def run(
     day = _parse_day(date) if date else dt.datetime.now(dt.UTC).date()
     runner = _headless_runner()
     vendors = _pick_vendors(runner, vendor)
-    with demo_available(load_settings().demo_url) as started:
+    settings = load_settings()
+    demo_needed = _selects_demo_vendor(settings, vendors)
+    with demo_available(settings.demo_url) if demo_needed else contextlib.nullcontext(False) as started:
         if started:
             typer.echo(f"started the demo marketplace at {load_settings().demo_url} for this run", err=True)
         outcomes = _run_with_progress(runner, [day], vendors)
@@ -288,6 +293,15 @@ def run(
     if failed:
         raise fail(f"{len(failed)} of {len(outcomes)} partitions failed: "
                    + ", ".join(f"{o.vendor} {o.day}" for o in failed))
+
+
+def _selects_demo_vendor(settings: Settings, names: list[str]) -> bool:
+    """Whether any of the vendors to run is a demo shop (only then is the demo marketplace started)."""
+    from pipelines.platform.demo_service import is_demo_vendor
+    from pipelines.vendors.resources import VendorRegistry
+
+    registry = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url)
+    return any(is_demo_vendor(v, settings.demo_url) for v in registry.load() if v.name in names)
 
 
 def _parse_day(value: str) -> dt.date:

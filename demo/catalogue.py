@@ -198,7 +198,7 @@ class Catalogue:
     def __init__(self, seed: int = 42) -> None:
         self.seed = seed
         self._models = {code: _ShopModel(shop) for code, shop in SHOPS.items()}
-        # Sizes bound memory (a birth day is ~10 listings of ~2 KB): 4 shops x (WINDOW + ~850) days.
+        # Sizes bound memory (a birth day is ~10 listings of ~2 KB): 5 shops x (WINDOW + ~850) days.
         self._births = lru_cache(maxsize=4_096)(self._births_uncached)
         self._day = lru_cache(maxsize=256)(self._day_uncached)
         self._index = lru_cache(maxsize=256)(self._index_uncached)

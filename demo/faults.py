@@ -53,6 +53,8 @@ from urllib.parse import quote
 import orjson
 from aiohttp import web
 
+from demo.shops import DEFAULT_ROBOTS_TXT
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 KIND_KEY = web.RequestKey("demo_kind", str)  # the path kind the gate classified the request as
@@ -373,7 +375,7 @@ def fault_routes(registry: Any, shops: tuple[str, ...]) -> list[web.RouteDef]:
         shop = request.query.get("shop")
         registry.clear(shop)
         if shop is None:
-            registry.robots_txt, registry.robots_status = None, 200
+            registry.robots_txt, registry.robots_status = DEFAULT_ROBOTS_TXT, 200
         return state()
 
     return [web.get("/_faults", show, name="site.faults"),

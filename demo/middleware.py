@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from demo.faults import KIND_KEY, SHOP_KEY, fault_from_spec
+from demo.shops import DEFAULT_ROBOTS_TXT
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -47,7 +48,7 @@ class FaultRegistry:
 
     def __init__(self) -> None:
         self._by_shop: dict[str, tuple[Fault, ...]] = {}
-        self.robots_txt: str | None = None  # served at /robots.txt when set (else 404)
+        self.robots_txt: str | None = DEFAULT_ROBOTS_TXT  # served at /robots.txt when set (else 404)
         self.robots_status = 200
 
     def configure(self, shop: str, specs: list[dict[str, Any]]) -> None:

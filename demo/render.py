@@ -21,7 +21,7 @@ from urllib.parse import quote_plus
 import orjson
 
 from demo.catalogue import Catalogue, Listing, ListingState
-from demo.shops import CARDVAULT, CHAPIN, MERCADO, SHOPS, TOKO, TRACKED_QUERIES
+from demo.shops import CARDVAULT, CHAPIN, FYNDA, MERCADO, SHOPS, TOKO, TRACKED_QUERIES
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -82,7 +82,7 @@ def _search_form(shop: str, q: str, asof: date, placeholder: str, button: str) -
 
 
 class Renderer:
-    """All page renderers of the four shops for one catalogue (one seed)."""
+    """All page renderers of the five shops for one catalogue (one seed)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
@@ -97,11 +97,15 @@ class Renderer:
         self.mercado_item_data = items(self._mercado_item_data)
         self.cardvault_search = pages(self._cardvault_search)
         self.cardvault_item = items(self._cardvault_item)
+        self.fynda_search = pages(self._fynda_search)
+        self.fynda_api_search = pages(self._fynda_api_search)
+        self.fynda_item = items(self._fynda_item)
         frag: Callable[[Callable], Callable] = lru_cache(maxsize=FRAGMENT_CACHE)
         self._toko_static = frag(self._toko_static_uncached)
         self._chapin_static = frag(self._chapin_static_uncached)
         self._mercado_static = frag(self._mercado_static_uncached)
         self._cardvault_static = frag(self._cardvault_static_uncached)
+        self._fynda_static = frag(self._fynda_static_uncached)
 
     # ---- toko: server-rendered HTML, page numbers ------------------------------------------
     def _toko_static_uncached(self, listing: Listing) -> tuple[str, str]:
@@ -336,6 +340,99 @@ class Renderer:
         return Page(200, HTML, body.encode())
 
 
+    # ---- fynda: a Next.js-style shop: results only as JSON in __NEXT_DATA__ -------------------
+    def _fynda_static_uncached(self, listing: Listing) -> dict:
+        return {
+            "id": listing.id, "heading": listing.title, "price": None, "condition": listing.condition,
+            "location": {"city": listing.location}, "seller": {"name": listing.seller, "rating": listing.seller_rating},
+            "url": f"/fynda/annons/{listing.id}", "images": [{"src": u, "width": 800} for u in listing.images],
+            "specs": [{"label": k, "value": v} for k, v in listing.attributes], "gtin": listing.gtin,
+            "status": None,
+        }
+
+    def _fynda_hit(self, state: ListingState) -> dict:
+        hit = dict(self._fynda_static(state.listing))
+        amount = state.price_minor if state.listing.price_kind == "amount" else (
+            0 if state.listing.price_kind == "free" else None)
+        hit["price"] = {"amount": amount, "currency": FYNDA.currency, "formatted": state.price_text}
+        hit["status"] = "sold" if state.sold else "available"
+        return hit
+
+    def _fynda_results(self, q: str, page: int, asof: date) -> dict:
+        results = self.catalogue.search("fynda", q, asof)
+        size = FYNDA.page_size
+        chunk = results[(page - 1) * size: page * size]
+        return {"query": q, "page": page, "pageSize": size, "totalHits": len(results),
+                "hasNextPage": page * size < len(results), "hits": [self._fynda_hit(s) for s in chunk]}
+
+    def _fynda_search(self, q: str, page: int, asof: date) -> Page:
+        search = self._fynda_results(q, page, asof)
+        data = {"props": {"pageProps": {"search": search, "asof": asof.isoformat()}, "__N_SSP": True},
+                "page": "/sok", "query": {"q": q, "page": str(page)}, "buildId": "fynda-demo", "isFallback": False,
+                "gssp": True, "scriptLoader": []}
+        body = (
+            _head("sv", f"{q or 'Alla annonser'} \u2013 {FYNDA.name}")
+            + '<body>\n<div id="__next"><header class="topbar"><a href="/fynda/">Fynda</a></header>'
+            + f'<main><h1>Sökresultat för &quot;{_e(q)}&quot;</h1><div class="results" aria-busy="true"></div></main>'
+            + "</div>\n"
+            + f'<script id="__NEXT_DATA__" type="application/json">{_script_json(data)}</script>\n'
+            + '<script src="/fynda/_next/static/chunks/main.js" defer></script>\n</body></html>\n'
+        )
+        return Page(200, HTML, body.encode())
+
+    def _fynda_api_search(self, q: str, page: int, asof: date) -> Page:
+        return Page(200, JSON, _json(self._fynda_results(q, page, asof)))
+
+    def _fynda_item(self, listing_id: str, asof: date) -> Page:
+        state = self.catalogue.get("fynda", listing_id, asof)
+        if state is None:
+            return _not_found_html("sv", "Annonsen finns inte", "/fynda/")
+        li = state.listing
+        offer: dict = {
+            "@type": "Offer", "url": f"/fynda/annons/{li.id}", "priceCurrency": FYNDA.currency,
+            "availability": "https://schema.org/" + ("SoldOut" if state.sold else "InStock"),
+            "itemCondition": "https://schema.org/" + FYNDA_SCHEMA_CONDITIONS[li.condition],
+            "seller": {"@type": "Person", "name": li.seller},
+            "availableAtOrFrom": {"@type": "Place", "address": {"@type": "PostalAddress",
+                                                                "addressLocality": li.location}},
+        }
+        if state.price is not None:
+            offer["price"] = f"{state.price:.2f}"
+        ld: dict = {"@context": "https://schema.org", "@type": "Product", "name": li.title, "sku": li.id,
+                    "brand": {"@type": "Brand", "name": li.brand}, "image": list(li.images),
+                    "description": li.description,
+                    "additionalProperty": [{"@type": "PropertyValue", "name": k, "value": v}
+                                           for k, v in li.attributes],
+                    "offers": offer}
+        if li.gtin:
+            ld["gtin13" if len(li.gtin) == 13 else "gtin12"] = li.gtin
+        meta = (f'<meta property="og:type" content="product"><meta property="og:title" content="{_e(li.title)}">'
+                + "".join(f'<meta property="og:image" content="{u}">' for u in li.images[:1])
+                + (f'<meta property="product:price:amount" content="{state.price:.2f}">'
+                   f'<meta property="product:price:currency" content="{FYNDA.currency}">'
+                   if state.price is not None else "")
+                + f'<script type="application/ld+json">{_script_json(ld)}</script>')
+        data = {"props": {"pageProps": {"hit": self._fynda_hit(state)}}, "page": "/annons/[id]",
+                "query": {"id": li.id}, "buildId": "fynda-demo"}
+        body = (
+            _head("sv", f"{li.title} \u2013 {FYNDA.name}", meta)
+            + f'<body>\n<div id="__next"><main class="annons"><h1>{_e(li.title)}</h1></main></div>\n'
+            + f'<script id="__NEXT_DATA__" type="application/json">{_script_json(data)}</script>\n'
+            + "</body></html>\n"
+        )
+        return Page(200, HTML, body.encode())
+
+
+FYNDA_SCHEMA_CONDITIONS = {"Ny": "NewCondition", "Som ny": "UsedCondition", "Begagnad": "UsedCondition",
+                           "Renoverad": "RefurbishedCondition", "Reservdelar": "DamagedCondition"}
+"""fynda's conditions as schema.org ``itemCondition`` values in its product pages' JSON-LD."""
+
+
+def _script_json(obj: object) -> str:
+    """JSON safe inside a <script> element (as Next.js writes it: no raw ``<``)."""
+    return _json(obj).decode().replace("<", "\\u003c")
+
+
 def _number(state: ListingState) -> int:
     return state.listing.number
 
@@ -364,7 +461,7 @@ def shop_home(shop: str) -> Page:
 
 
 def _query_link(shop: str, q: str) -> str:
-    path = "/chapin/api/search" if shop == "chapin" else f"/{shop}/search"
+    path = {"chapin": "/chapin/api/search", "fynda": "/fynda/sok"}.get(shop, f"/{shop}/search")
     return f"{path}?q={quote_plus(q)}"
 
 

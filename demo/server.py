@@ -1,4 +1,4 @@
-"""The demo marketplace web server: four shops on one aiohttp app (contract: demo/SPEC.md).
+"""The demo marketplace web server: five shops on one aiohttp app (contract: demo/SPEC.md).
 
 Handlers only validate parameters and look rendered bytes up in `demo.render` caches, so the
 server stays far faster than any scraper it serves. A single middleware (`demo.middleware`)
@@ -195,6 +195,10 @@ def _routes(site: DemoSite) -> list[web.RouteDef]:
                 name="cardvault.search"),
         web.get("/cardvault/card/{id}", _handler(lambda rq: r.cardvault_item(item_id(rq), _asof(rq))),
                 name="cardvault.item"),
+        web.get("/fynda/sok", _handler(lambda rq: r.fynda_search(q(rq), _page(rq), _asof(rq))), name="fynda.search"),
+        web.get("/fynda/api/search", _handler(lambda rq: r.fynda_api_search(q(rq), _page(rq), _asof(rq)), json=True),
+                name="fynda.data"),
+        web.get("/fynda/annons/{id}", _handler(lambda rq: r.fynda_item(item_id(rq), _asof(rq))), name="fynda.item"),
     ]
     for code in SHOPS:
         home = shop_home(code)

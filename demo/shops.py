@@ -1,4 +1,4 @@
-"""The four demo shops: locale, currency, price formatting and catalogue dynamics.
+"""The five demo shops: locale, currency, price formatting and catalogue dynamics.
 
 Everything a shop does differently from the others lives here as data, so the catalogue and
 the renderers stay generic. Price formats are the ones promised in SPEC.md; a vendor file that
@@ -32,7 +32,7 @@ class Shop:
     code: str  # URL prefix: toko, chapin, mercado, cardvault
     id_prefix: str  # listing id prefix: TG, CH, MC, cv
     name: str
-    lang: str  # "id", "es-GT", "es", "en"
+    lang: str  # "id", "es-GT", "es", "en", "sv"
     currency: str  # ISO 4217
     exponent: int  # decimals of the currency's minor unit as stored (IDR 0, others 2)
     usd_rate: float  # local currency per USD
@@ -73,6 +73,9 @@ class Shop:
             return f"Q{whole:,}.{cents:02d}"
         if self.currency == "EUR":
             return f"{whole:,}".replace(",", ".") + f",{cents:02d} €"
+        if self.currency == "SEK":  # "1 299 kr", "1 299,50 kr" (NBSP groups thousands)
+            grouped = f"{whole:,}".replace(",", "\u00a0")
+            return f"{grouped} kr" if cents == 0 else f"{grouped},{cents:02d} kr"
         return f"${whole:,}.{cents:02d}"
 
     def price_value(self, kind: str, minor: int | None) -> Decimal | None:
@@ -119,6 +122,8 @@ _CHAPIN_CITIES = ("Ciudad de Guatemala", "Mixco", "Villa Nueva", "Quetzaltenango
                   "Escuintla", "Cobán", "Huehuetenango", "Chimaltenango", "Petén")
 _MERCADO_CITIES = ("Madrid", "Barcelona", "Valencia", "Sevilla", "Zaragoza", "Málaga", "Bilbao", "A Coruña",
                    "Murcia", "Palma", "Alicante", "Valladolid")
+_FYNDA_CITIES = ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro", "Linköping", "Umeå",
+                 "Lund", "Jönköping")
 _CARDVAULT_CITIES = ("Austin, TX", "Brooklyn, NY", "Portland, OR", "Chicago, IL", "San José, CA", "Denver, CO",
                      "Seattle, WA", "Miami, FL", "Columbus, OH", "Phoenix, AZ")
 
@@ -188,7 +193,28 @@ CARDVAULT = Shop(
     categories=((CARD, "Pokémon TCG"),),
 )
 
-SHOPS: dict[str, Shop] = {s.code: s for s in (TOKO, CHAPIN, MERCADO, CARDVAULT)}
+FYNDA = Shop(
+    code="fynda", id_prefix="FY", name="Fynda", lang="sv", currency="SEK", exponent=2, usd_rate=10.4,
+    price_level=1.08, page_size=24, newest_first=True, births_per_day=9.5, mean_life_days=45, sold_share=0.6,
+    category_mix=((PHONE, 0.45), (CONSOLE, 0.25), (ACCESSORY, 0.1), (CAMERA, 0.15), (CARD, 0.05)),
+    brand_bias=(("Apple", 1.3), ("Google", 0.7), ("Sony", 1.1)),
+    conditions=(("Ny", 0.25, 1.0), ("Som ny", 0.2, 0.86), ("Begagnad", 0.35, 0.7), ("Renoverad", 0.15, 0.8),
+                ("Reservdelar", 0.05, 0.3)),
+    card_conditions=(("Begagnad", 1.0, 1.0),),
+    free_rate=0.01, contact_rate=0.03, free_label="Gratis", contact_label="Pris på begäran", sold_label="Såld",
+    sellers=_sellers(
+        "mobilfyndet teknikbutiken_sthlm gbg_elektronik spelhornan fotofynd appleagaren malmomobil "
+        "retrospel_uppsala kamerahuset norrlandsfynd samlarkort_se lundtech",
+        _FYNDA_CITIES),
+    categories=((PHONE, "Mobiltelefoner"), (CONSOLE, "Tv-spel"), (ACCESSORY, "Tillbehör"), (CAMERA, "Kameror"),
+                (CARD, "Samlarkort")),
+)
+
+SHOPS: dict[str, Shop] = {s.code: s for s in (TOKO, CHAPIN, MERCADO, CARDVAULT, FYNDA)}
+
+DEFAULT_ROBOTS_TXT = "User-agent: *\nDisallow: /fynda/api/\n"
+"""The site's robots.txt until faults change it: fynda's JSON API is off limits to crawlers (its
+search pages carry the same data in ``__NEXT_DATA__``)."""
 
 # Queries the default vendor files track (SPEC.md); tests and the benchmark use them too.
 TRACKED_QUERIES: dict[str, tuple[str, ...]] = {
@@ -196,4 +222,5 @@ TRACKED_QUERIES: dict[str, tuple[str, ...]] = {
     "chapin": ("iphone", "samsung galaxy", "nintendo switch"),
     "mercado": ("iphone", "playstation", "canon"),
     "cardvault": ("pikachu", "charizard", "base set"),
+    "fynda": ("iphone", "playstation", "canon"),
 }

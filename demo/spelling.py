@@ -38,32 +38,33 @@ _ID_COLOURS = {
 }
 
 _NOUNS = {
-    "controller": {"id": "Stik", "es-GT": "Control", "es": "Mando", "en": "Controller"},
-    "case": {"id": "Casing", "es-GT": "Funda", "es": "Funda", "en": "Case"},
-    "charger": {"id": "Charger", "es-GT": "Cargador", "es": "Cargador", "en": "Charger"},
-    "earbuds": {"id": "TWS", "es-GT": "Audífonos", "es": "Auriculares", "en": "Earbuds"},
-    "smartwatch": {"id": "Smartwatch", "es-GT": "Reloj", "es": "Reloj", "en": "Smartwatch"},
-    "memory card": {"id": "Memory", "es-GT": "Memoria", "es": "Tarjeta", "en": "Memory card"},
-    "battery": {"id": "Baterai", "es-GT": "Batería", "es": "Batería", "en": "Battery"},
-    "lens": {"id": "Lensa", "es-GT": "Lente", "es": "Objetivo", "en": "Lens"},
-    "card": {"id": "Kartu", "es-GT": "Carta", "es": "Carta", "en": "Card"},
+    "controller": {"id": "Stik", "es-GT": "Control", "es": "Mando", "en": "Controller", "sv": "Handkontroll"},
+    "case": {"id": "Casing", "es-GT": "Funda", "es": "Funda", "en": "Case", "sv": "Skal"},
+    "charger": {"id": "Charger", "es-GT": "Cargador", "es": "Cargador", "en": "Charger", "sv": "Laddare"},
+    "earbuds": {"id": "TWS", "es-GT": "Audífonos", "es": "Auriculares", "en": "Earbuds", "sv": "Hörlurar"},
+    "smartwatch": {"id": "Smartwatch", "es-GT": "Reloj", "es": "Reloj", "en": "Smartwatch", "sv": "Smartklocka"},
+    "memory card": {"id": "Memory", "es-GT": "Memoria", "es": "Tarjeta", "en": "Memory card", "sv": "Minneskort"},
+    "battery": {"id": "Baterai", "es-GT": "Batería", "es": "Batería", "en": "Battery", "sv": "Batteri"},
+    "lens": {"id": "Lensa", "es-GT": "Lente", "es": "Objetivo", "en": "Lens", "sv": "Objektiv"},
+    "card": {"id": "Kartu", "es-GT": "Carta", "es": "Carta", "en": "Card", "sv": "Kort"},
 }
-_FOR = {"id": "untuk", "es-GT": "para", "es": "para", "en": "for"}
+_FOR = {"id": "untuk", "es-GT": "para", "es": "para", "en": "for", "sv": "till"}
 
 # Attribute names per language; values are shop-independent except colours.
 ATTR_NAMES = {
-    "brand": {"id": "Merek", "es-GT": "Marca", "es": "Marca", "en": "Brand"},
-    "storage": {"id": "Penyimpanan", "es-GT": "Almacenamiento", "es": "Capacidad", "en": "Storage"},
-    "color": {"id": "Warna", "es-GT": "Color", "es": "Color", "en": "Color"},
-    "edition": {"id": "Edisi", "es-GT": "Edición", "es": "Edición", "en": "Edition"},
+    "brand": {"id": "Merek", "es-GT": "Marca", "es": "Marca", "en": "Brand", "sv": "Märke"},
+    "storage": {"id": "Penyimpanan", "es-GT": "Almacenamiento", "es": "Capacidad", "en": "Storage", "sv": "Lagring"},
+    "color": {"id": "Warna", "es-GT": "Color", "es": "Color", "en": "Color", "sv": "Färg"},
+    "edition": {"id": "Edisi", "es-GT": "Edición", "es": "Edición", "en": "Edition", "sv": "Utgåva"},
     "battery": {"id": "Kesehatan Baterai", "es-GT": "Salud de batería", "es": "Estado de batería",
-                "en": "Battery health"},
-    "compat": {"id": "Kompatibel", "es-GT": "Compatible con", "es": "Compatible con", "en": "Compatible with"},
-    "set": {"id": "Set", "es-GT": "Set", "es": "Colección", "en": "Set"},
-    "number": {"id": "Nomor Kartu", "es-GT": "Número", "es": "Número", "en": "Card number"},
-    "grade": {"id": "Grade", "es-GT": "Grado", "es": "Gradación", "en": "Grade"},
-    "year": {"id": "Tahun", "es-GT": "Año", "es": "Año", "en": "Year"},
-    "rarity": {"id": "Kelangkaan", "es-GT": "Rareza", "es": "Rareza", "en": "Rarity"},
+                "en": "Battery health", "sv": "Batterihälsa"},
+    "compat": {"id": "Kompatibel", "es-GT": "Compatible con", "es": "Compatible con", "en": "Compatible with",
+               "sv": "Passar till"},
+    "set": {"id": "Set", "es-GT": "Set", "es": "Colección", "en": "Set", "sv": "Set"},
+    "number": {"id": "Nomor Kartu", "es-GT": "Número", "es": "Número", "en": "Card number", "sv": "Kortnummer"},
+    "grade": {"id": "Grade", "es-GT": "Grado", "es": "Gradación", "en": "Grade", "sv": "Gradering"},
+    "year": {"id": "Tahun", "es-GT": "Año", "es": "Año", "en": "Year", "sv": "År"},
+    "rarity": {"id": "Kelangkaan", "es-GT": "Rareza", "es": "Rareza", "en": "Rarity", "sv": "Sällsynthet"},
 }
 
 # Per-shop spelling habits: probabilities and the pools choices are drawn from.
@@ -98,6 +99,15 @@ _STYLE: dict[str, dict] = {
         "suffix": 0.35, "suffixes": (("Libre", None), ("Envío 24h", None), ("Garantía 2 años", "new"),
                                     ("Como nuevo", "used"), ("Factura", None), ("Precintado", "new"),
                                     ("(Reacondicionado)", "refurb")),
+    },
+    "fynda": {
+        "brand": 0.7, "storage": (("{n} GB", 5), ("{n}GB", 3), ("{n}gb", 1)),
+        "local_colour": 0.0, "seps": ((" ", 6), (" - ", 2), (", ", 1), (" | ", 1)),
+        "upper": 0.03, "lower": 0.05, "title": 0.0, "nbsp": 0.05, "emoji": 0.04, "tm": 0.03, "nfd": 0.05,
+        "double_space": 0.02, "emojis": ("✨", "📦", "🔥"),
+        "prefix": 0.04, "prefixes": (("FYND", None), ("NYSKICK", "new")),
+        "suffix": 0.3, "suffixes": (("Olåst", None), ("Kvitto finns", None), ("Som ny", "used"),
+                                   ("Oöppnad", "new"), ("Fri frakt", None), ("Garanti", "new")),
     },
     "cardvault": {
         "brand": 0.7, "storage": (("{n}GB", 1),), "local_colour": 0.0,
@@ -176,7 +186,7 @@ def _edition(product: Product, shop: Shop, rng: Random) -> str:
     if not edition or edition == "Lens":
         return ""
     if edition == "Body":
-        pool = {"id": ("Body Only", "Body", "(Body)"), "en": ("Body Only", "Body")}.get(
+        pool = {"id": ("Body Only", "Body", "(Body)"), "en": ("Body Only", "Body"), "sv": ("endast hus", "Body")}.get(
             shop.lang, ("solo cuerpo", "Cuerpo", "Body"))
         return rng.choice(pool)
     if edition.endswith(" kit"):
@@ -184,14 +194,16 @@ def _edition(product: Product, shop: Shop, rng: Random) -> str:
         pool = {
             "id": (f"Kit {lens}", f"+ Lensa {lens}", f"+ {lens}"),
             "en": (f"w/ {lens}", f"+ {lens} Kit", f"Kit {lens}"),
+            "sv": (f"med {lens}", f"+ {lens}", f"Kit {lens}"),
         }.get(shop.lang, (f"+ {lens}", f"con {lens}", f"Kit {lens}"))
         return rng.choice(pool)
     if edition == "Disc Edition":
-        pool = {"id": ("Disc", "Disc Edition", "Standard", "Reg Disc")}.get(
+        pool = {"id": ("Disc", "Disc Edition", "Standard", "Reg Disc"), "sv": ("Disc Edition", "med skivläsare")}.get(
             shop.lang, ("Edición Estándar", "Disc Edition", "con lector", "Estándar"))
         return rng.choice(pool)
     if edition == "Digital Edition":
-        pool = {"id": ("Digital", "Digital Edition")}.get(shop.lang, ("Edición Digital", "Digital Edition", "Digital"))
+        pool = {"id": ("Digital", "Digital Edition"), "sv": ("Digital Edition", "Digital")}.get(
+            shop.lang, ("Edición Digital", "Digital Edition", "Digital"))
         return rng.choice(pool)
     return edition
 
@@ -346,6 +358,8 @@ _DESCRIPTIONS = {
               "{cond}, funciona perfecto. Envíos a toda Guatemala desde {city}."),
     "es": ("Estado: {cond}. Envío desde {city} en 24/48 h.",
            "{cond}. Se entrega con factura. Recogida en mano en {city}."),
+    "sv": ("Skick: {cond}. Skickas från {city} inom två dagar.",
+           "{cond}. Kan hämtas i {city}, annars skickas med PostNord."),
     "en": ("{cond}. Ships from {city} in a top loader and team bag.",
            "{cond}. Combined shipping available, ships from {city}."),
 }

@@ -131,8 +131,8 @@ def test_vendor_freshness_flags_a_vendor_without_recent_data(fresh_database: str
                          resources=_resources(warehouse), instance=dagster_instance, raise_on_error=False)
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.WARN
-    # cardvault's newest day is 10 days old; mercado (in the vendor files) never had any data
-    assert evaluation.metadata["stale_vendors"].value == "cardvault, mercado"
+    # cardvault's newest day is 10 days old; fynda and mercado (in the vendor files) never had any data
+    assert evaluation.metadata["stale_vendors"].value == "cardvault, fynda, mercado"
 
 
 def test_snapshot_checks_catch_a_disordered_band(fresh_database: str, dagster_instance) -> None:  # type: ignore[no-untyped-def]

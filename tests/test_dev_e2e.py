@@ -34,4 +34,4 @@ def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_hom
     finally:
         for url in (warehouse_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
             drop_database(pg_server_url, url)
-    assert names == {"toko", "chapin", "mercado", "cardvault"}
+    assert names == {"toko", "chapin", "mercado", "cardvault", "fynda"}

@@ -48,7 +48,7 @@ def test_documented_command_parses(doc: str, command: str, tmp_path: Path, monke
     args = [a.split("|")[0] for a in shlex.split(command)]  # alternatives shown as pause|resume: the first
     monkeypatch.chdir(tmp_path)
     for arg in args:  # files the reader would have: the parser checks they exist
-        if re.fullmatch(r"[\w./-]+\.(yaml|json|dump|txt)", arg):
+        if re.fullmatch(r"[\w./-]+\.(yaml|json|dump|txt|html)", arg):
             (tmp_path / arg).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / arg).touch()
     group = typer.main.get_command(app)  # typer ships its own click: duck-type groups by `commands`

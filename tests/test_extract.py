@@ -13,24 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.extraction.extract import (
-    ExtractedItem,
-    ItemFailure,
-    ItemMemo,
-    PageExtraction,
-    PageRequest,
-    build_search_url,
-    extract_page,
-    first_request,
-    next_request,
-)
+from pipelines.extraction.memo import ItemMemo
+from pipelines.extraction.pages import extract_page
+from pipelines.extraction.results import ExtractedItem, ItemFailure, PageExtraction
+from pipelines.extraction.search_requests import PageRequest, build_search_url, first_request, next_request
 from pipelines.parsing.price_text import PriceKind
-from pipelines.vendors.config import (
-    AsOfNotSupportedError,
-    VendorConfig,
-    load_vendor_file,
-    parse_vendor,
-)
+from pipelines.vendors.config.loading import load_vendor_file
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig, parse_vendor
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -177,6 +166,7 @@ def test_toko_page_number_pagination() -> None:
         page=2,
         asof=dt.date(2026, 11, 1),
         visited=frozenset({first.url, f"{DEMO}/toko/search?q=iphone&page=2&asof=2026-11-01"}),
+        items_seen=20,
     )
     # A short page (5 < page_size 20) is the last one; so is an empty one.
     assert next_request(toko, second, extract_page(toko, page("toko_search_p1.html"), url=second.url)) is None
@@ -346,7 +336,7 @@ def test_cardvault_rows() -> None:
     first = items["cv-000311"]
     assert first.title == "Pok\u00e9mon Pikachu 58/102 Base Set \u2014 PSA 9"
     assert (first.price, first.currency, first.sold) == (Decimal("1234.56"), "USD", True)
-    assert first.product_code == "58/102" and first.condition == "PSA 9"
+    assert first.product_code == "58/102" and first.condition == "used"  # "PSA 9", mapped by the vendor file
     assert first.images == [f"{DEMO}/cardvault/img/cv-000311-1.jpg"]  # from data-src
     assert first.url == f"{DEMO}/cardvault/card/cv-000311"
 

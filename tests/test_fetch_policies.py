@@ -334,7 +334,8 @@ def test_conditional_cache_revalidates_with_etag_and_serves_fresh_copies() -> No
 
 def test_fetch_options_in_vendor_files_are_validated_with_file_and_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pipelines.scraping.fetching import throttle_for
-    from pipelines.vendors.config import VendorConfigError, load_vendor_file
+    from pipelines.vendors.config.errors import VendorConfigError
+    from pipelines.vendors.config.loading import load_vendor_file
     from tests.support.vendor_files import vendor_dir
 
     ok = load_vendor_file(vendor_dir(tmp_path / "ok", {"toko": {

@@ -17,7 +17,7 @@ from pipelines.listings.checks import build_listings_checks
 from tests.support.pipeline import ScrapingPipeline, failure_message
 
 DAY = dt.date(2025, 6, 1)
-VENDORS = ("toko", "chapin", "cardvault")  # HTTP shops (mercado needs Chromium)
+VENDORS = ("toko", "chapin", "cardvault")  # HTTP shops (mercado needs Chromium; fynda adds nothing here)
 
 pytestmark = pytest.mark.slow
 

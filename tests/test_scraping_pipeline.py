@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from sqlalchemy import text
 
 from demo.catalogue import get_catalogue
 from demo.server import running_demo
 from demo.shops import TRACKED_QUERIES
 from infra.settings import PROJECT_ROOT
+from pipelines.parsing.text import clean_text
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 
 DAY1 = dt.date(2026, 10, 1)
@@ -55,9 +58,11 @@ def pipeline(database_url: str, demo_url: str) -> ScrapingPipeline:
     return pipeline
 
 
-@pytest.mark.parametrize("shop", ["toko", "chapin", "cardvault", pytest.param("mercado", marks=pytest.mark.browser)])
+@pytest.mark.parametrize("shop", [
+    "toko", "chapin", "cardvault", "fynda", pytest.param("mercado", marks=pytest.mark.browser)])
 def test_each_shop_kind_yields_exactly_the_demo_listings(pipeline: ScrapingPipeline, shop: str) -> None:
-    """HTML with page numbers, JSON with a cursor, HTML with next links, JS in a real browser."""
+    """HTML with page numbers, JSON with a cursor, HTML with next links, JSON inside the page
+    (Next.js), JS in a real browser."""
     result = pipeline.run(DAY1, shop)
     assert result.success, failure_message(result)
     expected = truth(shop, DAY1)
@@ -84,6 +89,89 @@ def test_each_shop_kind_yields_exactly_the_demo_listings(pipeline: ScrapingPipel
         assert row.images == len(state.listing.images)
     kinds = {r.price_kind for r in rows}
     assert "priced" in kinds
+
+
+FYNDA_CONDITIONS = {"Ny": "new", "Som ny": "like_new", "Begagnad": "used", "Renoverad": "refurbished",
+                    "Reservdelar": "for_parts"}
+
+
+def _stored_listings(pipeline: ScrapingPipeline, vendor: str) -> dict[str, dict[str, object]]:
+    """Every stored field of ``vendor``'s listings, images and attributes in their stored order."""
+    with pipeline.warehouse.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT l.external_id, l.title, l.price, l.currency, l.price_kind, l.is_sold, l.url, l.condition,
+                   l.location, l.seller, l.product_code, l.metadata,
+                   (SELECT coalesce(array_agg(i.url ORDER BY i.position), '{}') FROM listing_images i
+                    WHERE i.listing_id = l.id) AS images,
+                   (SELECT coalesce(jsonb_object_agg(a.key, a.value), '{}'::jsonb) FROM listing_attributes a
+                    WHERE a.listing_id = l.id) AS attributes
+            FROM listings l JOIN vendors v ON v.id = l.vendor_id WHERE v.name = :vendor
+        """), {"vendor": vendor}).mappings().all()
+    return {r["external_id"]: dict(r) for r in rows}
+
+
+def _expected_fields(state: object, demo_url: str, condition: str | None) -> dict[str, object]:
+    listing = state.listing  # type: ignore[attr-defined]
+    return {
+        "title": clean_text(listing.title), "price": state.price, "currency": state.currency,  # type: ignore[attr-defined]
+        "price_kind": {"amount": "priced", "free": "free", "contact": "on_request"}[listing.price_kind],
+        "is_sold": state.sold, "condition": condition, "location": listing.location,  # type: ignore[attr-defined]
+        "seller": listing.seller, "product_code": listing.gtin,
+        "url": f"{demo_url}/{listing.shop}/annons/{listing.id}",
+        "images": [f"{demo_url}{path}" for path in listing.images],
+        "attributes": dict(listing.attributes),
+    }
+
+
+def test_next_data_shop_every_field_exact(pipeline: ScrapingPipeline, demo_url: str) -> None:
+    """fynda serves its results only as __NEXT_DATA__ JSON (prices in öre, a hasNextPage flag):
+    read from YAML alone, every field of every listing is the demo's, and no page past the last
+    one is requested (its robots.txt disallows the API, which is never asked)."""
+    httpx.post(f"{demo_url}/_stats/reset")
+    result = pipeline.run(DAY1, "fynda")
+    assert result.success, failure_message(result)
+    stats = httpx.get(f"{demo_url}/_stats").json()["shops"]["fynda"]
+    expected_pages = sum(-(-len(get_catalogue(42).search("fynda", q, DAY1)) // 24) for q in TRACKED_QUERIES["fynda"])
+    assert stats == {"search": expected_pages}
+    assert metadata(result, "listings")["unmapped_conditions"] == {}
+    stored = _stored_listings(pipeline, "fynda")
+    expected = truth("fynda", DAY1)
+    assert set(stored) == set(expected)
+    kinds = set()
+    for external_id, state in expected.items():
+        row = stored[external_id]
+        want = _expected_fields(state, demo_url, FYNDA_CONDITIONS[state.listing.condition])
+        assert {key: row[key] for key in want} == want, external_id
+        kinds.add(row["price_kind"])
+    assert kinds == {"priced", "free", "on_request"}
+
+
+def test_product_pages_read_from_json_ld_every_field_exact(database_url: str, demo_url: str,
+                                                         tmp_path: Path) -> None:
+    """vendors/examples/fynda-annons.yaml: one product page per query, read from its JSON-LD."""
+    catalogue = get_catalogue(42)
+    listings = catalogue.listings("fynda", DAY1)
+    picked = [next(s for s in listings if s.listing.price_kind == kind) for kind in ("amount", "free", "contact")]
+    picked += [next(s for s in listings if s.sold), next(s for s in listings if s.listing.gtin)]
+    vendors = tmp_path / "vendors"
+    vendors.mkdir()
+    data = yaml.safe_load((PROJECT_ROOT / "vendors" / "examples" / "fynda-annons.yaml").read_text())
+    data["queries"] = [s.id for s in picked]
+    (vendors / "fynda-annons.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    pages = ScrapingPipeline(database_url, demo_url, vendors_dir=str(vendors))
+    assert pages.sync_vendors().success
+    result = pages.run(DAY1, "fynda-annons")
+    assert result.success, failure_message(result)
+    assert metadata(result, "listings")["parse_failures"] == 0
+    stored = _stored_listings(pages, "fynda-annons")
+    assert set(stored) == {s.id for s in picked}
+    for state in picked:
+        want = _expected_fields(state, demo_url, JSON_LD_CONDITIONS[state.listing.condition])
+        assert {key: stored[state.id][key] for key in want} == want, state.id
+
+
+JSON_LD_CONDITIONS = {"Ny": "new", "Som ny": "used", "Begagnad": "used", "Renoverad": "refurbished",
+                      "Reservdelar": "for_parts"}  # what schema.org's itemCondition can say
 
 
 def test_history_sold_removed_and_price_changes_follow_the_demo(pipeline: ScrapingPipeline) -> None:

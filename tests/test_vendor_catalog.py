@@ -39,14 +39,14 @@ def test_sync_is_idempotent_and_reports_counts(fresh_database: str, vendor_dir: 
     result = _materialize(warehouse, vendor_dir, dagster_instance)
     assert result.success
     metadata = result.asset_materializations_for_node("vendor_catalog")[0].metadata
-    assert metadata["inserted"].value == 4 and metadata["row_count"].value == 4
+    assert metadata["inserted"].value == 5 and metadata["row_count"].value == 5
     first = _vendors(warehouse)
-    assert set(first) == {"toko", "chapin", "mercado", "cardvault"}
+    assert set(first) == {"toko", "chapin", "mercado", "cardvault", "fynda"}
     assert first["toko"][1] == "IDR"
 
     again = _materialize(warehouse, vendor_dir, dagster_instance)
     metadata = again.asset_materializations_for_node("vendor_catalog")[0].metadata
-    assert (metadata["inserted"].value, metadata["updated"].value, metadata["unchanged"].value) == (0, 0, 4)
+    assert (metadata["inserted"].value, metadata["updated"].value, metadata["unchanged"].value) == (0, 0, 5)
     assert _vendors(warehouse) == first  # not even updated_at moved
 
 
@@ -74,4 +74,4 @@ def test_a_bad_file_names_file_and_field_and_writes_nothing(fresh_database: str,
     message = failure.event_specific_data.error.message  # type: ignore[union-attr]
     assert "Traceback" not in message
     assert "chapin.yaml" in message and "currency" in message
-    assert _vendors(warehouse) == {}  # the three good files were not written either
+    assert _vendors(warehouse) == {}  # the good files were not written either

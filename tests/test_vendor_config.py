@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.vendors.config import (
-    AsOfNotSupportedError,
-    FieldType,
-    VendorConfig,
-    VendorConfigError,
-    ensure_asof_supported,
-    load_vendor_file,
-    load_vendors,
-    parse_vendor,
-)
+from pipelines.vendors.config.errors import VendorConfigError
+from pipelines.vendors.config.fields import FieldType
+from pipelines.vendors.config.loading import load_vendor_file, load_vendors
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig, ensure_asof_supported, parse_vendor
 
 VENDORS_DIR = Path(__file__).resolve().parents[1] / "vendors"
 TOKO_TEXT = (VENDORS_DIR / "toko.yaml").read_text(encoding="utf-8")
@@ -29,7 +23,7 @@ TOKO_TEXT = (VENDORS_DIR / "toko.yaml").read_text(encoding="utf-8")
 
 def test_default_vendor_files_load_sorted_by_name() -> None:
     vendors = load_vendors(VENDORS_DIR)
-    assert [v.name for v in vendors] == ["cardvault", "chapin", "mercado", "toko"]
+    assert [v.name for v in vendors] == ["cardvault", "chapin", "fynda", "mercado", "toko"]
     assert all(v.base_url.startswith("http://127.0.0.1:8765/") for v in vendors)
     assert all(v.accepts_asof and v.enabled for v in vendors)
 
@@ -62,6 +56,7 @@ def test_tracked_queries_match_the_spec() -> None:
     assert vendors["chapin"].queries == ["iphone", "samsung galaxy", "nintendo switch"]
     assert vendors["mercado"].queries == ["iphone", "playstation", "canon"]
     assert vendors["cardvault"].queries == ["pikachu", "charizard", "base set"]
+    assert vendors["fynda"].queries == ["iphone", "playstation", "canon"]
 
 
 def test_field_types_default_from_the_field_name() -> None:
@@ -144,9 +139,9 @@ def _edit(old: str, new: str) -> str:
 @pytest.mark.usefixtures("in_tmp")
 class TestBadFiles:
     def test_missing_selector(self) -> None:
-        message = _load_error(_edit("price: {css: span.price}", "price: {required: true}"))
+        message = _load_error(_edit("price: {css: span.price}", "price: {type: price}"))
         assert message == (
-            "vendors/x.yaml: extract.fields.price.selector: field required (give one of css, xpath, json)"
+            "vendors/x.yaml: extract.fields.price.selector: field required (give one of css, xpath, embedded, json)"
         )
 
     def test_missing_required_field(self) -> None:
@@ -176,8 +171,8 @@ class TestBadFiles:
     def test_unknown_key_lists_the_allowed_ones(self) -> None:
         message = _load_error(_edit("  max_pages: 20", "  max_page: 20"))
         assert message == (
-            "vendors/x.yaml: pagination.max_page: unknown field; allowed: cursor, kind, max_pages, "
-            "next_link, page_size, start, step"
+            "vendors/x.yaml: pagination.max_page: unknown field; allowed: cursor, has_next, kind, max_pages, "
+            "next_link, page_size, start, step, total"
         )
 
     def test_invalid_yaml_reports_the_line(self) -> None:
@@ -217,14 +212,15 @@ class TestBadFiles:
     def test_selector_language_must_match_the_format(self) -> None:
         message = _load_error(_edit("title: {css: a.title}", "title: {json: title}"))
         assert message == (
-            "vendors/x.yaml: extract.fields.title.json: extract.format is html; use a css or xpath selector"
+            "vendors/x.yaml: extract.fields.title.json: the items are HTML elements; use a css or xpath selector "
+            "(followed by json to read data inside the element)"
         )
 
     def test_two_selectors_for_one_field(self) -> None:
         message = _load_error(_edit("title: {css: a.title}", "title: {css: a.title, xpath: './/a'}"))
         assert (
             message
-            == "vendors/x.yaml: extract.fields.title.selector: give only one of css, xpath, json (got css, xpath)"
+            == "vendors/x.yaml: extract.fields.title.selector: give only one of css, xpath, embedded (got css, xpath)"
         )
 
     def test_field_type_that_does_not_fit_the_field(self) -> None:
@@ -335,3 +331,18 @@ def test_readme_example_is_a_valid_vendor_file() -> None:
     example = parse_vendor(data, source="vendors/README.md")
     assert example.name == "example-shop" and example.html_engine == "lxml"  # it uses one XPath rule
     assert example.search_url_template == "https://shop.example.com/id/search?q={query}&page={page}&asof={asof}"
+
+
+def test_every_worked_example_in_the_readme_is_valid() -> None:
+    """The five per-source examples are fragments: each completes a minimal vendor and must load."""
+    readme = (VENDORS_DIR / "README.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)[1:]]
+    assert len(blocks) == 5
+    base = {"name": "example", "display_name": "Example", "base_url": "https://shop.example", "country": "SE",
+            "currency": "SEK", "decimal_separator": ",", "timezone": "Europe/Stockholm", "history": "live",
+            "queries": ["x"]}
+    for block in blocks:
+        data = {**base, **block}
+        kind = data.get("pagination", {}).get("kind", "none")
+        data["search"] = {"url": "/s?q={query}" + {"page_number": "&p={page}", "cursor": "&c={cursor}"}.get(kind, "")}
+        parse_vendor(data, source="vendors/README.md example")

@@ -17,13 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
-from pipelines.vendors.config import AsOfNotSupportedError, VendorConfig
-
-if TYPE_CHECKING:
-    from pipelines.extraction.extract import PageExtraction
+from pipelines.extraction.results import PageExtraction
+from pipelines.vendors.config.vendor import AsOfNotSupportedError, VendorConfig
 
 __all__ = ["PageRequest", "build_search_url", "first_request", "next_request"]
 
@@ -101,7 +98,8 @@ class PageRequest:
     ``page_index`` counts pages fetched for this query (1 for the first); ``page`` is the
     ``{page}`` value (page-number pagination) and ``cursor`` the ``{cursor}`` value used.
     ``visited`` holds every URL of the crawl so far, so a shop linking back to an earlier page
-    cannot trap the crawler in a loop.
+    cannot trap the crawler in a loop; ``items_seen`` counts the listing elements of the pages
+    before this one (to stop at the search's ``total``).
     """
 
     url: str
@@ -111,6 +109,7 @@ class PageRequest:
     cursor: str | None = None
     asof: dt.date | None = None
     visited: frozenset[str] = field(default_factory=frozenset)
+    items_seen: int = 0
 
 
 def first_request(vendor: VendorConfig, query: str, *, asof: dt.date | None = None) -> PageRequest:
@@ -123,7 +122,8 @@ def first_request(vendor: VendorConfig, query: str, *, asof: dt.date | None = No
 def next_request(vendor: VendorConfig, previous: PageRequest, extraction: PageExtraction) -> PageRequest | None:
     """The request after ``previous`` given what its page contained, or ``None`` to stop.
 
-    Stops on a page-level error, on a page with no listings, after ``max_pages``, and when the
+    Stops on a page-level error, on a page with no listings, after ``max_pages``, when the page
+    says it is the last (``has_next`` false, or ``total`` listings seen), and when the
     pagination has nowhere new to go: page-number crawls also stop after a page shorter than
     ``page_size`` (when set); next-link crawls when the link is missing or already visited;
     cursor crawls when the cursor is missing or unchanged.
@@ -132,6 +132,9 @@ def next_request(vendor: VendorConfig, previous: PageRequest, extraction: PageEx
     if extraction.error is not None or extraction.item_count_seen == 0:
         return None
     if previous.page_index >= pagination.max_pages or pagination.kind == "none":
+        return None
+    seen = previous.items_seen + extraction.item_count_seen
+    if extraction.has_next is False or (extraction.total is not None and seen >= extraction.total):
         return None
     page: int | None = None
     cursor: str | None = None
@@ -159,4 +162,5 @@ def next_request(vendor: VendorConfig, previous: PageRequest, extraction: PageEx
         cursor=cursor,
         asof=previous.asof,
         visited=previous.visited | {url},
+        items_seen=seen,
     )

@@ -51,6 +51,10 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
                                 f"#{failure['position']} ({failure['external_id'] or 'no id'}): {failure['reason']}")
         for error in parsed.page_errors:
             context.log.warning(f"unparseable page: query '{error['query']}' page {error['page']}: {error['error']}")
+        if parsed.unmapped_conditions:
+            context.log.warning(f"conditions not mapped into the vocabulary (stored without a condition): "
+                                f"{', '.join(sorted(parsed.unmapped_conditions))}; add them to the condition "
+                                "field's map in the vendor file")
         return MaterializeResult(metadata={
             "pages": len(pages),
             "pages_parsed": parsed.pages_parsed,
@@ -63,6 +67,7 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
             "parse_failures": len(parsed.item_failures),
             "parse_failure_rate": round(parsed.failure_rate, 4),
             "page_errors": len(parsed.page_errors),
+            "unmapped_conditions": MetadataValue.json(dict(sorted(parsed.unmapped_conditions.items()))),
             "preview": MetadataValue.md(_preview_table(preview)),
         })
 

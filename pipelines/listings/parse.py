@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pipelines.extraction.extract import ItemMemo, extract_page
+from pipelines.extraction.memo import ItemMemo
+from pipelines.extraction.pages import extract_page
+from pipelines.extraction.results import ExtractedItem
 from pipelines.listings.records import StagedItem, StagedPosition
 from pipelines.scraping.pages import ArchivedPage
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 @dataclass
@@ -23,6 +25,7 @@ class ParsedPartition:
     page_errors: list[dict[str, object]] = field(default_factory=list)
     pages_parsed: int = 0
     items_seen: int = 0
+    unmapped_conditions: dict[str, int] = field(default_factory=dict)
 
     @property
     def failure_rate(self) -> float:
@@ -37,6 +40,16 @@ def seen_at_for(day: dt.date, fetched_at: dt.datetime) -> dt.datetime:
     if fetched_at.astimezone(dt.UTC).date() == day:
         return fetched_at
     return end_of_day
+
+
+def _item_metadata(item: ExtractedItem) -> dict[str, str]:
+    """What the page said where the stored value is interpreted: the price text, an unmapped condition."""
+    metadata = {}
+    if item.raw.get("price"):
+        metadata["raw_price"] = item.raw["price"]
+    if item.unmapped_condition is not None:
+        metadata["raw_condition"] = item.unmapped_condition
+    return metadata
 
 
 def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage]) -> ParsedPartition:
@@ -61,6 +74,9 @@ def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage
             for f in extraction.failures)
         seen_at = seen_at_for(day, page.fetched_at)
         for item in extraction.items:
+            if item.unmapped_condition is not None:
+                counts = parsed.unmapped_conditions
+                counts[item.unmapped_condition] = counts.get(item.unmapped_condition, 0) + 1
             position = positions.get(page.search_id, 0) + 1
             positions[page.search_id] = position
             parsed.positions.append(StagedPosition(search_id=page.search_id, external_id=item.external_id,
@@ -72,7 +88,7 @@ def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage
                 price_kind=item.price_kind, seen_at=seen_at, is_sold=item.sold, condition=item.condition,
                 location=item.location, url=item.url, seller=item.seller, product_code=item.product_code,
                 attributes=item.attributes, images=item.images,
-                metadata={"raw_price": item.raw.get("price")} if item.raw.get("price") else {},
+                metadata=_item_metadata(item),
             )
     parsed.items = list(by_id.values())
     return parsed

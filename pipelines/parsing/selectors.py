@@ -12,6 +12,10 @@ cached, so a bad expression is reported when the vendor file is loaded, not mid-
 
 The special CSS selector ``:scope`` (and XPath ``.``, JMESPath ``@``) selects the item node
 itself, e.g. to read the ``data-id`` attribute of the listing element.
+
+A vendor file's selector may chain two steps (``SelectorChain``): a CSS/XPath step that finds
+text in the page (a ``<script>``'s content, an attribute) and a JMESPath step over that text
+read as data, or a JMESPath over the page's structured data (JSON-LD, microdata, OpenGraph).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import jmespath
 import jmespath.exceptions
@@ -27,6 +31,8 @@ import lxml.etree
 from cssselect import SelectorError
 from parsel.csstranslator import css2xpath
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from pipelines.parsing.embedded import DataParse, EmbeddedKind
 
 SelectorKind = Literal["css", "xpath", "json"]
 HtmlEngine = Literal["lexbor", "lxml"]
@@ -248,3 +254,125 @@ def node_value(node: Any, attributes: tuple[str, ...] | None) -> str | None:
     if isinstance(node, str | int | float):
         return str(node)
     return None
+
+
+# -- chains: a markup step, then a data step ---------------------------------------------------
+
+
+class PageData(Protocol):
+    """What a chain needs from the page beyond the node it runs on (see ``extraction.documents``)."""
+
+    def decoded(self, text: str, parse: DataParse) -> Any:
+        """``text`` decoded as data (memoised per page); raises ``EmbeddedDataError``."""
+
+    def structured(self, kind: EmbeddedKind) -> list[Any]:
+        """The page's structured data of ``kind`` (memoised); raises ``EmbeddedDataError``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorChain:
+    """One selector of a vendor file, compiled: where the value is, in up to two steps.
+
+    The *markup* step (CSS or XPath, relative to the node it runs on) finds elements, or the
+    whole page's structured data is taken (``embedded``); the *data* step is a JMESPath applied
+    to data: to the node itself when it is already data (JSON vendors, items read from JSON),
+    or to the text of each markup match decoded with ``parse`` (``json`` or ``javascript``).
+    Without a data step a markup step yields elements, as a plain CSS/XPath selector does.
+    """
+
+    markup: CompiledSelector | None
+    embedded: EmbeddedKind | None
+    attributes: tuple[str, ...] | None
+    parse: DataParse | None
+    data: CompiledSelector | None
+
+    @property
+    def yields_data(self) -> bool:
+        """True when matches are JSON values rather than elements of the page."""
+        return self.markup is None or self.parse is not None
+
+    @property
+    def label(self) -> str:
+        """The selector as a short text for messages: ``script#__NEXT_DATA__ | props.hits``."""
+        steps = []
+        if self.markup is not None:
+            steps.append(self.markup.query + (f" @{'/'.join(self.attributes)}" if self.attributes else ""))
+        if self.embedded is not None:
+            steps.append(self.embedded)
+        if self.parse == "javascript":
+            steps.append("javascript")
+        if self.data is not None:
+            steps.append(self.data.query)
+        return " | ".join(steps)
+
+    def results(self, node: Any, page: PageData) -> list[Any]:
+        """The raw result of each way the selector matched, unflattened.
+
+        Markup only: the matched elements (one result each). Markup then data: the data result
+        of each match's decoded text (``None`` where the JMESPath found nothing). Embedded: one
+        result, the data step over the list of structured-data objects (or that list).
+        Data only: one result, the JMESPath over ``node``.
+        """
+        if self.embedded is not None:
+            objects = page.structured(self.embedded)
+            return [self.data.search_json(objects) if self.data is not None else objects]
+        if self.markup is None:
+            assert self.data is not None
+            return [self.data.search_json(node)]
+        matches = self.markup.select(node)
+        if self.parse is None:
+            return matches
+        out = []
+        for match in matches:
+            text = node_value(match, self.attributes)
+            if text is None:
+                continue
+            decoded = page.decoded(text, self.parse)
+            out.append(self.data.search_json(decoded) if self.data is not None else decoded)
+        return out
+
+    def values(self, node: Any, page: PageData) -> list[Any]:
+        """Every match: elements (markup only) or non-null JSON values, flattened in order."""
+        if self.markup is not None and self.parse is None:
+            return self.markup.select(node)
+        out: list[Any] = []
+        for result in self.results(node, page):
+            out.extend(flatten_json(result))
+        return out
+
+    def first_text(self, node: Any, page: PageData) -> str | None:
+        """The first match as a string (element text or attribute, or a JSON scalar)."""
+        if self.markup is not None and self.parse is None:
+            match = self.markup.select_first(node)
+            return None if match is None else node_value(match, self.attributes)
+        for value in self.values(node, page):
+            text = node_value(value, None)
+            if text is not None:
+                return text
+        return None
+
+    def texts(self, node: Any, page: PageData) -> list[str]:
+        """Every match as a string; matches without one (objects, absent attributes) are left out."""
+        attributes = self.attributes if self.parse is None else None
+        found = (node_value(match, attributes) for match in self.values(node, page))
+        return [text for text in found if text is not None]
+
+    def first_result(self, node: Any, page: PageData) -> Any:
+        """The first raw result that is not ``None`` (a JSON value, or an element), else ``None``."""
+        for result in self.results(node, page):
+            element_without_attribute = (self.parse is None and self.markup is not None and self.attributes
+                                         and node_value(result, self.attributes) is None)
+            if result is not None and not element_without_attribute:
+                return result
+        return None
+
+    @classmethod
+    def build(cls, *, markup: tuple[SelectorKind, str] | None, embedded: EmbeddedKind | None,
+              attributes: tuple[str, ...] | None, parse: DataParse | None, data: str | None,
+              engine: HtmlEngine | None) -> SelectorChain:
+        """Compile a chain; ``parse`` defaults to ``json`` when a data step follows a markup step."""
+        compiled_markup = CompiledSelector.build(markup[0], markup[1], engine) if markup is not None else None
+        compiled_data = CompiledSelector.build("json", data, None) if data is not None else None
+        if compiled_markup is not None and parse is None and compiled_data is not None:
+            parse = "json"
+        return cls(compiled_markup, embedded, attributes, parse, compiled_data)

@@ -8,6 +8,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipelines.vendors.config.vendor import VendorConfig
+
+
+def is_demo_vendor(vendor: VendorConfig, demo_url: str) -> bool:
+    """True when ``vendor`` is one of the demo marketplace's shops (its base URL is under ``demo_url``)."""
+    return vendor.base_url.startswith(demo_url.rstrip("/") + "/")
+
 
 def demo_is_up(url: str) -> bool:
     try:

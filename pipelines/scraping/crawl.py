@@ -14,10 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from downloader.types import FetchedResponse
-from pipelines.extraction.extract import probe_page
+from pipelines.extraction.pages import probe_page
 from pipelines.extraction.search_requests import first_request, next_request
 from pipelines.scraping.archive import CapturedPage, SearchRun
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 Fetch = Callable[[str], Awaitable[FetchedResponse]]
 

@@ -13,7 +13,7 @@ from infra.secrets import SECRET_KEY_ENV, SecretBox
 from pipelines.scraping.assets import build_raw_captures
 from pipelines.scraping.cache_jobs import prune_listing_cache, prune_listing_cache_schedule
 from pipelines.scraping.schedules import SCRAPE_JOB, build_vendor_schedule
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 def build_defs(vendors: Sequence[VendorConfig], partitions: MultiPartitionsDefinition) -> Definitions:

@@ -33,7 +33,7 @@ from downloader.browser import BrowserFetcher
 from downloader.cache import ConditionalCache
 from downloader.circuit import CircuitBreaker
 from downloader.http import HttpFetcher
-from downloader.policy import FetchHook
+from downloader.policy import FetchHook, RateLimit
 from downloader.robots import RobotsPolicy
 from downloader.throttle import AdaptiveThrottle
 from downloader.types import FetchedResponse
@@ -51,13 +51,19 @@ from pipelines.scraping.sessions import (
     to_httpx_cookies,
     to_playwright_cookies,
 )
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 logger = logging.getLogger(__name__)
 
 
 def robots_warning(vendor: VendorConfig) -> str:
     return f"{vendor.name}: robots.txt is NOT obeyed (fetch.obey_robots: false in its vendor file)"
+
+
+def rate_limit_for(vendor: VendorConfig) -> RateLimit:
+    """The downloader's fixed per-host limits from the vendor file's ``rate_limit:`` rules."""
+    rules = vendor.rate_limit
+    return RateLimit(requests_per_second=rules.requests_per_second, max_concurrency=rules.concurrency)
 
 
 def throttle_for(vendor: VendorConfig) -> AdaptiveThrottle | None:
@@ -142,7 +148,9 @@ async def open_vendor_fetch(
     hooks += [h for h in (guard, robots, throttle) if h is not None]
     hooks += list(extra_hooks)
     headers = dict(vendor.search.headers)
-    common = {"rate_limit": vendor.rate_limit, "headers": headers, "hooks": hooks,
+    if vendor.locale and not any(name.lower() == "accept-language" for name in headers):
+        headers["Accept-Language"] = vendor.locale  # shops pick their language and formats from it
+    common = {"rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks,
               "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
     if vendor.fetch.mode == "browser":
         opened = browser.session(cookies=to_playwright_cookies(cookies) if cookies else None, **common)

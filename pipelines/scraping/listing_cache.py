@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from downloader.cache import CachedPage, ConditionalCache
 from pipelines.scraping import store
 from pipelines.scraping.archive import BODY_ENCODING, compress, decompress
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 DEFAULT_TTL = dt.timedelta(days=7)
 

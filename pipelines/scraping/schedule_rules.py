@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipelines.vendors.config import History, VendorConfig
+from pipelines.vendors.config.requests import History
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 class ScrapeDateError(ValueError):

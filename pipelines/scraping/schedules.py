@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from pipelines.shared.partitions import day_vendor_key
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 SCRAPE_JOB = define_asset_job(
     "scrape",

@@ -24,7 +24,7 @@ from downloader.types import FetchedResponse
 from pipelines.extraction.search_requests import first_request
 from pipelines.scraping import store
 from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 def find_cached_runs(conn: Connection, *, vendor: VendorConfig, vendor_id: int, queries: Sequence[str],

@@ -33,7 +33,8 @@ from downloader.policy import FetchHook
 from downloader.types import FetchedResponse, FetchRequest
 from infra.secrets import SecretBox, SecretKeyError
 from pipelines.parsing.selectors import CompiledSelector
-from pipelines.vendors.config import SessionRules, VendorConfig
+from pipelines.vendors.config.fetch_rules import SessionRules
+from pipelines.vendors.config.vendor import VendorConfig
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.catalog import vendor_row
-from pipelines.vendors.config import VendorConfigError
+from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import count_vendors, deactivate_missing, upsert_vendor
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.vendors.config import VendorConfig
+from pipelines.vendors.config.vendor import VendorConfig
 
 
 @dataclass(frozen=True)

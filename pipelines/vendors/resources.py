@@ -8,7 +8,8 @@ from dagster import ConfigurableResource, MultiPartitionsDefinition
 from pydantic import Field
 
 from pipelines.shared.partitions import day_vendor_partitions
-from pipelines.vendors.config import VendorConfig, load_vendors
+from pipelines.vendors.config.loading import load_vendors
+from pipelines.vendors.config.vendor import VendorConfig
 
 DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
 """Where the bundled vendor files expect the demo marketplace."""
