@@ -148,7 +148,7 @@ def run_same_sql(url: str, start: dt.date, end: dt.date) -> None:
     with engine_for(url).begin() as conn:
         window = Window(start, end)
         SQL.run(conn, "delete_price_snapshots_window", window.params())
-        SQL.run(conn, "insert_price_snapshots", window.params())
+        SQL.run(conn, "insert_price_snapshots", window.money_params())
 
 
 def run_ours(url: str, start: dt.date, end: dt.date, instance) -> None:  # type: ignore[no-untyped-def]

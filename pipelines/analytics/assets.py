@@ -34,7 +34,7 @@ def replace_vendor_performance(conn, window: Window) -> list:  # type: ignore[no
 def replace_search_analytics(conn, window: Window) -> list:  # type: ignore[no-untyped-def]
     SQL.run(conn, "delete_search_analytics_window", window.params())
     SQL.run(conn, "insert_search_query_stats", window.params())
-    SQL.run(conn, "insert_tracked_product_prices", window.params())
+    SQL.run(conn, "insert_tracked_product_prices", window.money_params())
     return SQL.rows(conn, "search_analytics_summary", window.params())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from pipelines.parsing.currencies import minor_units_table
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,18 @@ class Window:
     def params(self) -> dict[str, dt.date]:
         return {"start": self.start, "end": self.end}
 
+    def money_params(self) -> dict[str, Any]:
+        """:meth:`params` plus ``minor_units`` (ISO code -> decimals, as JSON), for SQL that rounds
+        each statistic to its currency's minor unit."""
+        return {**self.params(), "minor_units": _minor_units_json()}
+
     def __str__(self) -> str:
         return str(self.start) if self.days == 1 else f"{self.start}..{self.last}"
+
+
+@cache
+def _minor_units_json() -> str:
+    return json.dumps(minor_units_table())
 
 
 def window_of(context: Any) -> Window:

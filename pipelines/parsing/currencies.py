@@ -12,6 +12,7 @@ one).
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision
@@ -22,6 +23,8 @@ __all__ = [
     "MONEY_SCALE",
     "SYMBOLS",
     "currency_from_text",
+    "format_money",
+    "in_minor_units",
     "iso_for_token",
     "minor_units",
     "minor_units_table",
@@ -39,6 +42,24 @@ MONEY_SCALE = 3
 def minor_units(currency: str) -> int:
     """How many decimals ``currency`` is written with (CLDR via Babel; 2 when CLDR does not know it)."""
     return int(get_currency_precision(currency.upper()))
+
+
+def in_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` written with the currency's decimals, or with more where it has them.
+
+    The warehouse stores three decimals for every currency; read back, 5000 GTQ is 5000.000 and
+    should be shown as 5000.00, 8499000 IDR as 8499000, 12.345 KWD as it is and a 3.999 USD fuel
+    price as it is too.
+    """
+    significant = max(0, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return amount.quantize(Decimal(1).scaleb(-max(minor_units(currency), significant)))
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """``8,499,000 IDR``, ``1,234.50 GTQ``, ``12.345 KWD``; whole amounts without decimals (``10 USD``)."""
+    text = f"{in_minor_units(amount, currency):,f}"
+    whole, _, fraction = text.partition(".")
+    return f"{whole if not fraction.strip('0') else text} {currency}"
 
 
 def minor_units_table() -> dict[str, int]:

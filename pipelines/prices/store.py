@@ -107,5 +107,5 @@ def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDa
     """Delete and re-insert the window's snapshots (one SQL pass over the whole window); the
     per-day totals of what was written."""
     SQL.run(conn, "delete_price_snapshots_window", window.params())
-    SQL.run(conn, "insert_price_snapshots", window.params())
+    SQL.run(conn, "insert_price_snapshots", window.money_params())
     return [SnapshotDay(**r._mapping) for r in SQL.rows(conn, "snapshot_summary", window.params())]
