@@ -88,6 +88,17 @@ def test_restore_refuses_a_file_that_is_not_a_backup(stack_env: dict[str, str], 
     assert fingerprint(stack_env["MARKET_PULSE_DATABASE_URL"]) == before  # nothing was dropped
 
 
+@pytest.mark.parametrize(("date", "message"), [
+    ("2024-12-31", "error: --date 2024-12-31 is before the first day with data (2025-01-01)"),
+    ("2999-01-01", "error: --date 2999-01-01 has not begun anywhere yet: the latest day is "),
+])
+def test_run_for_a_day_without_a_partition_is_one_line(stack_env: dict[str, str], date: str, message: str) -> None:
+    result = _cli(["run", "--date", date, "--vendor", "toko"], stack_env)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_jobs_lists_runs_and_readiness_needs_the_daemon(stack_env: dict[str, str]) -> None:
     with running_demo() as demo:
         env = {**stack_env, "MARKET_PULSE_DEMO_URL": demo}

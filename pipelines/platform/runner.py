@@ -14,9 +14,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, DagsterUnknownPartitionError, materialize
 
-from pipelines.shared.partitions import day_vendor_key
+from pipelines.scraping.schedule_rules import scrape_days
+from pipelines.shared.partitions import check_partition_day, day_vendor_key
 
 LISTINGS = AssetKey("listings")
 
@@ -78,6 +79,17 @@ class HeadlessRunner:
     def vendors(self) -> list[str]:
         return list(self.definitions.scrape_partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
 
+    def plan(self, vendors: list[str], day: dt.date | None = None,
+             now: dt.datetime | None = None) -> list[tuple[dt.date, str]]:
+        """(day, vendor) partitions to run: ``day`` for each vendor, or else each vendor's own today.
+
+        Raises ``DayOutsidePartitions`` (one line) for a day without a partition."""
+        configs = [self.definitions.vendor_registry.get(name) for name in vendors]
+        tasks = scrape_days(configs, day, now)
+        for task_day in {task_day for task_day, _ in tasks}:
+            check_partition_day(task_day, now)
+        return tasks
+
     def sync_vendors(self) -> None:
         result = materialize([self.definitions.vendor_catalog], instance=self.instance, resources=self.resources,
                              raise_on_error=False, tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
@@ -85,10 +97,16 @@ class HeadlessRunner:
             raise RuntimeError(failure_summary(result) or "vendor_catalog failed")
 
     def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
-        result = materialize(
-            [self.definitions.raw_captures, self.definitions.listings, *self.partition_checks], instance=self.instance,
-            resources=self.resources, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
-            tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        try:
+            result = materialize(
+                [self.definitions.raw_captures, self.definitions.listings, *self.partition_checks],
+                instance=self.instance, resources=self.resources, partition_key=day_vendor_key(day, vendor),
+                raise_on_error=False, tags={"market_pulse/launched_by": "cli"}, run_config=QUIET)
+        except DagsterUnknownPartitionError:
+            # Checked before launching (see check_partition_day); this is the last line of defence
+            # when the calendar moves on between the check and the launch.
+            return PartitionOutcome(day=day, vendor=vendor, success=False, run_id="",
+                                    error=f"{vendor} {day}: no such partition (days run up to today at UTC+14)")
         return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
                                 error=failure_summary(result), captures=_metadata(result, "raw_captures"),
                                 listings=_metadata(result, "listings"))
@@ -96,9 +114,18 @@ class HeadlessRunner:
     def run_parallel(self, days: Iterable[dt.date], vendors: list[str], workers: int,
                      on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
         """Like :meth:`run`, with ``workers`` processes (each its own Dagster run, as in a backfill)."""
-        tasks = [(day, vendor) for day in days for vendor in vendors]
+        return self.run_tasks([(day, vendor) for day in days for vendor in vendors], workers, on_done)
+
+    def run_tasks(self, tasks: list[tuple[dt.date, str]], workers: int = 1,
+                  on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
+        """The given (day, vendor) partitions, in order or with ``workers`` processes; one failing
+        vendor never stops the others."""
         if workers <= 1 or len(tasks) <= 1:
-            return self.run(days, vendors, on_done)
+            outcomes = []
+            for day, vendor in tasks:
+                outcomes.append(self.run_partition(day, vendor))
+                on_done(outcomes[-1])
+            return outcomes
         outcomes = []
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
@@ -110,13 +137,7 @@ class HeadlessRunner:
     def run(self, days: Iterable[dt.date], vendors: list[str],
             on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
         """Every (day, vendor) partition in order; one failing vendor never stops the others."""
-        outcomes = []
-        for day in days:
-            for vendor in vendors:
-                outcome = self.run_partition(day, vendor)
-                outcomes.append(outcome)
-                on_done(outcome)
-        return outcomes
+        return self.run_tasks([(day, vendor) for day in days for vendor in vendors], 1, on_done)
 
 
 _worker_runner: HeadlessRunner | None = None
