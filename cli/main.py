@@ -153,7 +153,10 @@ def restore(
     file: Annotated[Path, typer.Argument(help="A file written by `market-pulse backup`.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask: replace the warehouse.")] = False,
 ) -> None:
-    """Replace the warehouse with the contents of FILE (everything since the backup is lost)."""
+    """Replace the warehouse with the contents of FILE (everything since the backup is lost).
+
+    FILE is restored into a new database and checked there; only then is it swapped in, so a
+    truncated, damaged or foreign file leaves the warehouse untouched."""
     from pipelines.platform.backup import BackupError
     from pipelines.platform.backup import restore as load
 
