@@ -26,12 +26,10 @@ skipped listing is better than a wrong price.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import lru_cache
 from typing import Literal
 
 from pipelines.parsing.currencies import (
@@ -135,24 +133,22 @@ _GROUPING_ONLY = "'\u2019\u066c "
 """Characters that only ever group digits (the apostrophes, the Arabic thousands mark, spaces)."""
 
 
-@lru_cache(maxsize=1)
-def _digit_table() -> dict[int, int]:
-    """Every Unicode decimal digit (Arabic-Indic, Devanagari, Thai …) to its ASCII digit."""
-    table: dict[int, int] = {}
-    for code in range(0x80, sys.maxunicode + 1):
-        digit = unicodedata.decimal(chr(code), None)
-        if digit is not None:
-            table[code] = ord("0") + digit
-    return table
-
-
 def _normalise(text: str) -> str:
-    """One space for any run of spaces (NBSP, narrow NBSP …), ASCII digits, no direction marks."""
+    """One space for any run of spaces (NBSP, narrow NBSP …), ASCII digits (Arabic-Indic,
+    Devanagari, full-width …), no direction marks."""
     if text.isascii():
         return " ".join(text.split())
-    cleaned = unicodedata.normalize("NFKC", text).translate(_digit_table())
-    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) != "Cf")
+    cleaned = "".join(_plain(ch) for ch in unicodedata.normalize("NFKC", text))
     return " ".join(cleaned.replace("\u2212", "-").split())
+
+
+def _plain(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    return "" if unicodedata.category(ch) == "Cf" else ch
 
 
 def _fold(text: str) -> str:
@@ -174,18 +170,21 @@ class _Candidate:
     """Minor units written after the currency symbol ("35€ 99")."""
     factor: int = 1
     """A counting word after the number ("15rb" is 15 000)."""
+    words_end: int = 0
+    """Where the words before the number (and its currency) end: "was", "now", "UVP" …"""
     old: bool = False
     now: bool = False
+
+    def read_markers(self, text: str) -> None:
+        words = _fold(text[max(0, self.words_end - 24) : self.words_end]).rstrip()
+        self.old = _OLD_PRICE.search(words) is not None
+        self.now = _NOW_PRICE.search(words) is not None
 
     @property
     def rank(self) -> tuple[bool, bool, bool]:
         """Prefer a number not marked as the old price or a saving, then one with a currency, then
         one marked as the current price; among equals the first one written."""
         return (not self.old, self.token is not None, self.now)
-
-
-def _marker(text: str, end: int, pattern: re.Pattern[str]) -> bool:
-    return pattern.search(_fold(text[max(0, end - 24) : end]).rstrip()) is not None
 
 
 def _candidates(text: str, default_currency: str) -> list[_Candidate]:
@@ -214,9 +213,12 @@ def _candidates(text: str, default_currency: str) -> list[_Candidate]:
             if token is not None and match.group("int") and match.group("frac") is None \
                     and match.group("whole") is None:
                 cents, consumed = _cents_after(text, after + len(token), iso_for_token(token, default_currency))
-        found.append(_Candidate(match, start, end, token, cents, factor,
-                                old=_marker(text, words_end, _OLD_PRICE), now=_marker(text, words_end, _NOW_PRICE)))
-    return _merge_ranges(text, found)
+        found.append(_Candidate(match, start, end, token, cents, factor, words_end))
+    merged = _merge_ranges(text, found)
+    if len(merged) > 1:  # markers only matter to choose between numbers
+        for candidate in merged:
+            candidate.read_markers(text)
+    return merged
 
 
 def _cents_after(text: str, index: int, currency: str) -> tuple[str | None, int]:
@@ -341,12 +343,15 @@ def parse_price(
     minor = minor_units(currency)
 
     # "Call for price: 555-1234" asks the seller; "Contact us for bulk orders. $12.99" is a price.
-    asks = any(phrase in folded for phrase in _ON_REQUEST_PHRASES) or _ON_REQUEST_WORDS.search(folded)
-    if asks and (chosen is None or chosen.token is None):
+    if (chosen is None or chosen.token is None) and (
+            any(phrase in folded for phrase in _ON_REQUEST_PHRASES) or _ON_REQUEST_WORDS.search(folded)):
         return ParsedPrice(None, currency, PriceKind.ON_REQUEST, original)
     # "Free" with nothing else, or with only a crossed-out price ("FREE (reg. $9.99)")
-    if (chosen is None or chosen.old) and _FREE_WORDS.search(folded):
-        return ParsedPrice(Decimal(0).scaleb(-minor), currency, PriceKind.FREE, original)
+    if _FREE_WORDS.search(folded):
+        if chosen is not None and len(candidates) == 1:
+            chosen.read_markers(normalised)
+        if chosen is None or chosen.old:
+            return ParsedPrice(Decimal(0).scaleb(-minor), currency, PriceKind.FREE, original)
     if chosen is None:
         raise PriceParseError(original, "no amount found")
     if _is_negative(normalised, chosen):
