@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -217,6 +218,21 @@ def test_run_for_a_day_without_a_partition_is_one_line(stack_env: dict[str, str]
     assert result.returncode == 1
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_run_without_a_date_scrapes_each_vendor_s_own_today(stack_env: dict[str, str]) -> None:
+    from zoneinfo import ZoneInfo
+
+    def guatemala_today() -> str:
+        return str(dt.datetime.now(ZoneInfo("America/Guatemala")).date())  # chapin's time zone
+
+    before = guatemala_today()
+    with running_demo() as demo:
+        ran = _cli(["run", "--vendor", "chapin"], {**stack_env, "MARKET_PULSE_DEMO_URL": demo})
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(_cli(["jobs", "--json", "--limit", "5"], stack_env).stdout)
+    assert {r["partition"] for r in runs if "chapin" in r["partition"]} & {
+        f"{day}|chapin" for day in (before, guatemala_today())}, runs
 
 
 def test_jobs_lists_runs_and_readiness_needs_the_daemon(stack_env: dict[str, str]) -> None:
