@@ -29,6 +29,8 @@ from pipelines.platform.health import check_health
 app = typer.Typer(help="Market Pulse: price intelligence for online marketplaces.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The warehouse database: start, stop, migrate.", no_args_is_help=True)
+
+
 app.add_typer(db_app, name="db")
 
 
@@ -155,7 +157,10 @@ def restore(
     file: Annotated[Path, typer.Argument(help="A file written by `market-pulse backup`.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask: replace the warehouse.")] = False,
 ) -> None:
-    """Replace the warehouse with the contents of FILE (everything since the backup is lost)."""
+    """Replace the warehouse with the contents of FILE (everything since the backup is lost).
+
+    FILE is restored into a new database and checked there; only then is it swapped in, so a
+    truncated, damaged or foreign file leaves the warehouse untouched."""
     from pipelines.platform.backup import BackupError
     from pipelines.platform.backup import restore as load
 
@@ -258,7 +263,7 @@ def demo_seed(
     vendors = _pick_vendors(runner, vendor)
     settings = load_settings()
     with demo_available(settings.demo_url):
-        outcomes = _run_with_progress(runner, day_list, vendors, workers=workers)
+        outcomes = _run_with_progress(runner, [(d, v) for d in day_list for v in vendors], workers=workers)
     failed = [o for o in outcomes if not o.success]
     typer.echo(f"seeded {len(outcomes) - len(failed)} of {len(outcomes)} partitions "
                f"({day_list[0]} to {day_list[-1]}, {len(vendors)} vendors)")
@@ -273,21 +278,27 @@ SEEDED_MARKER = "demo-seeded"
 
 @app.command()
 def run(
-    date: Annotated[str, typer.Option("--date", help="Day to scrape, YYYY-MM-DD (default: today, UTC).")] = "",
+    date: Annotated[str, typer.Option("--date", help="Day to scrape, YYYY-MM-DD (default: each vendor's own "
+                                      "today, in its time zone).")] = "",
     vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
 ) -> None:
     """Scrape one day headless (raw_captures → listings per vendor) on the UI's Dagster instance."""
     from pipelines.platform.demo_service import demo_available
+    from pipelines.shared.partitions import DayOutsidePartitions
 
-    day = _parse_day(date) if date else dt.datetime.now(dt.UTC).date()
+    day = _parse_day(date) if date else None
     runner = _headless_runner()
     vendors = _pick_vendors(runner, vendor)
+    try:
+        tasks = runner.plan(vendors, day)
+    except DayOutsidePartitions as exc:
+        raise fail(f"--date {exc}") from None
     settings = load_settings()
     demo_needed = _selects_demo_vendor(settings, vendors)
     with demo_available(settings.demo_url) if demo_needed else contextlib.nullcontext(False) as started:
         if started:
-            typer.echo(f"started the demo marketplace at {load_settings().demo_url} for this run", err=True)
-        outcomes = _run_with_progress(runner, [day], vendors)
+            typer.echo(f"started the demo marketplace at {settings.demo_url} for this run", err=True)
+        outcomes = _run_with_progress(runner, tasks)
     _print_summary(outcomes)
     failed = [o for o in outcomes if not o.success]
     if failed:
@@ -336,14 +347,14 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
     return wanted
 
 
-def _run_with_progress(runner, days: list[dt.date], vendors: list[str], workers: int = 1):  # type: ignore[no-untyped-def]
+def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 1):  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
-        task = progress.add_task("scraping", total=len(days) * len(vendors))
+        task = progress.add_task("scraping", total=len(tasks))
 
         def done(outcome) -> None:  # type: ignore[no-untyped-def]
             mark = "[green]ok[/green]" if outcome.success else "[red]failed[/red]"
@@ -353,7 +364,7 @@ def _run_with_progress(runner, days: list[dt.date], vendors: list[str], workers:
             progress.advance(task)
 
         progress.update(task, description="scraping")
-        return runner.run_parallel(days, vendors, workers, on_done=done)
+        return runner.run_tasks(tasks, workers, on_done=done)
 
 
 def _print_summary(outcomes) -> None:  # type: ignore[no-untyped-def]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from infra.database import engine_for
 from infra.settings import PROJECT_ROOT
@@ -17,12 +21,41 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+class MigrationError(ValueError):
+    """A migration that cannot run as asked (unknown revision, wrong direction); one line."""
+
+
+def known_revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """Alembic's refusals as one line naming the revisions there are, instead of a traceback."""
+    try:
+        yield
+    except CommandError as exc:
+        message = " ".join(str(exc).split())
+        raise MigrationError(f"{message} (revisions: {', '.join(known_revisions())}; "
+                             f"head is {head_revision()})") from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _one_line():
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    with _one_line():
+        command.downgrade(alembic_config(url), revision)
+
+
+def is_known_revision(revision: str) -> bool:
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def check(url: str) -> None:
@@ -30,8 +63,12 @@ def check(url: str) -> None:
     command.check(alembic_config(url))
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    return _scripts().get_current_head()
 
 
 def current_revision(url: str) -> str | None:

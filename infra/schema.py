@@ -1,6 +1,7 @@
 """Warehouse schema: SQLAlchemy 2 typed models. Alembic (``migrations/``) owns the DDL.
 
-Conventions: money is ``NUMERIC(14, 2)`` with its ISO 4217 currency beside it, times are
+Conventions: money is ``NUMERIC(16, 3)`` with its ISO 4217 currency beside it (three decimals for
+the dinars that have them; 13 digits before the point, the price parser's ceiling), times are
 ``timestamptz``, free-form extras are ``JSONB``, and ``updated_at`` is kept by a database trigger
 (``set_updated_at``) so every writer (ORM, bulk SQL, psql) keeps it honest.
 """
@@ -43,7 +44,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-Money = Numeric(14, 2)
+Money = Numeric(16, 3)
 Currency = String(3)
 
 

@@ -50,7 +50,7 @@ def test_new_match_queues_one_message_per_target_once(wh: Warehouse) -> None:
     queued = outbox(wh)
     assert [n.target for n in queued] == [HOOK, MAIL]
     assert {n.status for n in queued} == {"pending"} and queued[0].alert_match_id is not None
-    assert queued[0].dedupe_key.startswith(f"alert:{sid}:{hit}:new_match:8499000.00:IDR:")
+    assert queued[0].dedupe_key.startswith(f"alert:{sid}:{hit}:new_match:8499000:IDR:")  # whole rupiah
     assert queued[0].title == "New match: Apple iPhone 13 128GB"
     assert "8,499,000 IDR at toko" in queued[0].body and queued[0].data["idempotency_key"] in queued[0].body
     with wh.connect() as conn:
@@ -91,6 +91,33 @@ def test_price_drop_since_last_notified(wh: Warehouse) -> None:
         assert evaluate(wh, (day, "mercado")).notifications_queued == 0
     with wh.connect() as conn:
         assert rows(conn, "SELECT last_notified_price FROM alert_matches")[0][0] == Decimal(440)
+
+
+def test_price_drop_in_a_three_decimal_currency_is_exact_and_sent_once(wh: Warehouse) -> None:
+    """Fils count: 12.345 -> 11.105 KWD is a drop of 1.240 (10.0%), and its match row still compares
+    equal to the staged price afterwards, so replays notify nothing."""
+    with wh.begin() as conn:
+        v = add_vendor(conn, "souq", "KWD")
+        uid = add_user(conn)
+        add_search(conn, uid, "ps5", "playstation", urls=[HOOK],
+                   rules=[{"kind": "new_match"}, {"kind": "price_drop", "min_amount": "1.24"}])
+        see(conn, v, "KW-1", D1, title="PlayStation 5", price=Decimal("12.345"), currency="KWD")
+    assert evaluate(wh, (D1, "souq")).notifications_queued == 1
+    with wh.begin() as conn:
+        see(conn, v, "KW-1", D2, title="PlayStation 5", price=Decimal("11.106"), currency="KWD")  # 1.239: too little
+    assert evaluate(wh, (D2, "souq")).notifications_queued == 0
+    with wh.begin() as conn:
+        see(conn, v, "KW-1", D3, title="PlayStation 5", price=Decimal("11.105"), currency="KWD")
+    drop = evaluate(wh, (D3, "souq"))
+    assert drop.events["price_drop"] == 1 and drop.notifications_queued == 1
+    latest = outbox(wh)[-1]
+    assert "11.105 KWD at souq (was 12.345 KWD, -10.0%)" in latest.body
+    assert (latest.data["price"], latest.data["previous_price"]) == ("11.105", "12.345")
+    assert ":price_drop:11.105:KWD:" in latest.dedupe_key
+    for day in (D1, D2, D3):
+        assert evaluate(wh, (day, "souq")).notifications_queued == 0
+    with wh.connect() as conn:
+        assert rows(conn, "SELECT last_notified_price FROM alert_matches")[0][0] == Decimal("11.105")
 
 
 def test_price_drop_only_search_keeps_a_silent_baseline(wh: Warehouse) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from decimal import Decimal
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Numeric, create_engine, inspect, text
 
 from infra import migrate
 from infra.schema import TABLES_WITH_UPDATED_AT, Base
@@ -83,3 +84,46 @@ def test_listing_constraints(database_url: str) -> None:
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert, params)
     engine.dispose()
+
+
+def test_money_keeps_three_decimals_and_downgrades_by_rounding(empty_database_url: str) -> None:
+    """0005 widens every money column to NUMERIC(16, 3); its downgrade rounds back to cents."""
+    money = {(table.name, column.name) for table in Base.metadata.tables.values() for column in table.c
+             if isinstance(column.type, Numeric) and (column.type.precision, column.type.scale) == (16, 3)}
+    assert len(money) == 15
+
+    def scales(url: str) -> set[tuple[int, int]]:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            found = {(table, column): (precision, scale) for table, column, precision, scale in conn.execute(text(
+                "SELECT table_name, column_name, numeric_precision, numeric_scale FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND data_type = 'numeric'"))}
+        engine.dispose()
+        return {found[key] for key in money}
+
+    migrate.upgrade(empty_database_url, "0004")
+    assert scales(empty_database_url) == {(14, 2)}
+    engine = create_engine(empty_database_url)
+    with engine.begin() as conn:
+        vendor = conn.execute(text("INSERT INTO vendors (name, display_name, base_url, currency) "
+                                   "VALUES ('kw', 'KW', 'http://127.0.0.1', 'KWD') RETURNING id")).scalar_one()
+        conn.execute(text("INSERT INTO listings (vendor_id, external_id, title, price, currency, first_seen_at, "
+                          "last_seen_at) VALUES (:v, 'a', 'a', 12.34, 'KWD', now(), now())"), {"v": vendor})
+    migrate.upgrade(empty_database_url, "0005")
+    assert scales(empty_database_url) == {(16, 3)}
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT price FROM listings")).scalar_one() == Decimal("12.340")
+        conn.execute(text("INSERT INTO listings (vendor_id, external_id, title, price, currency, first_seen_at, "
+                          "last_seen_at) VALUES (:v, 'b', 'b', 12.345, 'KWD', now(), now())"), {"v": vendor})
+        assert conn.execute(text("SELECT price FROM listings WHERE external_id = 'b'")).scalar_one() == Decimal(
+            "12.345")
+    engine.dispose()
+    migrate.downgrade(empty_database_url, "0004")
+    assert scales(empty_database_url) == {(14, 2)}
+    engine = create_engine(empty_database_url)
+    with engine.connect() as conn:
+        assert [p for (p,) in conn.execute(text("SELECT price FROM listings ORDER BY external_id"))] == [
+            Decimal("12.34"), Decimal("12.35")]
+    engine.dispose()
+    migrate.upgrade(empty_database_url)
+    assert scales(empty_database_url) == {(16, 3)}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from demo.server import running_demo
 from infra.settings import PROJECT_ROOT, with_database
-from tests.conftest import _create_database, drop_database
+from tests.conftest import _create_database, drop_database, drop_engine
 from tests.support.pipeline import ScrapingPipeline
 
 TABLES = ("vendors", "searches", "raw_captures", "capture_bodies", "listings", "listing_sightings",
@@ -27,15 +29,49 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
                           capture_output=True, text=True, timeout=300)
 
 
-def fingerprint(url: str) -> dict[str, tuple[int, str]]:
+def fingerprint(url: str, tables: tuple[str, ...] = TABLES) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent checksum of every row, per table."""
     engine = create_engine(url)
     with engine.connect() as conn:
         result = {table: tuple(conn.execute(text(
             f"SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') FROM {table} t"
-        )).one()) for table in TABLES}
+        )).one()) for table in tables}
     engine.dispose()
     return result  # type: ignore[return-value]
+
+
+def every_table(url: str) -> dict[str, tuple[int, str]]:
+    """The fingerprint of every table of the database (the schema's own list, not ours)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        tables = tuple(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                         "ORDER BY tablename")).scalars())
+    engine.dispose()
+    assert len(tables) > 20
+    return fingerprint(url, tables)
+
+
+def databases(server_url: str) -> set[str]:
+    engine = create_engine(server_url)
+    with engine.connect() as conn:
+        names = set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
+    engine.dispose()
+    return names
+
+
+@pytest.fixture
+def populated(stack_env: dict[str, str], tmp_path: Path) -> Path:
+    """The stack's warehouse with a scraped partition, and a good backup of it."""
+    url = stack_env["MARKET_PULSE_DATABASE_URL"]
+    with running_demo() as demo:
+        pipeline = ScrapingPipeline(url, demo)
+        pipeline.sync_vendors()
+        assert pipeline.run("2026-08-01", "toko").success
+    pipeline.warehouse.engine.dispose()
+    dump = tmp_path / "backups" / "warehouse.dump"
+    made = _cli(["backup", str(dump)], stack_env)
+    assert made.returncode == 0, made.stderr
+    return dump
 
 
 @pytest.fixture
@@ -77,6 +113,91 @@ def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path
     assert restored.returncode == 0, restored.stderr
     assert fingerprint(url) == before
     assert _cli(["health"], stack_env).returncode == 0  # migrations at head again
+    assert not {d for d in databases(with_database(url, "postgres")) if d.endswith(("_restoring", "_replaced"))}
+
+
+def test_a_truncated_backup_leaves_every_table_as_it_was(stack_env: dict[str, str], populated: Path,
+                                                          pg_server_url: str) -> None:
+    url = stack_env["MARKET_PULSE_DATABASE_URL"]
+    with create_engine(url).begin() as conn:  # written after the backup: a restore would lose it
+        conn.execute(text("UPDATE listings SET title = title || ' (edited)' WHERE id = (SELECT min(id) FROM listings)"))
+    before, names = every_table(url), databases(pg_server_url)
+    data = populated.read_bytes()
+    # Cut mid-archive (its table of contents is unreadable) and near the end (the table of contents
+    # reads fine, the data does not: the restore into the side database fails and is dropped).
+    for keep, stage in ((len(data) // 2, "is not a pg_dump archive, or is truncated or damaged"),
+                        (len(data) - 64, "pg_restore of")):
+        truncated = populated.with_name(f"cut-{keep}.dump")
+        truncated.write_bytes(data[:keep])
+        result = _cli(["restore", str(truncated), "--yes"], stack_env)
+        assert result.returncode == 1 and stage in result.stderr and "truncated" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert every_table(url) == before
+        assert databases(pg_server_url) == names  # the half-restored copy was dropped
+
+
+def test_a_foreign_backup_leaves_every_table_as_it_was(stack_env: dict[str, str], populated: Path,
+                                                       pg_server_url: str, tmp_path: Path) -> None:
+    from infra import migrate
+    from pipelines.platform.backup import backup
+
+    url = stack_env["MARKET_PULSE_DATABASE_URL"]
+    before, names = every_table(url), databases(pg_server_url)
+    other = _create_database(pg_server_url, f"mpt_other_{uuid.uuid4().hex[:8]}")
+    with create_engine(other).begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id int PRIMARY KEY, total numeric)"))
+        conn.execute(text("INSERT INTO invoices VALUES (1, 9.99)"))
+    backup(other, tmp_path / "other.dump")
+    drop_database(pg_server_url, other)
+    newer = _create_database(pg_server_url, f"mpt_newer_{uuid.uuid4().hex[:8]}")
+    migrate.upgrade(newer)
+    drop_engine(newer)
+    with create_engine(newer).begin() as conn:  # what a later version's backup looks like to this one
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0001'"))
+    backup(newer, tmp_path / "newer.dump")
+    drop_database(pg_server_url, newer)
+    cases = {tmp_path / "other.dump": "is not a Market Pulse warehouse backup (no alembic_version table)",
+             tmp_path / "newer.dump": "is not a warehouse this version knows: its schema revision is f00dfeed0001"}
+    for dump, message in cases.items():
+        result = _cli(["restore", str(dump), "--yes"], stack_env)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+        assert every_table(url) == before
+        assert databases(pg_server_url) == names
+
+
+def test_an_older_backup_is_restored_at_the_current_schema(stack_env: dict[str, str], pg_server_url: str,
+                                                           tmp_path: Path) -> None:
+    from infra import migrate
+    from pipelines.platform.backup import backup
+
+    old = _create_database(pg_server_url, f"mpt_old_{uuid.uuid4().hex[:8]}")
+    migrate.upgrade(old, "0004")
+    with create_engine(old).begin() as conn:
+        vendor = conn.execute(text("INSERT INTO vendors (name, display_name, base_url, currency) "
+                                   "VALUES ('kw', 'KW', 'http://127.0.0.1', 'KWD') RETURNING id")).scalar_one()
+        conn.execute(text("INSERT INTO listings (vendor_id, external_id, title, price, currency, first_seen_at, "
+                          "last_seen_at) VALUES (:v, 'a', 'a', 12.35, 'KWD', now(), now())"), {"v": vendor})
+    backup(old, tmp_path / "old.dump")
+    drop_database(pg_server_url, old)
+    url = stack_env["MARKET_PULSE_DATABASE_URL"]
+    held = create_engine(url).connect()  # a session on the warehouse (the UI's, a run's) does not block it
+    result = _cli(["restore", str(tmp_path / "old.dump"), "--yes"], stack_env)
+    assert result.returncode == 0, result.stderr
+    assert f"schema at {migrate.head_revision()}" in result.stdout
+    with create_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT price FROM listings")).scalar_one() == Decimal("12.350")
+    with pytest.raises(Exception):  # noqa: B017 - whichever error the driver reports for a closed session
+        held.execute(text("SELECT 1"))
+
+
+def test_migrating_to_an_unknown_revision_is_one_line(stack_env: dict[str, str]) -> None:
+    result = _cli(["db", "migrate", "deadbeef"], stack_env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Can't locate revision identified by 'deadbeef' (revisions: 0001, ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    result = _cli(["db", "downgrade", "cafe"], stack_env)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(stack_env: dict[str, str], tmp_path: Path) -> None:
@@ -84,8 +205,34 @@ def test_restore_refuses_a_file_that_is_not_a_backup(stack_env: dict[str, str], 
     bogus.write_text("not a dump")
     before = fingerprint(stack_env["MARKET_PULSE_DATABASE_URL"])
     result = _cli(["restore", str(bogus), "--yes"], stack_env)
-    assert result.returncode == 1 and "not a pg_dump archive" in result.stderr
+    assert result.returncode == 1 and "is not a pg_dump archive" in result.stderr
     assert fingerprint(stack_env["MARKET_PULSE_DATABASE_URL"]) == before  # nothing was dropped
+
+
+@pytest.mark.parametrize(("date", "message"), [
+    ("2024-12-31", "error: --date 2024-12-31 is before the first day with data (2025-01-01)"),
+    ("2999-01-01", "error: --date 2999-01-01 has not begun anywhere yet: the latest day is "),
+])
+def test_run_for_a_day_without_a_partition_is_one_line(stack_env: dict[str, str], date: str, message: str) -> None:
+    result = _cli(["run", "--date", date, "--vendor", "toko"], stack_env)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_run_without_a_date_scrapes_each_vendor_s_own_today(stack_env: dict[str, str]) -> None:
+    from zoneinfo import ZoneInfo
+
+    def guatemala_today() -> str:
+        return str(dt.datetime.now(ZoneInfo("America/Guatemala")).date())  # chapin's time zone
+
+    before = guatemala_today()
+    with running_demo() as demo:
+        ran = _cli(["run", "--vendor", "chapin"], {**stack_env, "MARKET_PULSE_DEMO_URL": demo})
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(_cli(["jobs", "--json", "--limit", "5"], stack_env).stdout)
+    assert {r["partition"] for r in runs if "chapin" in r["partition"]} & {
+        f"{day}|chapin" for day in (before, guatemala_today())}, runs
 
 
 def test_jobs_lists_runs_and_readiness_needs_the_daemon(stack_env: dict[str, str]) -> None:

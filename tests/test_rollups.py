@@ -1,5 +1,6 @@
 """The daily rollups on a known market: one run for a whole window, equal to per-day runs, and
-every statistic equal to an independent pandas computation on the same rows, to the cent."""
+every statistic equal to an independent pandas computation on the same rows, to the currency's
+minor unit (cents, whole rupiah, fils)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dagster import AssetKey, materialize
 from sqlalchemy import text
 
 from pipelines.analytics.assets import search_analytics, vendor_performance
+from pipelines.parsing.currencies import minor_units
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
 from pipelines.shared.warehouse import Warehouse
@@ -23,7 +25,6 @@ DAYS = [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(4)]
 RANGE_TAGS = {"dagster/asset_partition_range_start": str(DAYS[0]),
               "dagster/asset_partition_range_end": str(DAYS[-1])}
 ROLLUPS = [price_snapshots, vendor_performance, search_analytics]
-CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module")
@@ -95,21 +96,32 @@ def _frame(warehouse: Warehouse, sql: str) -> pd.DataFrame:
         return pd.read_sql(text(sql), conn, coerce_float=False)  # keep numeric as Decimal
 
 
-def _half_up_cents(value: float) -> Decimal:
-    """A float amount in cents (exact or a clear non-tie) to a Decimal amount, ties rounded up."""
-    return (Decimal(math.floor(value + 0.5)) / 100).quantize(CENT)
+def _digits(prices: pd.Series, currency: str) -> int:
+    """The currency's minor unit, or the offers' own decimals where they have more."""
+    written = max(max(0, -Decimal(p).normalize().as_tuple().exponent) for p in prices)
+    return max(minor_units(currency), written)
 
 
-def _quantiles(cents: np.ndarray, qs: list[float]) -> list[float]:
-    return [float(v) for v in np.quantile(cents, qs)]  # linear interpolation, numpy/pandas default
+def _half_up(mills: float, digits: int) -> Decimal:
+    """A float amount in thousandths (exact or a clear non-tie) to a Decimal with ``digits``
+    decimals, ties rounded up."""
+    return Decimal(math.floor(mills / 10 ** (3 - digits) + 0.5)).scaleb(-digits)
 
 
-def _stats(prices: pd.Series, median: bool = False) -> dict:  # type: ignore[type-arg]
-    cents = np.array(sorted(int(Decimal(p) * 100) for p in prices), dtype=np.int64)
-    stats = {"n": len(cents), "min": Decimal(int(cents.min())) / 100, "max": Decimal(int(cents.max())) / 100,
-             "avg": _half_up_cents(float(cents.sum()) / len(cents))}
+def _mills(prices: pd.Series) -> np.ndarray:
+    return np.array(sorted(int(Decimal(p) * 1000) for p in prices), dtype=np.int64)
+
+
+def _quantiles(mills: np.ndarray, qs: list[float]) -> list[float]:
+    return [float(v) for v in np.quantile(mills, qs)]  # linear interpolation, numpy/pandas default
+
+
+def _stats(prices: pd.Series, currency: str, median: bool = False) -> dict:  # type: ignore[type-arg]
+    mills, digits = _mills(prices), _digits(prices, currency)
+    stats = {"n": len(mills), "min": Decimal(int(mills.min())) / 1000, "max": Decimal(int(mills.max())) / 1000,
+             "avg": _half_up(float(mills.sum()) / len(mills), digits)}
     if median:
-        stats["median"] = _half_up_cents(_quantiles(cents, [0.5])[0])
+        stats["median"] = _half_up(_quantiles(mills, [0.5])[0], digits)
     return stats
 
 
@@ -123,30 +135,35 @@ def expected_snapshots(warehouse: Warehouse) -> dict:  # type: ignore[type-arg]
     df["condition"] = df.condition.fillna("unknown").replace("", "unknown")
     out = {}
     for (product_id, day, currency), g in df.groupby(["product_id", "partition_date", "currency"]):
-        cents = np.array(sorted(int(Decimal(p) * 100) for p in g.price), dtype=np.int64)
-        q1, q3 = _quantiles(cents, [0.25, 0.75])
+        mills = _mills(g.price)
+        q1, q3 = _quantiles(mills, [0.25, 0.75])
         low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-        kept = cents[(cents >= low) & (cents <= high)]
-        p20, p25, p50, p75, p80 = _quantiles(kept, [0.2, 0.25, 0.5, 0.75, 0.8])
-        whole = _stats(g.price)
+        kept = mills[(mills >= low) & (mills <= high)]
+        digits = _digits(g.price, currency)
+        p20, p25, p50, p75, p80 = (_half_up(q, digits) for q in _quantiles(kept, [0.2, 0.25, 0.5, 0.75, 0.8]))
+        whole = _stats(g.price, currency)
         n = whole["n"]
         out[(int(product_id), day, currency)] = {
-            "fmv_low": _half_up_cents(p25), "fmv_high": _half_up_cents(p75), "market_value": _half_up_cents(p50),
-            "quick_sale": _half_up_cents(p20), "patient_sale": _half_up_cents(p80), "sample_size": n,
+            "fmv_low": p25, "fmv_high": p75, "market_value": p50, "quick_sale": p20, "patient_sale": p80,
+            "sample_size": n,
             "min_price": whole["min"], "max_price": whole["max"], "avg_price": whole["avg"],
             "volume_confidence": "high" if n >= 15 else "medium" if n >= 5 else "low",
             "kept": len(kept), "trimmed": n - len(kept),
-            "by_vendor": {v: _stats(x.price) for v, x in g.groupby("vendor")},
-            "by_condition": {c: _stats(x.price) for c, x in g.groupby("condition")},
+            "by_vendor": {v: _stats(x.price, currency) for v, x in g.groupby("vendor")},
+            "by_condition": {c: _stats(x.price, currency) for c, x in g.groupby("condition")},
         }
     return out
 
 
-def test_snapshot_statistics_equal_pandas_to_the_cent(range_run, warehouse: Warehouse) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_statistics_equal_pandas_to_the_minor_unit(range_run, warehouse: Warehouse) -> None:  # type: ignore[no-untyped-def]
     expected = expected_snapshots(warehouse)
     rows = {(r.product_id, r.snapshot_date, r.currency): r for r in _frame(warehouse, SNAPSHOT_ROWS).itertuples()}
     assert set(rows) == set(expected) and len(rows) > 40
     assert any(k[2] == "EUR" for k in rows), "the EUR listing of a USD shop gets its own snapshot"
+    kwd = [k for k in rows if k[2] == "KWD"]
+    assert kwd and any(Decimal(str(rows[k].market_value)) % Decimal("0.01") for k in kwd), "fils are kept"
+    idr = [Decimal(str(getattr(rows[k], c))) for k in rows if k[2] == "IDR" for c in ("market_value", "avg_price")]
+    assert idr and all(v == v.to_integral_value() for v in idr), "whole rupiah, as the offers"
     assert any(e["trimmed"] > 0 for e in expected.values()), "the data has outliers to trim"
     for key, want in expected.items():
         got = rows[key]
@@ -229,4 +246,4 @@ def test_search_analytics_equals_pandas(range_run, warehouse: Warehouse) -> None
         assert got.priced_listings == len(offers)
         if len(offers):
             assert Decimal(str(got.min_price)) == min(Decimal(p) for p in offers)
-            assert Decimal(str(got.median_price)) == _stats(offers, median=True)["median"]
+            assert Decimal(str(got.median_price)) == _stats(offers, currency, median=True)["median"]

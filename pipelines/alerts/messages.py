@@ -8,16 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 from pipelines.alerts.matching import Event, Listing
+from pipelines.parsing.currencies import format_money, in_minor_units
 
 MAX_DIGEST_LINES = 50
 RULE_LABELS = {"new_match": "New match", "price_drop": "Price drop", "below_market": "Below market"}
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return "price on request"
-    text = f"{amount:,.2f}"
-    return f"{text.removesuffix('.00')} {currency}"
+    """``8,499,000 IDR``, ``12.345 KWD``, ``10 USD``: the currency's own decimals."""
+    return "price on request" if amount is None else format_money(amount, currency)
+
+
+def _amount(amount: Decimal | None, currency: str) -> str | None:
+    """The amount as a string for JSON targets, with the currency's decimals ("5000.00", "12.345")."""
+    return None if amount is None else str(in_minor_units(amount, currency))
 
 
 def idempotency_key(dedupe_key: str) -> str:
@@ -40,12 +44,13 @@ def event_data(search_id: int, search_name: str, listing: Listing, event: Event)
     data: dict[str, Any] = {
         "saved_search_id": search_id, "saved_search": search_name, "rule": event.rule,
         "listing_id": listing.id, "vendor": listing.vendor, "title": listing.title, "url": listing.url,
-        "price": None if event.price is None else str(event.price), "currency": event.currency,
+        "price": _amount(event.price, event.currency), "currency": event.currency,
     }
     if event.rule == "price_drop":
-        data.update(previous_price=str(event.expected_price), drop_percent=str(event.drop_percent))
+        data.update(previous_price=_amount(event.expected_price, event.currency), drop_percent=str(event.drop_percent))
     if event.market is not None and event.below_percent is not None:
-        data.update(market_value=str(event.market.market_value), market_sample_size=event.market.sample_size,
+        data.update(market_value=_amount(event.market.market_value, event.currency),
+                    market_sample_size=event.market.sample_size,
                     below_market_percent=str(event.below_percent))
     return data
 

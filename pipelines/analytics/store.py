@@ -25,7 +25,7 @@ def replace_search_analytics(conn: Connection, window: Window) -> list[Row[Any]]
     """The same for ``search_query_stats`` and ``tracked_product_prices``."""
     SQL.run(conn, "delete_search_analytics_window", window.params())
     SQL.run(conn, "insert_search_query_stats", window.params())
-    SQL.run(conn, "insert_tracked_product_prices", window.params())
+    SQL.run(conn, "insert_tracked_product_prices", window.money_params())
     return SQL.rows(conn, "search_analytics_summary", window.params())
 
 

@@ -13,12 +13,15 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from infra import migrate
 from infra.database import connect, server_version
 from infra.embedded_postgres import binaries_dir
 from infra.settings import redact, with_database
@@ -88,31 +91,117 @@ def backup(url: str, file: Path) -> Tool:
     return tool
 
 
+RESTORE_SUFFIX = "_restoring"
+REPLACED_SUFFIX = "_replaced"
+
+
 def restore(url: str, file: Path) -> Tool:
     """Replace the database at ``url`` with the contents of ``file`` (made by :func:`backup`).
 
-    The database is dropped and created again, so nothing of the current state survives: a
-    restore is a rollback to the moment of the backup.
+    The file is restored into a new database next to the warehouse, checked there (a Market
+    Pulse warehouse at a revision this code knows, brought up to the current schema and
+    matching the models exactly), and only then swapped in under the warehouse's name; the old
+    database is dropped last. A truncated, damaged or foreign file fails before the swap and
+    leaves the warehouse as it was. A restore is a rollback to the moment of the backup: what
+    was written since is gone.
     """
     if not file.is_file():
         raise BackupError(f"no backup file at {file}")
     name = make_url(url).database
     if not name:
         raise BackupError(f"no database name in {redact(url)}")
-    major = int(server_version(with_database(url, "postgres")).split(".")[0])
+    server = with_database(url, "postgres")
+    major = int(server_version(server).split(".")[0])
     tool = find_tool("pg_restore", major)
     listing = subprocess.run([str(tool.path), "--list", str(file)], capture_output=True, text=True)
     if listing.returncode != 0:
-        raise BackupError(f"{file} is not a pg_dump archive: {' '.join(listing.stderr.split())[:300]}")
+        raise BackupError(f"{file} is not a pg_dump archive, or is truncated or damaged: "
+                          f"{' '.join(listing.stderr.split())[:300]}")
+
+    staging = _side_name(name, RESTORE_SUFFIX)
+    staging_url = with_database(url, staging)
+    with connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(staging)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(staging)))
+    try:
+        args, env = _libpq_env(url)
+        _run([str(tool.path), *args, "-d", staging, "--no-owner", "--exit-on-error", "--single-transaction",
+              str(file)], env, f"pg_restore of {file} (truncated or damaged?)")
+        _verify(staging_url, file)
+    except BaseException:
+        _forget_engine(staging_url)
+        with connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(staging)))
+        raise
+    _forget_engine(staging_url)
+    _swap(server, name, staging)
+    return tool
+
+
+def _side_name(name: str, suffix: str) -> str:
+    """A database name next to ``name`` (Postgres names are at most 63 bytes)."""
+    return name[: 63 - len(suffix)] + suffix
+
+
+def _forget_engine(url: str) -> None:
     from infra.database import _ENGINES
 
     engine = _ENGINES.pop(url, None)
     if engine is not None:
         engine.dispose()
-    with connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    args, env = _libpq_env(url)
-    _run([str(tool.path), *args, "-d", name, "--no-owner", "--exit-on-error", "--single-transaction", str(file)],
-         env, f"pg_restore into {redact(url)}")
-    return tool
+
+
+def _verify(url: str, file: Path) -> None:
+    """The restored database is a Market Pulse warehouse this code can run on, or BackupError."""
+    with connect(url) as conn:
+        found = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        revisions = [r for (r,) in conn.execute("SELECT version_num FROM alembic_version")] if found and found[0] \
+            else None
+    if revisions is None:
+        raise BackupError(f"{file} is not a Market Pulse warehouse backup (no alembic_version table)")
+    if len(revisions) != 1 or not migrate.is_known_revision(revisions[0]):
+        raise BackupError(f"{file} is not a warehouse this version knows: its schema revision is "
+                          f"{', '.join(revisions) or 'missing'} (known: {', '.join(migrate.known_revisions())})")
+    try:
+        migrate.upgrade(url)
+        migrate.check(url)
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise BackupError(f"{file} does not match this version's warehouse schema: {detail}") from None
+
+
+def _swap(server: str, name: str, staging: str) -> None:
+    """Rename the verified database into place, in one transaction, with no one connected to
+    the old one; then drop the old one. If the renames fail, the warehouse stays as it was."""
+    replaced = _side_name(name, REPLACED_SUFFIX)
+    ident = sql.Identifier
+    _forget_engine(with_database(server, name))
+    with connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(staging), ident(name)))
+            return  # nothing to replace (a first install restored from a backup)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(replaced)))
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(ident(name)))
+        try:
+            _disconnect_everyone(conn, name)
+            with conn.transaction():
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(name), ident(replaced)))
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident(staging), ident(name)))
+        except BaseException:
+            conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(ident(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(staging)))
+            raise
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(ident(replaced)))
+
+
+def _disconnect_everyone(conn: Any, name: str, timeout_s: float = 10.0) -> None:
+    """End every session on ``name`` (new ones are already refused) and wait until they are gone."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise BackupError(f"{left} sessions on {name} did not end within {timeout_s:.0f}s; nothing was replaced")
+        time.sleep(0.05)

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DagsterInstance, Definitions, MultiPartitionsDefinition
+from dagster import (
+    BetaWarning,
+    DagsterInstance,
+    DagsterUnknownPartitionError,
+    Definitions,
+    MultiPartitionsDefinition,
+    PreviewWarning,
+    SupersessionWarning,
+)
 
+from pipelines.scraping.schedule_rules import scrape_days
 from pipelines.scraping.schedules import SCRAPE_JOB
-from pipelines.shared.partitions import day_vendor_key
+from pipelines.shared.partitions import check_partition_day, day_vendor_key
 from pipelines.vendors.defs import SYNC_VENDORS_JOB
+from pipelines.vendors.resources import VendorRegistry
 
 
 @dataclass
@@ -61,24 +72,42 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 CLI_TAGS = {"market_pulse/launched_by": "cli"}
 
 
-
 class HeadlessRunner:
     """Materialises vendor_catalog, then (day, vendor) partitions of raw_captures → listings."""
 
     def __init__(self, instance: DagsterInstance | None = None, definitions: Definitions | None = None) -> None:
-        if definitions is None:
-            from pipelines.definitions import defs  # loaded late: it reads the environment prepared by the CLI
+        # Dagster's notices about its own beta and superseded APIs, raised while the code location
+        # resolves, would bury the command's output; the UI and the run logs still show them.
+        with warnings.catch_warnings():
+            for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+                warnings.filterwarnings("ignore", category=category)
+            if definitions is None:
+                from pipelines.definitions import defs  # loaded late: it reads the environment the CLI prepared
 
-            definitions = defs()
+                definitions = defs()
+            self.sync_job = definitions.resolve_job_def(SYNC_VENDORS_JOB.name)
+            self.scrape_job = definitions.resolve_job_def(SCRAPE_JOB.name)
         self.instance = instance or DagsterInstance.get()
-        self.sync_job = definitions.resolve_job_def(SYNC_VENDORS_JOB.name)
-        self.scrape_job = definitions.resolve_job_def(SCRAPE_JOB.name)
+        registry = (definitions.resources or {})["vendor_registry"]
+        assert isinstance(registry, VendorRegistry)
+        self.vendor_registry = registry
 
     @property
     def vendors(self) -> list[str]:
         partitions = self.scrape_job.partitions_def
         assert isinstance(partitions, MultiPartitionsDefinition)
         return list(partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
+
+    def plan(self, vendors: list[str], day: dt.date | None = None,
+             now: dt.datetime | None = None) -> list[tuple[dt.date, str]]:
+        """(day, vendor) partitions to run: ``day`` for each vendor, or else each vendor's own today.
+
+        Raises ``DayOutsidePartitions`` (one line) for a day without a partition."""
+        configs = [self.vendor_registry.get(name) for name in vendors]
+        tasks = scrape_days(configs, day, now)
+        for task_day in {task_day for task_day, _ in tasks}:
+            check_partition_day(task_day, now)
+        return tasks
 
     def sync_vendors(self) -> None:
         result = self.sync_job.execute_in_process(instance=self.instance, raise_on_error=False, tags=CLI_TAGS,
@@ -87,9 +116,15 @@ class HeadlessRunner:
             raise RuntimeError(failure_summary(result) or "vendor_catalog failed")
 
     def run_partition(self, day: dt.date, vendor: str) -> PartitionOutcome:
-        result = self.scrape_job.execute_in_process(
-            instance=self.instance, partition_key=day_vendor_key(day, vendor), raise_on_error=False, tags=CLI_TAGS,
-            run_config=QUIET)
+        try:
+            result = self.scrape_job.execute_in_process(
+                instance=self.instance, partition_key=day_vendor_key(day, vendor), raise_on_error=False,
+                tags=CLI_TAGS, run_config=QUIET)
+        except DagsterUnknownPartitionError:
+            # Checked before launching (see check_partition_day); this is the last line of defence
+            # when the calendar moves on between the check and the launch.
+            return PartitionOutcome(day=day, vendor=vendor, success=False, run_id="",
+                                    error=f"{vendor} {day}: no such partition (days run up to today at UTC+14)")
         return PartitionOutcome(day=day, vendor=vendor, success=result.success, run_id=result.run_id,
                                 error=failure_summary(result), captures=_metadata(result, "raw_captures"),
                                 listings=_metadata(result, "listings"))
@@ -97,9 +132,18 @@ class HeadlessRunner:
     def run_parallel(self, days: Iterable[dt.date], vendors: list[str], workers: int,
                      on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
         """Like :meth:`run`, with ``workers`` processes (each its own Dagster run, as in a backfill)."""
-        tasks = [(day, vendor) for day in days for vendor in vendors]
+        return self.run_tasks([(day, vendor) for day in days for vendor in vendors], workers, on_done)
+
+    def run_tasks(self, tasks: list[tuple[dt.date, str]], workers: int = 1,
+                  on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
+        """The given (day, vendor) partitions, in order or with ``workers`` processes; one failing
+        vendor never stops the others."""
         if workers <= 1 or len(tasks) <= 1:
-            return self.run(days, vendors, on_done)
+            outcomes = []
+            for day, vendor in tasks:
+                outcomes.append(self.run_partition(day, vendor))
+                on_done(outcomes[-1])
+            return outcomes
         outcomes = []
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
@@ -111,13 +155,7 @@ class HeadlessRunner:
     def run(self, days: Iterable[dt.date], vendors: list[str],
             on_done: Callable[[PartitionOutcome], None] = lambda _: None) -> list[PartitionOutcome]:
         """Every (day, vendor) partition in order; one failing vendor never stops the others."""
-        outcomes = []
-        for day in days:
-            for vendor in vendors:
-                outcome = self.run_partition(day, vendor)
-                outcomes.append(outcome)
-                on_done(outcome)
-        return outcomes
+        return self.run_tasks([(day, vendor) for day in days for vendor in vendors], 1, on_done)
 
 
 _worker_runner: HeadlessRunner | None = None

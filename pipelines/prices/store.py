@@ -101,7 +101,7 @@ class SnapshotDay:
 def rebuild_price_snapshots(conn: Connection, window: Window) -> None:
     """Delete and re-insert the window's snapshots: one SQL pass over the whole window."""
     SQL.run(conn, "delete_price_snapshots_window", window.params())
-    SQL.run(conn, "insert_price_snapshots", window.params())
+    SQL.run(conn, "insert_price_snapshots", window.money_params())
 
 
 def replace_price_snapshots(conn: Connection, window: Window) -> list[SnapshotDay]:

@@ -1,8 +1,13 @@
-"""Which catalogue date a scrape may ask a vendor for (pure)."""
+"""Which day a vendor is on, and which catalogue date a scrape may ask it for (pure).
+
+Every function takes the current time as ``now``; left out, it is :func:`utc_now`, the one clock
+of these decisions (tests set the time there instead of waiting for a time of day).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from pipelines.vendors.config.requests import History
@@ -13,9 +18,21 @@ class ScrapeDateError(ValueError):
     """The partition's day cannot be scraped from this vendor; the message says why."""
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def vendor_today(vendor: VendorConfig, now: dt.datetime | None = None) -> dt.date:
-    now = now or dt.datetime.now(dt.UTC)
+    """The vendor's calendar day at ``now``, in its own time zone."""
+    now = now or utc_now()
     return now.astimezone(ZoneInfo(vendor.timezone)).date()
+
+
+def scrape_days(vendors: Iterable[VendorConfig], day: dt.date | None = None,
+                now: dt.datetime | None = None) -> list[tuple[dt.date, str]]:
+    """(day, vendor name) to scrape: ``day`` for every vendor, or else each vendor's own today."""
+    now = now or utc_now()
+    return [(day or vendor_today(vendor, now), vendor.name) for vendor in vendors]
 
 
 def asof_for(vendor: VendorConfig, day: dt.date, now: dt.datetime | None = None) -> dt.date | None:

@@ -59,7 +59,9 @@ with warnings.catch_warnings():
 ROLLUP_BACKFILL = BackfillPolicy.single_run()
 """A backfill of any number of days is one run: the asset gets the whole window at once."""
 
-LOOKBACK = dt.timedelta(days=2)
+LOOKBACK = dt.timedelta(days=3)
+"""The latest three days: the partition calendar runs at UTC+14, where a UTC-12 vendor's today
+is two days behind, and a day keeps changing until its last vendor has scraped it."""
 
 # A day of a rollup maps to several listings partitions (one per vendor), and a deps condition
 # is true when *any* mapped partition matches; "every partition is fine" is written as "no
@@ -71,7 +73,7 @@ _any_dep_failed_blocking_check = AutomationCondition.any_deps_match(
 
 ROLLUP_AUTOMATION = (
     AutomationCondition.eager()
-    # Vendors scrape at different hours in their own time zones: yesterday may still change.
+    # Vendors scrape at different hours in their own time zones: the last days may still change.
     .replace("in_latest_time_window", AutomationCondition.in_latest_time_window(LOOKBACK))
     # Refresh as each vendor's day lands instead of waiting for every vendor (one failing shop
     # must not freeze the others' numbers); a day without any data waits.

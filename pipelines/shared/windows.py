@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pipelines.parsing.currencies import minor_units_table
 
 
 @dataclass(frozen=True)
@@ -24,5 +29,15 @@ class Window:
     def params(self) -> dict[str, dt.date]:
         return {"start": self.start, "end": self.end}
 
+    def money_params(self) -> dict[str, Any]:
+        """:meth:`params` plus ``minor_units`` (ISO code -> decimals, as JSON), for SQL that rounds
+        each statistic to its currency's minor unit."""
+        return {**self.params(), "minor_units": _minor_units_json()}
+
     def __str__(self) -> str:
         return str(self.start) if self.days == 1 else f"{self.start}..{self.last}"
+
+
+@cache
+def _minor_units_json() -> str:
+    return json.dumps(minor_units_table())

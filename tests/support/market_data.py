@@ -1,7 +1,8 @@
 """A small, deterministic market written straight into the warehouse for rollup and check tests.
 
 Everything the rollups read is there: vendors in three currencies (one listing in a second
-currency, so snapshots must not mix them), products, listings with conditions, daily sightings
+currency, so snapshots must not mix them, and a share of one vendor's listings in a three-decimal
+currency, so statistics keep the currency's minor unit), products, listings with conditions, daily sightings
 with price moves, outliers, free, on-request and sold offers, searches with every status,
 durations, cache hits, and search results linking listings to queries.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
+
+from pipelines.parsing.currencies import minor_units
 
 VENDORS = {"toko": "IDR", "chapin": "GTQ", "cardvault": "USD"}
 QUERIES = {"toko": ["iphone", "samsung galaxy"], "chapin": ["iphone", "Nintendo Switch "],
@@ -52,11 +55,15 @@ def seed_market(conn: Connection, days: list[dt.date], *, seed: int = 7, product
             kind = "on_request" if n % 17 == 5 else "free" if n % 23 == 7 else "priced"
             # one USD listing sold in EUR: its snapshot must be its own (product, day, EUR) row
             cur = "EUR" if vendor == "cardvault" and n == 3 else currency
+            # every fifth GTQ listing priced in Kuwaiti dinars, to the fils (three decimals)
+            three_decimals = vendor == "chapin" and n % 5 == 4
+            cur = "KWD" if three_decimals else cur
+            rate = Decimal("0.307") if three_decimals else scale
+            unit = Decimal(1).scaleb(-minor_units(cur))  # whole rupiah, cents, fils
             base = Decimal(rng.randint(80, 400)) + Decimal(rng.randint(0, 99)) / 100
             if n % 13 == 0:
                 base *= 12  # an outlier the Tukey fences should trim
-            price = None if kind == "on_request" else Decimal(0) if kind == "free" else (base * scale).quantize(
-                Decimal("0.01"))
+            price = None if kind == "on_request" else Decimal(0) if kind == "free" else (base * rate).quantize(unit)
             first_day = rng.randrange(len(days)) if n % 4 == 0 else 0
             sold_day = rng.randrange(first_day, len(days)) if n % 6 == 1 else None
             listing_id = conn.execute(text(
@@ -70,7 +77,7 @@ def seed_market(conn: Connection, days: list[dt.date], *, seed: int = 7, product
             for d in range(first_day, len(days)):
                 day_price = price
                 if price is not None and kind == "priced" and rng.random() < 0.3:
-                    day_price = (price * Decimal(1 + rng.uniform(-0.08, 0.08))).quantize(Decimal("0.01"))
+                    day_price = (price * Decimal(1 + rng.uniform(-0.08, 0.08))).quantize(unit)
                 sold = sold_day is not None and d >= sold_day
                 sightings.append({"l": listing_id, "v": vendor_id, "d": days[d],
                                   "s": dt.datetime.combine(days[d], dt.time(6), tzinfo=dt.UTC),

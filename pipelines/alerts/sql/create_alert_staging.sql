@@ -3,8 +3,8 @@
 DROP TABLE IF EXISTS pg_temp.alert_events, pg_temp.alert_outbox, pg_temp.alert_fired;
 CREATE TEMP TABLE alert_events (
     seq bigint PRIMARY KEY, saved_search_id bigint NOT NULL, listing_id bigint NOT NULL, user_id bigint NOT NULL,
-    action text NOT NULL, rule text NOT NULL, price numeric(14, 2), currency text NOT NULL,
-    expected_price numeric(14, 2), below_market_notified boolean NOT NULL
+    action text NOT NULL, rule text NOT NULL, price numeric(16, 3), currency text NOT NULL,
+    expected_price numeric(16, 3), below_market_notified boolean NOT NULL
 ) ON COMMIT DROP;
 CREATE TEMP TABLE alert_outbox (
     seq bigint, saved_search_id bigint NOT NULL, user_id bigint NOT NULL, dedupe_key text NOT NULL,

@@ -2,7 +2,7 @@
 CREATE TEMP TABLE staged_items (
     external_id  text PRIMARY KEY,
     title        text NOT NULL,
-    price        numeric(14, 2),
+    price        numeric(16, 3),
     currency     char(3) NOT NULL,
     price_kind   text NOT NULL,
     condition    text,

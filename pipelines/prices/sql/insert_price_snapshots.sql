@@ -6,8 +6,11 @@
 -- give: fmv_low / fmv_high = 25th / 75th percentile (the fair-market-value band), market_value =
 -- median, quick_sale = 20th percentile (priced to sell fast), patient_sale = 80th percentile
 -- (what a patient seller can ask). Percentiles interpolate linearly between the two nearest
--- offers, exactly as percentile_cont and pandas/numpy do (position p * (n - 1)), on integer cents
--- so every result rounds half up to the cent. volume_confidence: low below 5 offers, medium 5-14,
+-- offers, exactly as percentile_cont and pandas/numpy do (position p * (n - 1)), on integer
+-- thousandths (the warehouse's scale). Every statistic is rounded half up to the currency's minor
+-- unit (:minor_units, ISO code -> decimals, 2 for a code it does not list: 12.35 USD, 12.345 KWD,
+-- 12345 IDR), or to the offers' own decimals where they have more (a fuel price of 3.999 USD),
+-- so min <= every percentile <= max holds after rounding too. volume_confidence: low below 5 offers, medium 5-14,
 -- high 15 or more. analyses: the fences, offers kept and trimmed, and by_vendor / by_condition
 -- breakdowns (n, min, max, avg of all offers).
 --
@@ -19,19 +22,22 @@ SET LOCAL work_mem = '128MB';
 INSERT INTO price_snapshots (product_id, snapshot_date, currency, fmv_low, fmv_high, market_value, quick_sale,
                              patient_sale, sample_size, min_price, max_price, avg_price, volume_confidence,
                              analyses)
-WITH offers AS MATERIALIZED (
+WITH units AS (
+    SELECT key AS currency, CAST(value AS integer) AS digits FROM jsonb_each_text(CAST(:minor_units AS jsonb))
+),
+offers AS MATERIALIZED (
     SELECT l.product_id, s.partition_date AS day, s.currency, s.vendor_id,
            coalesce(nullif(l.condition, ''), 'unknown') AS condition,
-           s.price, CAST(s.price * 100 AS double precision) AS cents
+           s.price, CAST(s.price * 1000 AS double precision) AS mills, scale(trim_scale(s.price)) AS decimals
     FROM listing_sightings s
     JOIN listings l ON l.id = s.listing_id
     WHERE s.partition_date >= CAST(:start AS date) AND s.partition_date < CAST(:end AS date)
       AND s.price_kind = 'priced' AND s.price IS NOT NULL AND NOT s.is_sold
       AND l.product_id IS NOT NULL
 ),
--- each group's offers in cents, sorted, and the positions of its quartiles (0-based: p * (n - 1))
+-- each group's offers in thousandths, sorted, and the positions of its quartiles (0-based: p * (n - 1))
 sorted AS (
-    SELECT product_id, day, currency, array_agg(cents ORDER BY cents) AS c,
+    SELECT product_id, day, currency, array_agg(mills ORDER BY mills) AS c,
            0.25 * CAST(count(*) - 1 AS double precision) AS p1,
            0.75 * CAST(count(*) - 1 AS double precision) AS p3
     FROM offers
@@ -45,7 +51,7 @@ quartiles AS (
     FROM sorted
 ),
 -- Tukey's fences, and how many offers fall outside them: width_bucket(x, sorted) counts the
--- elements <= x (binary search); cents are whole numbers, so "< fence_low" is "<= ceil(fence_low) - 1".
+-- elements <= x (binary search); thousandths are whole numbers, so "< fence_low" is "<= ceil(fence_low) - 1".
 -- The kept offers are then c[a .. a + m] (a = below + 1, m = kept - 1).
 fenced AS MATERIALIZED (
     SELECT product_id, day, currency, c, fence_low, fence_high, below, cardinality(c) - below - above AS kept,
@@ -70,11 +76,14 @@ trimmed AS MATERIALIZED (
 ),
 -- totals (level 3), per vendor (level 1) and per condition (level 2), in one hash aggregation
 parts AS (
-    SELECT product_id, day, currency, vendor_id, condition, GROUPING(vendor_id, condition) AS level,
-           count(*) AS n, min(price) AS min_price, max(price) AS max_price, round(avg(price), 2) AS avg_price
-    FROM offers
-    GROUP BY GROUPING SETS ((product_id, day, currency), (product_id, day, currency, vendor_id),
-                            (product_id, day, currency, condition))
+    SELECT o.product_id, o.day, o.currency, o.vendor_id, o.condition, GROUPING(o.vendor_id, o.condition) AS level,
+           count(*) AS n, min(o.price) AS min_price, max(o.price) AS max_price,
+           greatest(min(coalesce(u.digits, 2)), max(o.decimals)) AS digits,
+           round(avg(o.price), greatest(min(coalesce(u.digits, 2)), max(o.decimals))) AS avg_price
+    FROM offers o
+    LEFT JOIN units u ON u.currency = o.currency
+    GROUP BY GROUPING SETS ((o.product_id, o.day, o.currency), (o.product_id, o.day, o.currency, o.vendor_id),
+                            (o.product_id, o.day, o.currency, o.condition))
 ),
 summary AS (
     SELECT p.product_id, p.day, p.currency,
@@ -82,6 +91,7 @@ summary AS (
            min(p.min_price) FILTER (WHERE p.level = 3) AS min_price,
            max(p.max_price) FILTER (WHERE p.level = 3) AS max_price,
            min(p.avg_price) FILTER (WHERE p.level = 3) AS avg_price,
+           min(p.digits) FILTER (WHERE p.level = 3) AS digits,
            jsonb_object_agg(v.name, jsonb_build_object('n', p.n, 'min', p.min_price, 'max', p.max_price,
                                                        'avg', p.avg_price)) FILTER (WHERE p.level = 1) AS by_vendor,
            jsonb_object_agg(p.condition, jsonb_build_object('n', p.n, 'min', p.min_price, 'max', p.max_price,
@@ -91,15 +101,15 @@ summary AS (
     GROUP BY p.product_id, p.day, p.currency
 )
 SELECT t.product_id, t.day, t.currency,
-       round(CAST(t.p25 AS numeric) / 100, 2), round(CAST(t.p75 AS numeric) / 100, 2),
-       round(CAST(t.p50 AS numeric) / 100, 2), round(CAST(t.p20 AS numeric) / 100, 2),
-       round(CAST(t.p80 AS numeric) / 100, 2),
+       round(CAST(t.p25 AS numeric) / 1000, s.digits), round(CAST(t.p75 AS numeric) / 1000, s.digits),
+       round(CAST(t.p50 AS numeric) / 1000, s.digits), round(CAST(t.p20 AS numeric) / 1000, s.digits),
+       round(CAST(t.p80 AS numeric) / 1000, s.digits),
        s.n, s.min_price, s.max_price, s.avg_price,
        CASE WHEN s.n >= 15 THEN 'high' WHEN s.n >= 5 THEN 'medium' ELSE 'low' END,
        jsonb_build_object(
            'trim', 'tukey_1.5_iqr', 'kept', t.kept, 'trimmed', s.n - t.kept,
-           'fence_low', round(CAST(t.fence_low AS numeric) / 100, 2),
-           'fence_high', round(CAST(t.fence_high AS numeric) / 100, 2),
+           'fence_low', round(CAST(t.fence_low AS numeric) / 1000, s.digits),
+           'fence_high', round(CAST(t.fence_high AS numeric) / 1000, s.digits),
            'by_vendor', s.by_vendor, 'by_condition', s.by_condition)
 FROM trimmed t
 JOIN summary s USING (product_id, day, currency);
