@@ -4,17 +4,17 @@ import os
 
 from dagster import Definitions, EnvVar
 
-from downloader.browser import BrowserFetcher
-from downloader.http import HttpFetcher
-from infra.secrets import SECRET_KEY_ENV, SecretBox
+from infra.secrets import SECRET_KEY_ENV
 from infra.settings import load_settings
 from pipelines.alerts.defs import ALERT_JOBS, ALERT_RESOURCES, ALERT_SENSORS  # saved searches → alerts
 from pipelines.analytics.defs import build_analytics_defs  # products, price snapshots, rollups, checks
 from pipelines.listings.assets import build_listings
 from pipelines.scraping.assets import build_raw_captures
 from pipelines.scraping.cache_jobs import prune_listing_cache, prune_listing_cache_schedule
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from pipelines.scraping.schedules import build_scrape_job, build_vendor_schedule
 from pipelines.shared.partitions import day_vendor_partitions
+from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
@@ -39,11 +39,11 @@ defs = Definitions(
     resources={
         "warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL")),
         "vendor_registry": vendor_registry,
-        "http_fetcher": HttpFetcher(),
-        "browser_fetcher": BrowserFetcher(),
+        "http_fetcher": HttpFetcherResource(),
+        "browser_fetcher": BrowserFetcherResource(),
         # Decrypts vendor sessions; without $MARKET_PULSE_SECRET_KEY only vendors needing a login fail.
-        "vendor_secrets": SecretBox(secret_key=EnvVar(SECRET_KEY_ENV)) if os.environ.get(SECRET_KEY_ENV)
-        else SecretBox(),
+        "vendor_secrets": SecretBoxResource(secret_key=EnvVar(SECRET_KEY_ENV)) if os.environ.get(SECRET_KEY_ENV)
+        else SecretBoxResource(),
         **ALERT_RESOURCES,
     },
 )

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from demo.catalogue import get_catalogue
 from demo.server import create_app, running_demo
 from demo.shops import TRACKED_QUERIES
-from downloader.http import HttpFetcher
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
 
@@ -73,7 +73,7 @@ def build(database_url: str, demo: Demo, folder: Path, patches: dict[str, dict[s
           **fetcher: Any) -> ScrapingPipeline:
     merged = {"toko": FAST_TOKO, **(patches or {})}
     pipeline = ScrapingPipeline(database_url, demo.url, vendors_dir=str(vendor_dir(folder, merged)))
-    pipeline.resources["http_fetcher"] = HttpFetcher(**{"backoff_initial_s": 0.02, "backoff_max_s": 0.1,
+    pipeline.resources["http_fetcher"] = HttpFetcherResource(**{"backoff_initial_s": 0.02, "backoff_max_s": 0.1,
                                                         "retry_after_max_s": 2.0, **fetcher})
     assert pipeline.sync_vendors().success
     return pipeline
@@ -299,9 +299,7 @@ def test_fault_admin_rejects_bad_specs(clean: Demo) -> None:
 def test_browser_vendor_retries_a_503_navigation(database_url: str, clean: Demo, tmp_path: Path) -> None:
     pytest.importorskip("playwright")
     pipeline = build(database_url, clean, tmp_path, {"mercado": {"rate_limit": {"requests_per_second": 20}}})
-    from downloader.browser import BrowserFetcher
-
-    pipeline.resources["browser_fetcher"] = BrowserFetcher(backoff_initial_s=0.05, backoff_max_s=0.1)
+    pipeline.resources["browser_fetcher"] = BrowserFetcherResource(backoff_initial_s=0.05, backoff_max_s=0.1)
     clean.faults("mercado", {"mode": "unavailable", "times": 1, "kinds": ["search"]})
     result = pipeline.run(DAY, "mercado")
     assert result.success, failure_message(result)

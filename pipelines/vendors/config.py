@@ -16,6 +16,7 @@ directory with one bad file raises and returns no vendors at all.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from collections.abc import Hashable, Iterator
@@ -76,6 +77,8 @@ PLACEHOLDERS = ("query", "page", "cursor", "asof")
 """Placeholders a ``search.url`` template may use, in the order error messages list them."""
 
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+_ALLOWED_HOST_RE = re.compile(r"(\*\.)?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
+_HOST_PORT_RE = re.compile(r"(\[[^\]]*\]|[^:\[\]]*):\d+")  # host:port or [v6]:port, not a bare v6
 
 
 class VendorConfigError(ValueError):
@@ -611,10 +614,13 @@ class VendorConfig(_Strict):
 
     Identity: ``name`` (slug used in keys and file names), ``display_name``, ``base_url``
     (scheme and host, plus a path prefix if the shop has one; overridable with
-    ``with_base_url``), ``country`` (ISO 3166-1 alpha-2), ``currency`` (ISO 4217; the
-    default for prices), ``decimal_separator`` ("." or "," as the shop writes prices),
-    ``locale`` (informational BCP 47 tag), ``timezone`` (IANA; the schedule and "today" are
-    in it), ``schedule`` (cron, default daily at 06:00), ``enabled``.
+    ``with_base_url``), ``allowed_hosts`` (other hosts the fetcher may reach besides the
+    ``base_url`` host: ``cdn.shop.com``, ``*.shop.com``, or an address or network such as
+    ``10.0.0.0/8`` to allow a non-public address, each optionally with ``:port``), ``country``
+    (ISO 3166-1 alpha-2), ``currency`` (ISO 4217; the default for prices),
+    ``decimal_separator`` ("." or "," as the shop writes prices), ``locale`` (informational
+    BCP 47 tag), ``timezone`` (IANA; the schedule and "today" are in it), ``schedule`` (cron,
+    default daily at 06:00), ``enabled``.
 
     ``removed_after_missing``: a listing absent from this many consecutive scrapes (and not
     marked sold) counts as removed; one missed scrape is usually a glitch, not a removal.
@@ -623,6 +629,7 @@ class VendorConfig(_Strict):
     name: Slug
     display_name: str = Field(min_length=1)
     base_url: str
+    allowed_hosts: list[str] = Field(default_factory=list)
     country: str
     currency: str
     decimal_separator: Literal[".", ","]
@@ -657,6 +664,25 @@ class VendorConfig(_Strict):
         if parts.query or parts.fragment:
             raise ValueError("must not contain a query string or fragment (put those in search.url)")
         return value.rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, port = entry.strip().lower(), ""
+            if _HOST_PORT_RE.fullmatch(host):
+                host, _, port = host.rpartition(":")
+            host = host.strip("[]")
+            if port and not 0 < int(port) < 65536:
+                raise ValueError(f"{entry!r}: port must be from 1 to 65535")
+            try:
+                ipaddress.ip_network(host, strict=False)
+                continue
+            except ValueError:
+                pass
+            if not _ALLOWED_HOST_RE.fullmatch(host):
+                raise ValueError(f"{entry!r} is not a host name, *.domain, IP address or network (optionally :port)")
+        return value
 
     @field_validator("locale")
     @classmethod
