@@ -163,6 +163,24 @@ def test_a_slow_page_times_out_and_is_recorded(database_url: str, clean: Demo, t
     assert metadata(result, "raw_captures")["searches_by_status"] == {"success": 2, "partial": 0, "failed": 1}
 
 
+def test_a_hung_scrape_is_stopped_at_its_maximum_run_time(database_url: str, clean: Demo, tmp_path: Path) -> None:
+    """Every page hangs (well within the per-page timeout): the run's dagster/max_runtime bounds
+    the whole crawl, which stops itself with a message naming the vendor; nothing is archived."""
+    from pipelines.definitions import defs
+
+    assert defs.resolve_job_def("scrape").run_tags["dagster/max_runtime"] == "3600", "scheduled runs carry it"
+    pipeline = build(database_url, clean, tmp_path, {"toko": {**FAST_TOKO, "fetch": {"timeout_seconds": 60}}})
+    clean.faults("toko", {"mode": "slow", "delay": 30, "kinds": ["search"]})
+    started = time.monotonic()
+    result = pipeline.run(DAY, "toko", tags={"dagster/max_runtime": "3"})
+    assert time.monotonic() - started < 20
+    assert not result.success
+    message = failure_message(result)
+    assert "toko: the crawl of 3 search(es) did not finish within its maximum run time of 2.7 s and was stopped" \
+        in message and "dagster/max_runtime" in message
+    assert searches(pipeline, "toko") == [], "nothing half-written"
+
+
 def test_malformed_and_huge_pages_are_errors_not_data(database_url: str, clean: Demo, tmp_path: Path,
                                                       baseline: dict[str, Any]) -> None:
     pipeline = build(database_url, clean, tmp_path)

@@ -96,6 +96,41 @@ def test_cookie_repr_hides_value_and_fetcher_forms() -> None:
     assert pw[0]["sameSite"] == "None" and pw[1]["expires"] == -1 and pw[0]["httpOnly"] is True
 
 
+def test_cookies_outside_the_vendors_hosts_are_refused_at_import() -> None:
+    from pipelines.scraping.sessions import check_cookie_domains
+
+    def cookie(name: str, domain: str) -> Cookie:
+        return Cookie(name=name, value=SECRET, domain=domain)
+
+    www = shop_vendor("https://www.shop.example", allowed_hosts=["*.img.shop.example", "api.shop.example:8443",
+                                                                   "10.0.0.0/8"])
+    check_cookie_domains([cookie("a", "www.shop.example"), cookie("b", ".shop.example"),
+                          cookie("c", "cdn.img.shop.example"), cookie("d", ".img.shop.example"),
+                          cookie("e", "api.shop.example"), cookie("f", "10.1.2.3")], www)
+    with pytest.raises(CookieImportError) as refused:
+        check_cookie_domains([cookie("ok", ".shop.example"), cookie("tracker", ".ads.example"),
+                              cookie("sibling", "accounts.shop.example"), cookie("tld", ".example")], www)
+    message = str(refused.value)
+    assert message.startswith("3 cookie(s) are for domains outside shop's hosts (www.shop.example, "
+                              "*.img.shop.example, api.shop.example, 10.0.0.0/8): tracker (.ads.example), "
+                              "sibling (accounts.shop.example), tld (.example)")
+    assert "allowed_hosts" in message and SECRET not in message and "ok (" not in message
+
+
+def test_domain_flags_of_exports_are_kept() -> None:
+    exported = json.dumps([
+        {"domain": "shop.example", "hostOnly": False, "name": "wide", "value": "1", "secure": True},
+        {"domain": "www.shop.example", "hostOnly": True, "name": "narrow", "value": "2", "path": "/cart"}])
+    wide, narrow = parse_cookie_export(exported)[0]
+    assert (wide.domain, wide.secure) == (".shop.example", True), "a domain cookie keeps reaching subdomains"
+    assert (narrow.domain, narrow.path) == ("www.shop.example", "/cart")
+    netscape = parse_cookie_export("shop.example\tTRUE\t/\tFALSE\t0\tn\tv\n")[0][0]
+    assert netscape.domain == ".shop.example"
+    jar = {c.name: c for c in to_httpx_cookies([wide, narrow]).jar}
+    assert jar["wide"].domain_initial_dot and jar["wide"].secure
+    assert not jar["narrow"].domain_specified and jar["narrow"].path == "/cart"
+
+
 def test_secret_box_encrypts_and_rotates_keys() -> None:
     old, new = generate_key(), generate_key()
     token = SecretBox(secret_key=old).encrypt(SECRET.encode())
@@ -202,6 +237,11 @@ def test_cli_import_list_rotate_never_prints_values(warehouse: Warehouse, vendor
 
     key = runner.invoke(app, ["sessions", "generate-key"]).output.strip()
     monkeypatch.setenv(SECRET_KEY_ENV, key)
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text(NETSCAPE + f".ads.example\tTRUE\t/\tFALSE\t0\ttrack\t{SECRET}\n")
+    refused = runner.invoke(app, ["sessions", "import", "shop", str(foreign)])
+    assert refused.exit_code == 1 and "outside shop's hosts" in refused.output
+    assert "track (.ads.example)" in refused.output and SECRET not in refused.output
     imported = runner.invoke(app, ["sessions", "import", "shop", str(export), "--label", "alice"])
     assert imported.exit_code == 0, imported.output
     assert "2 cookie(s) from netscape export, encrypted" in imported.output
