@@ -234,3 +234,38 @@ def test_the_fence_refuses_unknown_hosts_before_any_lookup() -> None:
 
     run(main())
     assert looked_up == ["shop.example"]
+
+
+def test_a_next_page_link_off_the_vendors_hosts_ends_the_search_with_the_reason() -> None:
+    from downloader.browser import BrowserFetcher
+    from pipelines.scraping.crawl import crawl_vendor
+    from pipelines.scraping.fetching import open_vendor_fetch
+    from pipelines.vendors.config import parse_vendor
+
+    listing = ('<li class="listing" data-id="{n}"><a class="title" href="/i/{n}">Item {n}</a>'
+               '<span class="price">{n}</span></li>')
+    first = ('<html><body><ul class="results">' + "".join(listing.format(n=n) for n in range(3)) +
+             '</ul><a class="next" href="http://169.254.169.254/latest/meta-data/">next</a></body></html>')
+
+    async def main() -> tuple[Any, Hosts]:
+        async with three_hosts({"/shop/search": page(first)}) as hosts:
+            vendor = parse_vendor({
+                "name": "shop", "display_name": "Shop", "base_url": f"http://shop.test:{hosts.shop}/shop",
+                "country": "US", "currency": "USD", "decimal_separator": ".", "timezone": "UTC", "history": "live",
+                "search": {"url": "/search?q={query}"}, "queries": ["phone"],
+                "pagination": {"kind": "next_link", "next_link": {"css": "a.next"}},
+                "rate_limit": {"requests_per_second": 50, "concurrency": 2},
+                "extract": {"page_marker": {"css": "ul.results"}, "items": {"css": "ul.results > li.listing"},
+                            "fields": {"external_id": {"css": ":scope", "attribute": "data-id"},
+                                       "title": {"css": "a.title"}, "price": {"css": "span.price"}}},
+            }, source="test")
+            async with open_vendor_fetch(vendor, HttpFetcher(**FAST), BrowserFetcher(), fence=hosts.fence()) as opened:
+                runs = await crawl_vendor(vendor, opened.fetch, asof=None)
+            return runs[0], hosts
+
+    search, hosts = run(main())
+    assert search.status == "partial" and search.items == 3
+    assert search.error == ("page 2: refused 169.254.169.254:80 (cloud metadata address): not one of shop's hosts "
+                            "(shop.test, no allowed_hosts); list it under allowed_hosts in the vendor file if it "
+                            "belongs to the shop")
+    assert hosts.seen["shop"].paths == ["/robots.txt", "/shop/search?q=phone"]
