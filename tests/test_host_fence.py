@@ -269,3 +269,22 @@ def test_a_next_page_link_off_the_vendors_hosts_ends_the_search_with_the_reason(
                             "(shop.test, no allowed_hosts); list it under allowed_hosts in the vendor file if it "
                             "belongs to the shop")
     assert hosts.seen["shop"].paths == ["/robots.txt", "/shop/search?q=phone"]
+
+
+def test_allowed_hosts_are_checked_when_the_vendor_file_loads() -> None:
+    import yaml
+
+    from infra.settings import PROJECT_ROOT
+    from pipelines.scraping.fetching import fence_for
+    from pipelines.vendors.config import VendorConfigError, parse_vendor
+
+    data = yaml.safe_load((PROJECT_ROOT / "vendors" / "toko.yaml").read_text(encoding="utf-8"))
+    good = parse_vendor({**data, "allowed_hosts": ["cdn.shop.com", "*.shop.com:8443", "10.0.0.0/8", "[fd00::1]:80"]})
+    fence = fence_for(good)
+    assert fence.check_url("https://x.shop.com:8443/") is None and fence.check_url("http://10.2.3.4/") is None
+    assert fence.check_url("https://x.shop.com/") is not None, "that entry is for :8443 only"
+    for bad, why in (("shop com", "is not a host name"), ("https://shop.com", "is not a host name"),
+                     ("shop.com:0", "port must be from 1 to 65535"), ("*.*.shop.com", "is not a host name")):
+        with pytest.raises(VendorConfigError) as error:
+            parse_vendor({**data, "allowed_hosts": [bad]}, source="vendors/toko.yaml")
+        assert str(error.value).startswith(f"vendors/toko.yaml: allowed_hosts: {bad!r}") and why in str(error.value)
