@@ -243,8 +243,7 @@ class BrowserSession:
             )
             if self._cookie_list:
                 await self._context.add_cookies(self._cookie_list)  # type: ignore[arg-type]
-            if self._blocked or self._fence is not None or self._headers:
-                await self._context.route("**/*", self._route)
+            await self._context.route("**/*", self._route)  # fence, blocked types, vendor headers
         except Exception as exc:
             where = path or "Playwright's bundled Chromium"
             self.launch_error = f"could not launch Chromium ({where}): {_first_line(exc)}; {INSTALL_HINT}"

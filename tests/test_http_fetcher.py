@@ -505,3 +505,17 @@ def test_aiohttp_transport_keeps_no_cookie_jar_of_its_own() -> None:
 
     run(main())
     assert seen == [None, "sid=secret", None]
+
+
+def test_the_downloader_and_the_secret_box_import_no_dagster_and_no_pipeline() -> None:
+    """The downloader is a library (Scrapy's downloader, not a Dagster component), and infra's
+    secrets work without Dagster: checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys, downloader.http, downloader.browser, downloader.robots, downloader.cache, "
+            "downloader.circuit, downloader.throttle, downloader.socks, infra.secrets; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'pipelines')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
