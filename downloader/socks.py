@@ -33,6 +33,7 @@ _IPV4, _DOMAIN, _IPV6 = 0x01, 0x03, 0x04
 # Reply codes (RFC 1928 section 6)
 _OK, _NOT_ALLOWED, _HOST_UNREACHABLE, _REFUSED, _BAD_COMMAND, _BAD_ADDRESS = 0x00, 0x02, 0x04, 0x05, 0x07, 0x08
 _CHUNK = 64 * 1024
+_LINGER_S = 30.0
 
 
 class FencedSocksProxy:
@@ -80,7 +81,16 @@ class FencedSocksProxy:
             if opened is None:
                 return
             up_reader, upstream = opened
-            await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
+            directions = {asyncio.create_task(_pipe(reader, upstream)), asyncio.create_task(_pipe(up_reader, writer))}
+            try:
+                # When one side is done, give the other a moment to finish its answer, then close both
+                # (a half-closed tunnel must not hold a socket until the crawl ends).
+                _done, pending = await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
+                if pending:
+                    _done, pending = await asyncio.wait(pending, timeout=_LINGER_S)
+            finally:
+                for direction in directions:
+                    direction.cancel()
         except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass  # either side went away
         except Exception:  # a malformed greeting must not end the proxy
@@ -150,11 +160,13 @@ async def _reply(writer: asyncio.StreamWriter, code: int, bound: tuple[object, .
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Copy one direction until end of stream, then half-close the other side."""
+    """Copy one direction until end of stream (or a dropped side), then half-close the other."""
     try:
         while chunk := await reader.read(_CHUNK):
             writer.write(chunk)
             await writer.drain()
+    except OSError:
+        pass
     finally:
         if writer.can_write_eof() and not writer.is_closing():
             with contextlib.suppress(OSError):
