@@ -176,7 +176,7 @@ class BrowserSession:
         self._proxy: FencedSocksProxy | None = None
         # Per open page: the headers still to add to its page request, what the fence refused,
         # and every URL it requested (redirect hops included), to explain a refused navigation.
-        self._page_headers: dict[Page, dict[str, str]] = {}
+        self._page_headers: dict[Page, tuple[dict[str, str], float]] = {}  # headers, timeout (s)
         self._page_refusals: dict[Page, list[str]] = {}
         self._page_urls: dict[Page, list[str]] = {}
         self._playwright: Playwright | None = None
@@ -292,19 +292,20 @@ class BrowserSession:
             elif request.resource_type in self._blocked:
                 await route.abort()
             elif (page is not None and request.is_navigation_request() and request.frame.parent_frame is None
-                  and (extra := self._page_headers.pop(page, None))):
-                await self._send_with_headers(route, page, request, extra)
+                  and (pending := self._page_headers.pop(page, None))):
+                await self._send_with_headers(route, page, request, *pending)
             else:
                 await route.continue_()
         except PlaywrightError:  # the page was closed while the request was in flight
             pass
 
     async def _send_with_headers(self, route: Route, page: Page, request: PlaywrightRequest,
-                                 extra: dict[str, str]) -> None:
+                                 extra: dict[str, str], timeout_s: float) -> None:
         """The page request with the vendor's headers, its redirect not followed here: Chromium
         follows it as a new request, which carries no vendor header to another host."""
         try:
-            answer = await route.fetch(headers={**request.headers, **extra}, max_redirects=0)
+            answer = await route.fetch(headers={**request.headers, **extra}, max_redirects=0,
+                                       timeout=timeout_s * 1000)
         except PlaywrightError as exc:
             refused = self._proxy_refusal([request.url])
             if refused is not None:
@@ -362,7 +363,7 @@ class BrowserSession:
             page.set_default_timeout(timeout_s * 1000)  # bounds content()/load-state waits too
             extra = {**self._headers, **request.headers}
             if extra:
-                self._page_headers[page] = extra
+                self._page_headers[page] = (extra, timeout_s)
             if self._fence is not None:
                 urls = self._page_urls[page] = []
                 page.on("request", lambda r: urls.append(r.url))

@@ -111,7 +111,7 @@ class HostRule:
                 raise ValueError(f"{entry!r}: {exc}") from None
             return cls(text=text, network=network, port=port)
         wildcard = host.startswith("*.")
-        name = host[2:] if wildcard else host
+        name = normalize_host(host[2:] if wildcard else host)
         labels = name.split(".")
         if not name or "*" in name or not all(_label_ok(label) for label in labels):
             raise ValueError(f"{entry!r} is not a host name, *.domain, address or network")
@@ -153,11 +153,23 @@ def _split_port(text: str) -> tuple[str, int | None]:
     return host, int(port_text)
 
 
+def normalize_host(host: str) -> str:
+    """One spelling per host: lower case, no brackets or trailing dot, IDNA (punycode) for
+    international names, as transports and resolvers see them."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def url_endpoint(url: str) -> tuple[str, str, int]:
-    """(scheme, lower-cased host, port) of an absolute URL; ``ValueError`` when it has none."""
+    """(scheme, normalised host, port) of an absolute URL; ``ValueError`` when it has none."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = normalize_host(parts.hostname or "")
     try:
         port = parts.port or DEFAULT_PORTS.get(scheme, 0)
     except ValueError:
@@ -202,15 +214,15 @@ class HostFence:
     # -- the cheap checks ------------------------------------------------------------------
 
     def host_allowed(self, host: str, port: int) -> bool:
-        host = host.lower().strip("[]")
-        return host == self.base_host.strip("[]") or any(rule.matches(host, port) for rule in self.rules)
+        host = normalize_host(host)
+        return host == self.base_host or any(rule.matches(host, port) for rule in self.rules)
 
     def address_allowed(self, host: str, port: int, address: IPAddress) -> str | None:
         """``None`` when a connection to ``address`` for ``host:port`` is allowed, else why not."""
         kind = address_kind(address)
         if kind is None:
             return None
-        if host.lower().strip("[]") == self.base_host.strip("[]") and port == self.base_port:
+        if normalize_host(host) == self.base_host and port == self.base_port:
             return None  # the vendor's own origin lives there (the demo shop on loopback)
         if any(rule.allows_address(address, port) for rule in self.rules):
             return None
@@ -248,7 +260,7 @@ class HostFence:
         Addresses the fence refuses are left out; `HostRefused` when none is left (or the host
         itself is not allowed).
         """
-        host = host.lower().strip("[]")
+        host = normalize_host(host)
         if not self.host_allowed(host, port):
             raise HostRefused(self.check_url(f"http://{_show_host(host)}:{port}/") or f"refused {host}")
         literal = parse_ip(host)

@@ -288,3 +288,12 @@ def test_allowed_hosts_are_checked_when_the_vendor_file_loads() -> None:
         with pytest.raises(VendorConfigError) as error:
             parse_vendor({**data, "allowed_hosts": [bad]}, source="vendors/toko.yaml")
         assert str(error.value).startswith(f"vendors/toko.yaml: allowed_hosts: {bad!r}") and why in str(error.value)
+
+
+def test_one_spelling_per_host() -> None:
+    fence = HostFence("https://Bücher.example./shop", ["CDN.Bücher.example"], owner="shop")
+    assert fence.base_host == "xn--bcher-kva.example"
+    assert fence.check_url("https://xn--bcher-kva.example/a") is None, "punycode, as transports send it"
+    assert fence.check_url("https://bücher.example/a") is None and fence.check_url("https://BÜCHER.example./a") is None
+    assert fence.host_allowed("cdn.xn--bcher-kva.example", 443)
+    assert fence.check_url("https://bucher.example/a") is not None
