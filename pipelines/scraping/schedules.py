@@ -29,15 +29,16 @@ SCRAPE_MAX_RUNTIME_S = 3600
 CRAWL_SHARE = 0.9
 
 
-def crawl_budget_s(run_tags: Mapping[str, str]) -> float:
+def crawl_budget_s(run_tags: Mapping[str, str]) -> float | None:
     """Seconds the crawl may take: 90% of the run's max run time (its tag, else the default),
-    so the crawl stops itself, and says why, before the run monitor terminates the run."""
+    so the crawl stops itself, and says why, before the run monitor terminates the run.
+    A tag of 0 means no limit, as it does for Dagster's run monitoring."""
     raw = run_tags.get(MAX_RUNTIME_TAG)
     try:
-        limit = float(raw) if raw else SCRAPE_MAX_RUNTIME_S
+        limit = float(raw) if raw else float(SCRAPE_MAX_RUNTIME_S)
     except ValueError:
-        limit = SCRAPE_MAX_RUNTIME_S
-    return max(1.0, limit * CRAWL_SHARE) if limit > 0 else SCRAPE_MAX_RUNTIME_S * CRAWL_SHARE
+        limit = float(SCRAPE_MAX_RUNTIME_S)
+    return max(1.0, limit * CRAWL_SHARE) if limit > 0 else None
 
 
 def build_scrape_job(raw_captures, listings, partitions_def):  # type: ignore[no-untyped-def]
