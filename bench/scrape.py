@@ -45,6 +45,7 @@ import yaml
 
 from demo.server import running_demo
 from downloader.http import HttpFetcher
+from downloader.limits import RateLimit
 from downloader.transport import make_transport
 from infra import migrate
 from infra.database import engine_for, ensure_database
@@ -54,6 +55,7 @@ from pipelines.listings.parse import parse_partition
 from pipelines.listings.store import replace_listings_partition
 from pipelines.scraping.archive import read_captures_partition, replace_captures_partition
 from pipelines.scraping.crawl import crawl_vendor
+from pipelines.scraping.fetching import fence_for
 from pipelines.vendors.config.vendor import VendorConfig, parse_vendor
 
 QUERIES = ["iphone", "samsung galaxy", "playstation", "apple", "samsung", "sony", "nintendo", "xiaomi",
@@ -90,7 +92,7 @@ async def ours(vendor: VendorConfig, days: list[dt.date], concurrency: int, data
     pending = []
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    async with fetcher.session(rate_limit={"max_concurrency": concurrency}) as session:
+    async with fetcher.session(rate_limit=RateLimit(max_concurrency=concurrency), fence=fence_for(vendor)) as session:
         for day in days:
             runs = await crawl_vendor(vendor, session.fetch, asof=day)
             with engine.begin() as conn:

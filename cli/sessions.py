@@ -24,6 +24,8 @@ from pipelines.scraping.sessions import (
     parse_cookie_export,
     rotate_session_keys,
 )
+from pipelines.vendors.config.errors import VendorConfigError
+from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
 sessions_app = typer.Typer(help="Logged-in vendor sessions (cookies encrypted at rest).", no_args_is_help=True)
@@ -54,16 +56,23 @@ def import_command(
     label: Annotated[str | None, typer.Option(help="A note to recognise this session by.")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Store VENDOR's cookies from FILE, encrypted; the vendor's older sessions are retired."""
+    """Store VENDOR's cookies from FILE, encrypted; the vendor's older sessions are retired.
+
+    Every cookie must belong to the vendor's hosts (base_url and allowed_hosts in its file).
+    """
     try:
         box = SecretBox.from_env()
         box.check()
         cookies, recognised = parse_cookie_export(file.read_text(encoding="utf-8"), fmt=fmt)
+        settings = load_settings()
         with _engine(database_url).begin() as conn:
             vendor_id = vendor_id_for(conn, vendor)
-            session_id = import_session(conn, box, vendor_id=vendor_id, cookies=cookies,
+            config = VendorRegistry(directory=str(settings.vendors_dir), demo_url=settings.demo_url).get(vendor)
+            session_id = import_session(conn, box, vendor=config, vendor_id=vendor_id, cookies=cookies,
                                         source=f"{recognised}:{file.name}", label=label)
-    except EXPECTED as exc:
+    except KeyError as exc:
+        raise _fail(str(exc.args[0])) from None
+    except (*EXPECTED, VendorConfigError) as exc:
         raise _fail(str(exc)) from None
     expiries = [c.expires for c in cookies if c.expires is not None]
     until = (dt.datetime.fromtimestamp(min(expiries), dt.UTC).isoformat(timespec="minutes")

@@ -6,27 +6,33 @@ browser, so the crawler treats both fetch modes alike. One session = one browser
 one browser context (shared cookies); each fetch gets a fresh page that is closed right after,
 so a misbehaving page cannot leak state or memory into the next one.
 
+With a `HostFence` every connection Chromium opens (page, redirect hop, script, XHR,
+WebSocket) goes through a local SOCKS proxy that resolves names through the fence and
+connects only to the addresses it checked (`downloader.socks`); request routing refuses
+requests outside the fence before they leave the browser and explains refused navigations.
+The session's and the request's headers go only with the page request itself (fetched
+without following redirects, so a redirect to another host is followed without them);
+cookies stay with their domains and Chromium never sends a ``Secure`` one over http.
+
 We prefer the system Chromium (`/usr/bin/chromium`, or `$MARKET_PULSE_CHROMIUM`) because
 Playwright's own browser download is often impossible on self-hosted, closed-network boxes.
 
 Usage::
 
     fetcher = BrowserFetcher(page_timeout_s=20)
-    async with fetcher.session() as s:
+    async with fetcher.session(fence=HostFence("http://127.0.0.1:8765")) as s:
         page = await s.fetch("http://127.0.0.1:8765/mercado/search?q=canon",
                              wait_for="#app[data-ready='1']")
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -34,19 +40,16 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import Field
 
-from downloader.policy import (
-    FetchHook,
-    HostLimiter,
-    RateLimit,
-    RateLimitLike,
-    RetryingFetcher,
-    host_key,
-    is_retryable_status,
-    run_with_hooks,
-)
+from downloader.attempts import AttemptLoop
+from downloader.fence import HostFence, url_endpoint
+from downloader.hooks import FetchHook
+from downloader.limits import RateLimit, host_key
+from downloader.retry import RetrySettings
+from downloader.socks import FencedSocksProxy
 from downloader.types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ BASE_LAUNCH_ARGS = (
     "--disable-dev-shm-usage",  # small /dev/shm in containers otherwise crashes tabs
     "--disable-domain-reliability",
 )
+# With the fence's proxy: no UDP outside it (WebRTC would otherwise reach any address).
+FENCED_LAUNCH_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
 
 # Session cookies: {name: value} (sent to every site this session visits, like HttpSession)
 # or Playwright cookie dicts with their own url/domain.
@@ -87,7 +92,7 @@ def default_chromium_path() -> str | None:
     return None
 
 
-class BrowserFetcher(RetryingFetcher):
+class BrowserFetcher(RetrySettings):
     """Configuration for rendering pages in headless Chromium; open a `session()` to fetch."""
 
     executable_path: str | None = Field(
@@ -126,20 +131,23 @@ class BrowserFetcher(RetryingFetcher):
     def session(
         self,
         *,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
         cookies: BrowserCookies = None,
         headers: Mapping[str, str] | None = None,
         hooks: Sequence[FetchHook] = (),
+        fence: HostFence | None = None,
         user_agent: str | None = None,
         max_attempts: int | None = None,
     ) -> BrowserSession:
         """A new (unopened) session; use as `async with fetcher.session(...) as s`.
 
         rate_limit applies to page navigations (not to the sub-resources a page loads).
-        user_agent overrides the resource's `user_agent` for this session (a vendor's own).
+        headers go with each page request itself, not with redirects or sub-resources.
+        fence: the hosts and addresses the browser may reach (None: anywhere; tools and tests).
+        user_agent overrides the configured `user_agent` for this session (a vendor's own).
         """
         return BrowserSession(self, rate_limit=rate_limit, cookies=cookies, headers=headers, hooks=hooks,
-                              user_agent=user_agent, max_attempts=max_attempts)
+                              fence=fence, user_agent=user_agent, max_attempts=max_attempts)
 
 
 class BrowserSession:
@@ -150,24 +158,27 @@ class BrowserSession:
         self,
         config: BrowserFetcher,
         *,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
         cookies: BrowserCookies = None,
         headers: Mapping[str, str] | None = None,
         hooks: Sequence[FetchHook] = (),
+        fence: HostFence | None = None,
         user_agent: str | None = None,
         max_attempts: int | None = None,
     ) -> None:
         self._config = config
         self._user_agent = user_agent or config.user_agent
-        self._retry_policy = config.retry_policy()
-        if max_attempts is not None:
-            self._retry_policy = dataclasses.replace(self._retry_policy, max_attempts=max_attempts)
-        self._rate_limit = RateLimit.coerce(rate_limit)
         self._headers = dict(headers or {})
-        self._hooks = tuple(hooks)
+        self._fence = fence
         self._blocked = frozenset(config.block_resource_types)
-        self._limiter = HostLimiter()
-        self._pages: asyncio.Semaphore | None = None
+        self._loop = AttemptLoop(fetch_mode="browser", retry_policy=config.retry_policy(max_attempts), hooks=hooks,
+                                 rate_limit=rate_limit, concurrency=config.max_concurrent_pages, fence=fence)
+        self._proxy: FencedSocksProxy | None = None
+        # Per open page: the headers still to add to its page request, what the fence refused,
+        # and every URL it requested (redirect hops included), to explain a refused navigation.
+        self._page_headers: dict[Page, tuple[dict[str, str], float]] = {}  # headers, timeout (s)
+        self._page_refusals: dict[Page, list[str]] = {}
+        self._page_urls: dict[Page, list[str]] = {}
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
@@ -203,7 +214,6 @@ class BrowserSession:
         self._closing = False
         self.launch_error = None
         cfg = self._config
-        self._pages = asyncio.Semaphore(cfg.max_concurrent_pages)
         path = cfg.resolved_executable_path()
         if path is not None and not os.path.isfile(path):
             self.launch_error = f"Chromium not found at {path!r}: {INSTALL_HINT}"
@@ -211,23 +221,29 @@ class BrowserSession:
             return
         t0 = time.perf_counter()
         try:
+            proxy = None
+            args = cfg.launch_args()
+            if self._fence is not None:
+                # Every connection through the fence (loopback included: Playwright adds <-loopback>).
+                self._proxy = FencedSocksProxy(self._fence)
+                proxy = {"server": await self._proxy.start()}
+                args = [*args, *FENCED_LAUNCH_ARGS]
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
                 executable_path=path,
                 headless=cfg.headless,
-                args=cfg.launch_args(),
+                args=args,
+                proxy=proxy,  # type: ignore[arg-type]
                 timeout=cfg.launch_timeout_s * 1000,
             )
             self._browser.on("disconnected", self._on_disconnected)
             self._context = await self._browser.new_context(
                 user_agent=self._user_agent,
-                extra_http_headers=self._headers or None,
                 service_workers="block",  # they would bypass our request routing
             )
             if self._cookie_list:
                 await self._context.add_cookies(self._cookie_list)  # type: ignore[arg-type]
-            if self._blocked:
-                await self._context.route("**/*", self._route)
+            await self._context.route("**/*", self._route)  # fence, blocked types, vendor headers
         except Exception as exc:
             where = path or "Playwright's bundled Chromium"
             self.launch_error = f"could not launch Chromium ({where}): {_first_line(exc)}; {INSTALL_HINT}"
@@ -246,6 +262,7 @@ class BrowserSession:
             self._context.close if self._context else None,
             self._browser.close if self._browser else None,
             self._playwright.stop if self._playwright else None,
+            self._proxy.close if self._proxy else None,
         ):
             if closer is None:
                 continue
@@ -254,6 +271,7 @@ class BrowserSession:
             except Exception as exc:  # closing a dead browser must not mask the real outcome
                 logger.debug("ignoring error while closing browser: %s", exc)
         self._context = self._browser = self._playwright = None
+        self._proxy = None
 
     def _on_disconnected(self, _browser: Browser) -> None:
         if not self._closing and self.launch_error is None:
@@ -261,13 +279,42 @@ class BrowserSession:
             logger.error("%s", self.launch_error)
 
     async def _route(self, route: Route) -> None:
+        """Every request a page makes (not redirect hops: the proxy fences those)."""
+        request = route.request
+        page = _page_of(request)
         try:
-            if route.request.resource_type in self._blocked:
+            refusal = self._fence.check_url(request.url) if self._fence is not None else None
+            if refusal is not None:
+                if page is not None:
+                    self._page_refusals.setdefault(page, []).append(refusal)
+                logger.info("browser request refused: %s", refusal)
+                await route.abort("blockedbyclient")
+            elif request.resource_type in self._blocked:
                 await route.abort()
+            elif (page is not None and request.is_navigation_request() and request.frame.parent_frame is None
+                  and (pending := self._page_headers.pop(page, None))):
+                await self._send_with_headers(route, page, request, *pending)
             else:
                 await route.continue_()
         except PlaywrightError:  # the page was closed while the request was in flight
             pass
+
+    async def _send_with_headers(self, route: Route, page: Page, request: PlaywrightRequest,
+                                 extra: dict[str, str], timeout_s: float) -> None:
+        """The page request with the vendor's headers, its redirect not followed here: Chromium
+        follows it as a new request, which carries no vendor header to another host."""
+        try:
+            answer = await route.fetch(headers={**request.headers, **extra}, max_redirects=0,
+                                       timeout=timeout_s * 1000)
+        except PlaywrightError as exc:
+            refused = self._proxy_refusal([request.url])
+            if refused is not None:
+                self._page_refusals.setdefault(page, []).append(refused)
+                await route.abort("blockedbyclient")
+            else:
+                await route.abort(_abort_code(str(exc)))
+            return
+        await route.fulfill(response=answer)
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -279,67 +326,27 @@ class BrowserSession:
         headers: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
         timeout_s: float | None = None,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
     ) -> FetchedResponse:
         """Render `url` and return its DOM; never raises for page/browser problems.
 
         wait_for: CSS selector that must be *attached* to the DOM before we snapshot it (use a
             readiness marker such as `#app[data-ready='1']`). Not awaited for 4xx/5xx pages.
+        headers: sent with this page request only (with the session's headers).
         cookies: {name: value} added to the session's context for this URL's site.
         timeout_s: overrides `page_timeout_s` (navigation + wait_for together).
         """
         if not self._opened:
             raise RuntimeError("BrowserSession.fetch() called outside `async with fetcher.session()`")
         request = FetchRequest(url=url, headers=dict(headers or {}), wait_for=wait_for, timeout_s=timeout_s)
-        limit = self._rate_limit if rate_limit is None else RateLimit.coerce(rate_limit)
-        try:
-            return await run_with_hooks(self._hooks, request, lambda req: self._fetch(req, cookies, limit))
-        except Exception as exc:  # a bug (ours or a hook's) must still not kill sibling fetches
-            logger.exception("unexpected error rendering %s", url)
-            return _response(request, error=f"unexpected error: {type(exc).__name__}: {exc}", kind="internal")
+        return await self._loop.fetch(request, lambda req: self._render(req, cookies), rate_limit=rate_limit,
+                                      ready=self._not_running)
 
-    async def _fetch(
-        self, request: FetchRequest, cookies: Mapping[str, str] | None, limit: RateLimit | None
-    ) -> FetchedResponse:
+    def _not_running(self, request: FetchRequest) -> FetchedResponse | None:
+        """The browser is missing or crashed (before or between attempts): nothing can be sent."""
         if self.launch_error is not None or self._context is None:
             return _response(request, error=self.launch_error or "browser is not running", kind="browser")
-        attempts = 0
-        browser_seconds = 0.0
-        t0 = time.perf_counter()
-        started_at: datetime | None = None
-
-        async def attempt() -> FetchedResponse:
-            nonlocal attempts, browser_seconds, started_at
-            if self.launch_error is not None or self._context is None:  # crashed between attempts
-                return _response(request, error=self.launch_error or "browser is not running", kind="browser")
-            attempts += 1
-            assert self._pages is not None
-            async with self._limiter.slot(request.url, limit):
-                for hook in self._hooks:  # throttle wait / open circuit, just before navigating
-                    refused = await hook.before_attempt(request)
-                    if refused is not None:
-                        attempts -= 1
-                        return refused
-                async with self._pages:
-                    result = await self._render(request, cookies)
-            started_at = started_at or result.started_at
-            browser_seconds += result.browser_seconds
-            for hook in reversed(self._hooks):
-                await hook.after_attempt(request, result, result.elapsed_ms / 1000.0)
-            return result
-
-        if self._retry_policy.max_attempts <= 1:
-            response = await attempt()
-        else:
-            response = await self._retry_policy.retrying()(attempt)
-        if attempts:
-            response.attempts = attempts
-            response.browser_seconds = browser_seconds
-            response.started_at = started_at or response.started_at
-            response.elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        if response.error_kind == "http_status":
-            response.error = f"HTTP {response.status} from server after {attempts} attempt(s)"
-        return response
+        return None
 
     async def _render(self, request: FetchRequest, cookies: Mapping[str, str] | None) -> FetchedResponse:
         cfg = self._config
@@ -354,14 +361,21 @@ class BrowserSession:
             await self._add_cookies(context, request.url, cookies)
             page = await context.new_page()
             page.set_default_timeout(timeout_s * 1000)  # bounds content()/load-state waits too
-            if request.headers:
-                await page.set_extra_http_headers(request.headers)
+            extra = {**self._headers, **request.headers}
+            if extra:
+                self._page_headers[page] = (extra, timeout_s)
+            if self._fence is not None:
+                urls = self._page_urls[page] = []
+                page.on("request", lambda r: urls.append(r.url))
             try:
                 main = await page.goto(request.url, wait_until="load", timeout=timeout_s * 1000)
             except PlaywrightTimeoutError:
                 return _fail(result, f"timeout after {timeout_s}s (navigation)", "navigation", page)
             except PlaywrightError as exc:
                 message = _first_line(exc)
+                refused = self._refusal(page, message)
+                if refused is not None:
+                    return _fail(result, refused, "blocked", page)
                 return _fail(result, f"navigation failed: {message}", _navigation_kind(message), page)
             if main is not None:
                 result.status = main.status
@@ -386,9 +400,8 @@ class BrowserSession:
             if len(result.body) > cfg.max_body_bytes:
                 result.body = b""
                 result.error, result.error_kind = f"body larger than {cfg.max_body_bytes} bytes", "too_large"
-            elif result.error is None and is_retryable_status(result.status):
-                result.error = f"HTTP {result.status} from server"
-                result.error_kind = "http_status"
+            if result.error is not None and self._page_refusals.get(page):
+                result.error += f" (refused by the host fence: {self._page_refusals[page][0]})"
             return result
         except PlaywrightError as exc:  # browser crashed/closed mid-fetch
             kind: ErrorKind = "browser" if self.launch_error else "navigation"
@@ -396,6 +409,8 @@ class BrowserSession:
         finally:
             result.elapsed_ms = (time.perf_counter() - t0) * 1000.0
             if page is not None:
+                for per_page in (self._page_headers, self._page_refusals, self._page_urls):
+                    per_page.pop(page, None)
                 with contextlib.suppress(PlaywrightError):
                     await page.close()
             result.browser_seconds = time.perf_counter() - t0
@@ -403,6 +418,30 @@ class BrowserSession:
                 logger.info("render %s failed: %s", request.url, result.error)
             else:
                 logger.debug("rendered %s -> %s in %.0f ms", request.url, result.status, result.elapsed_ms)
+
+    def _refusal(self, page: Page, message: str) -> str | None:
+        """The fence's reason for a failed navigation: refused by routing, or by the proxy on a
+        redirect hop (Chromium reports only "blocked by client" / "SOCKS connection failed")."""
+        if "ERR_BLOCKED_BY_CLIENT" not in message and "ERR_SOCKS_CONNECTION_FAILED" not in message \
+                and "ERR_PROXY_CONNECTION_FAILED" not in message:
+            return None
+        if self._page_refusals.get(page):
+            return self._page_refusals[page][0]
+        return self._proxy_refusal(reversed(self._page_urls.get(page, [])))
+
+    def _proxy_refusal(self, urls: Iterable[str]) -> str | None:
+        """What the proxy said when it refused a connection to the host of one of ``urls``."""
+        if self._proxy is None:
+            return None
+        for url in urls:
+            try:
+                _scheme, host, port = url_endpoint(url)
+            except ValueError:
+                continue
+            refused = self._proxy.refusals.get(f"{host}:{port}")
+            if refused is not None:
+                return refused
+        return None
 
     async def _add_cookies(
         self, context: BrowserContext, url: str, cookies: Mapping[str, str] | None
@@ -430,7 +469,8 @@ async def _content(page: Page) -> str:
 
 
 _CONNECT_ERRORS = ("ERR_CONNECTION_REFUSED", "ERR_ADDRESS_UNREACHABLE", "ERR_NAME_NOT_RESOLVED",
-                   "ERR_CONNECTION_TIMED_OUT")
+                   "ERR_CONNECTION_TIMED_OUT", "ERR_SOCKS_CONNECTION_FAILED", "ERR_PROXY_CONNECTION_FAILED",
+                   "ERR_SOCKS_CONNECTION_HOST_UNREACHABLE")
 _DISCONNECT_ERRORS = ("ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE", "ERR_CONNECTION_CLOSED",
                       "ERR_INCOMPLETE_CHUNKED_ENCODING", "ERR_CONTENT_LENGTH_MISMATCH", "ERR_CONNECTION_ABORTED")
 
@@ -444,6 +484,26 @@ def _navigation_kind(message: str) -> ErrorKind:
     if "ERR_TOO_MANY_REDIRECTS" in message:
         return "redirects"
     return "navigation"
+
+
+def _page_of(request: PlaywrightRequest) -> Page | None:
+    try:
+        return request.frame.page
+    except PlaywrightError:  # a service worker's request (blocked anyway) has no frame
+        return None
+
+
+def _abort_code(message: str) -> str:
+    """Playwright's abort code closest to a failed `route.fetch` (keeps the retry decision)."""
+    if "ECONNREFUSED" in message:
+        return "connectionrefused"
+    if "ECONNRESET" in message or "socket hang up" in message.lower():
+        return "connectionreset"
+    if "Timeout" in message or "ETIMEDOUT" in message:
+        return "timedout"
+    if "ENOTFOUND" in message or "EAI_AGAIN" in message:
+        return "namenotresolved"
+    return "failed"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from downloader.policy import FetchHook
+from downloader.hooks import FetchHook
 from downloader.types import FetchedResponse, FetchRequest
 
 # Response headers worth replaying with a cached body (the rest describe the 304 itself).

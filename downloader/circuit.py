@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from downloader.policy import FetchHook, blocked_response
+from downloader.hooks import FetchHook, blocked_response
 from downloader.types import FetchedResponse, FetchRequest
 
 logger = logging.getLogger(__name__)

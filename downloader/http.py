@@ -5,10 +5,16 @@ vendor crawl owns one keep-alive `httpx.AsyncClient` (connection reuse is most o
 throughput) plus the per-host politeness state. `fetch()` never raises for network/HTTP
 problems, so `asyncio.gather` over many pages cannot be killed by one bad page.
 
+Redirects are followed by hand, each hop checked against the session's `HostFence`; a hop to
+another origin (scheme, host or port) is sent with the client's own headers only: the
+session's and the request's headers (a vendor's ``X-Api-Key``), ``Authorization`` and the
+previous ``Cookie`` header stay behind, and the cookie jar adds only the cookies whose domain
+matches the new host (never a ``Secure`` one over http), as Scrapy does.
+
 Usage (inside or outside Dagster)::
 
     fetcher = HttpFetcher(read_timeout_s=10)
-    async with fetcher.session(rate_limit={"requests_per_second": 2, "max_concurrency": 2}) as s:
+    async with fetcher.session(rate_limit=RateLimit(2, 2), fence=HostFence("http://127.0.0.1:8765")) as s:
         page = await s.fetch("http://127.0.0.1:8765/toko/search?q=iphone")
         if page.error is None: ...
 """
@@ -16,12 +22,10 @@ Usage (inside or outside Dagster)::
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -29,15 +33,11 @@ from types import TracebackType
 import httpx
 from pydantic import Field
 
-from downloader.policy import (
-    FetchHook,
-    HostLimiter,
-    RateLimit,
-    RateLimitLike,
-    RetryingFetcher,
-    is_retryable_status,
-    run_with_hooks,
-)
+from downloader.attempts import AttemptLoop
+from downloader.fence import HostFence, refusal_in
+from downloader.hooks import FetchHook
+from downloader.limits import RateLimit
+from downloader.retry import RetrySettings
 from downloader.transport import TransportName, make_transport
 from downloader.types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
 
@@ -49,11 +49,12 @@ DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0
 CookiesLike = Mapping[str, str] | httpx.Cookies | None
 
 
-class HttpFetcher(RetryingFetcher):
+class HttpFetcher(RetrySettings):
     """Configuration for plain-HTTP fetching; open a `session()` to actually fetch.
 
-    The resource itself holds no connections: Dagster may construct, copy and pickle it
-    freely, and each crawl gets its own client whose lifetime is bounded by `async with`.
+    The configuration holds no connections: it may be constructed, copied and pickled freely
+    (the pipeline's Dagster resource is a subclass), and each crawl gets its own client whose
+    lifetime is bounded by `async with`.
     """
 
     user_agent: str = Field(
@@ -81,10 +82,11 @@ class HttpFetcher(RetryingFetcher):
     def session(
         self,
         *,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
         cookies: CookiesLike = None,
         headers: Mapping[str, str] | None = None,
         hooks: Sequence[FetchHook] = (),
+        fence: HostFence | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
         max_attempts: int | None = None,
@@ -92,24 +94,27 @@ class HttpFetcher(RetryingFetcher):
     ) -> HttpSession:
         """A new (unopened) session; use as `async with fetcher.session(...) as s`.
 
-        rate_limit: default per-host limit for this session (a `RateLimit` or the vendor
-            file's mapping `{"requests_per_second": .., "max_concurrency": ..}`).
-        cookies: sent with requests (e.g. from a stored login session). A plain mapping is
-            sent to every host this session talks to; pass `httpx.Cookies` with domains to
-            scope them. Cookies set by servers are kept for the session's lifetime.
-        headers: extra default headers (e.g. Accept-Language) for every request.
+        rate_limit: default per-host limit for this session.
+        cookies: sent with requests (e.g. from a stored login session). Pass `httpx.Cookies`
+            with domains (``pipelines.scraping.sessions.to_httpx_cookies`` keeps Secure, path
+            and domain); a plain mapping is scoped to the fence's base host, or sent to every
+            host when there is no fence. Cookies set by servers are kept for the session.
+        headers: extra headers (e.g. Accept-Language, an API key) for every request, kept on
+            redirects within the same origin only.
         hooks: `FetchHook`s run around every fetch (robots.txt, circuit breaker, ...).
-        transport: custom httpx transport (tests, proxies).
-        user_agent: overrides the resource's `user_agent` for this session (a vendor's own).
-        max_attempts: overrides the resource's `max_attempts` for this session.
+        fence: the hosts and addresses this session may reach (None: anywhere; for tools
+            and tests only, the pipeline always passes the vendor's fence).
+        transport: custom httpx transport (tests, proxies); it bypasses the fence's address
+            check, which lives in the transports `make_transport` builds.
+        user_agent: overrides the configured `user_agent` for this session (a vendor's own).
+        max_attempts: overrides the configured `max_attempts` for this session.
         require_html_end: a 2xx text/html body without a closing `</html>` near its end is an
             error (`error_kind="truncated"`, retried): a page cut short must not pass for a short page.
         """
-        if user_agent:
-            headers = {**(headers or {}), "User-Agent": user_agent}
         return HttpSession(
-            self, rate_limit=rate_limit, cookies=cookies, headers=headers, hooks=hooks, transport=transport,
-            max_attempts=max_attempts, require_html_end=require_html_end,
+            self, rate_limit=rate_limit, cookies=cookies, headers=headers, hooks=hooks, fence=fence,
+            transport=transport, user_agent=user_agent, max_attempts=max_attempts,
+            require_html_end=require_html_end,
         )
 
 
@@ -141,27 +146,26 @@ class HttpSession:
         self,
         config: HttpFetcher,
         *,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
         cookies: CookiesLike = None,
         headers: Mapping[str, str] | None = None,
         hooks: Sequence[FetchHook] = (),
+        fence: HostFence | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str | None = None,
         max_attempts: int | None = None,
         require_html_end: bool = False,
     ) -> None:
         self._config = config
         self._require_html_end = require_html_end
-        self._rate_limit = RateLimit.coerce(rate_limit)
         self._cookies = cookies
         self._headers = dict(headers or {})
-        self._hooks = tuple(hooks)
+        self._user_agent = user_agent or config.user_agent
+        self._fence = fence
         self._transport = transport
-        self._retry_policy = config.retry_policy()
-        if max_attempts is not None:
-            self._retry_policy = dataclasses.replace(self._retry_policy, max_attempts=max_attempts)
-        self._limiter = HostLimiter()
+        self._loop = AttemptLoop(fetch_mode="http", retry_policy=config.retry_policy(max_attempts), hooks=hooks,
+                                 rate_limit=rate_limit, concurrency=config.max_connections, fence=fence)
         self._client: httpx.AsyncClient | None = None
-        self._connections: asyncio.Semaphore | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -179,8 +183,9 @@ class HttpSession:
             return
         cfg = self._config
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": cfg.user_agent, "Accept": DEFAULT_ACCEPT, **self._headers},
-            cookies=self._cookies,
+            # Only what may go to any allowed host: vendor headers are added per request.
+            headers={"User-Agent": self._user_agent, "Accept": DEFAULT_ACCEPT},
+            cookies=self._scoped_cookies(),
             # pool=None: we queue on our own semaphore *before* the clock starts, so waiting
             # for a free connection never counts against a page's timeout.
             timeout=httpx.Timeout(
@@ -189,10 +194,19 @@ class HttpSession:
             limits=httpx.Limits(
                 max_connections=cfg.max_connections, max_keepalive_connections=cfg.max_connections
             ),
-            follow_redirects=False,  # followed by hand: cap, per-hop bookkeeping, no body reads
-            transport=self._transport or make_transport(cfg.transport, max_connections=cfg.max_connections),
+            follow_redirects=False,  # followed by hand: fence, cap, per-hop headers, no body reads
+            transport=self._transport
+            or make_transport(cfg.transport, max_connections=cfg.max_connections, fence=self._fence),
         )
-        self._connections = asyncio.Semaphore(cfg.max_connections)
+
+    def _scoped_cookies(self) -> CookiesLike:
+        """A plain {name: value} mapping is scoped to the fence's base host (never to any host)."""
+        if self._fence is None or self._cookies is None or isinstance(self._cookies, httpx.Cookies):
+            return self._cookies
+        jar = httpx.Cookies()
+        for name, value in self._cookies.items():
+            jar.set(name, value, domain=self._fence.base_host)
+        return jar
 
     async def close(self) -> None:
         if self._client is not None:
@@ -213,7 +227,7 @@ class HttpSession:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        rate_limit: RateLimitLike = None,
+        rate_limit: RateLimit | None = None,
         timeout_s: float | None = None,
     ) -> FetchedResponse:
         """GET `url`; never raises for network/HTTP problems (see `FetchedResponse.error`).
@@ -224,63 +238,7 @@ class HttpSession:
         if self._client is None:
             raise RuntimeError("HttpSession.fetch() called outside `async with fetcher.session()`")
         request = FetchRequest(url=url, headers=dict(headers or {}), timeout_s=timeout_s)
-        limit = self._rate_limit if rate_limit is None else RateLimit.coerce(rate_limit)
-        try:
-            return await run_with_hooks(
-                self._hooks, request, lambda req: self._fetch_with_retries(req, limit)
-            )
-        except Exception as exc:  # a bug (ours or a hook's) must still not kill sibling fetches
-            logger.exception("unexpected error fetching %s", url)
-            message = f"unexpected error: {type(exc).__name__}: {exc}"
-            return _error_response(
-                request.url, _Partial(request.url), message, "internal", datetime.now(UTC), 0.0
-            )
-
-    async def _fetch_with_retries(self, request: FetchRequest, limit: RateLimit | None) -> FetchedResponse:
-        attempts = 0
-        started_at: datetime | None = None
-        t0 = 0.0
-
-        async def attempt() -> FetchedResponse:
-            nonlocal attempts, started_at, t0
-            attempts += 1
-            async with self._limiter.slot(request.url, limit):
-                # Last word before sending, inside the host slot: the adaptive throttle waits here,
-                # an open circuit refuses here (so retries queued behind the slot are not sent).
-                for hook in self._hooks:
-                    refused = await hook.before_attempt(request)
-                    if refused is not None:
-                        attempts -= 1  # nothing was sent
-                        return refused
-                assert self._connections is not None
-                async with self._connections:
-                    if started_at is None:
-                        started_at, t0 = datetime.now(UTC), time.perf_counter()
-                    began = time.perf_counter()
-                    result = await self._attempt(request)
-            latency = time.perf_counter() - began
-            for hook in reversed(self._hooks):
-                await hook.after_attempt(request, result, latency)
-            return result
-
-        if self._retry_policy.max_attempts <= 1:
-            response = await attempt()
-        else:
-            response = await self._retry_policy.retrying()(attempt)
-        response.attempts = attempts
-        response.started_at = started_at or datetime.now(UTC)
-        response.elapsed_ms = (time.perf_counter() - t0) * 1000.0 if started_at else 0.0
-        if response.error is None and is_retryable_status(response.status):
-            # We asked, and the server still said "not now": we do not have the page.
-            status = response.status or 0
-            reason = httpx.codes.get_reason_phrase(status) or "error"
-            response.error = f"HTTP {status} {reason} after {attempts} attempt(s)"
-            response.error_kind = "http_status"
-        if response.error is not None:
-            logger.info("fetch %s failed after %d attempt(s): %s", request.url, attempts, response.error)
-        else:
-            logger.debug("fetched %s -> %s in %.0f ms", request.url, response.status, response.elapsed_ms)
-        return response
+        return await self._loop.fetch(request, self._attempt, rate_limit=rate_limit)
 
     async def _attempt(self, request: FetchRequest) -> FetchedResponse:
         """One try: GET, follow redirects by hand, read the body under the cap.
@@ -297,9 +255,10 @@ class HttpSession:
         epoch = datetime.now(UTC)
         try:
             async with asyncio.timeout(total_s):
-                http_request = client.build_request("GET", request.url, headers=request.headers)
+                http_request = client.build_request("GET", request.url, headers={**self._headers, **request.headers})
                 redirects = 0
                 while True:
+                    self._check_fence(http_request.url)
                     response = await client.send(http_request, stream=True)
                     try:
                         partial.final_url = str(response.url)
@@ -312,7 +271,7 @@ class HttpSession:
                                 raise _Failure(
                                     f"too many redirects (more than {cfg.max_redirects})", "redirects"
                                 )
-                            http_request = response.next_request
+                            http_request = self._redirect(http_request, response.next_request)
                             continue
                         body = await self._read_capped(response, partial)
                         partial.bytes_received += response.num_bytes_downloaded
@@ -338,9 +297,30 @@ class HttpSession:
             return _error_response(
                 request.url, partial, f"timeout after {total_s}s (total)", "timeout", epoch, 0.0
             )
-        except (httpx.HTTPError, OSError) as exc:
+        except Exception as exc:
+            refused = refusal_in(exc)
+            if refused is not None:  # the fence refused an address after resolving the name
+                logger.warning("%s", refused.message)
+                return _error_response(request.url, partial, refused.message, "blocked", epoch, 0.0)
+            if not isinstance(exc, httpx.HTTPError | OSError):
+                raise
             message, kind = _describe(exc, cfg)
             return _error_response(request.url, partial, message, kind, epoch, 0.0)
+
+    def _check_fence(self, url: httpx.URL) -> None:
+        if self._fence is not None:
+            refusal = self._fence.check_url(str(url))
+            if refusal is not None:
+                logger.warning("%s", refusal)
+                raise _Failure(refusal, "blocked")
+
+    def _redirect(self, previous: httpx.Request, following: httpx.Request) -> httpx.Request:
+        """The next hop: as httpx built it within one origin; to another origin, a fresh request
+        with the client's own headers and the cookies the jar holds for that host only."""
+        if _origin(following.url) == _origin(previous.url):
+            return following
+        assert self._client is not None
+        return self._client.build_request("GET", following.url)
 
     async def _read_capped(self, response: httpx.Response, partial: _Partial) -> bytes:
         """Stream the body and stop as soon as it exceeds the cap (decoded size: zip bombs count)."""
@@ -360,6 +340,10 @@ class HttpSession:
 
 
 _HTML_END_WINDOW = 64 * 1024
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def _html_cut_short(partial: _Partial, body: bytes) -> bool:

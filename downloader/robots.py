@@ -11,6 +11,9 @@ What an unusual robots.txt answer means (RFC 9309 section 2.3.1):
 * 5xx, a network error or too many redirects: "unreachable", so *nothing* is fetched from that
   host in this crawl, and every refused request says why. A vendor whose robots.txt is broken
   can be crawled anyway with `fetch.obey_robots: false` in its file (logged as a warning).
+
+With a `HostFence`, robots.txt is fetched through it too (every redirect hop checked, names
+resolved by the fence): a robots.txt redirecting to a private address is "unreachable".
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from downloader.policy import FetchHook, blocked_response, host_key
+from downloader.fence import HostFence, HostRefused, refusal_in
+from downloader.hooks import FetchHook, blocked_response
+from downloader.limits import host_key
+from downloader.transport import make_transport
 from downloader.types import FetchedResponse, FetchRequest
 
 logger = logging.getLogger(__name__)
@@ -58,10 +64,12 @@ class RobotsPolicy(FetchHook):
         user_agent: str,
         *,
         fetch_robots: RobotsFetch | None = None,
+        fence: HostFence | None = None,
         timeout_s: float = 10.0,
         max_crawl_delay_s: float = 60.0,
     ) -> None:
         self.user_agent = user_agent
+        self._fence = fence
         self._fetch_robots = fetch_robots or self._default_fetch
         self._timeout_s = timeout_s
         self._max_crawl_delay_s = max_crawl_delay_s
@@ -71,9 +79,18 @@ class RobotsPolicy(FetchHook):
 
     async def _default_fetch(self, url: str) -> tuple[int | None, str]:
         headers = {"User-Agent": self.user_agent, "Accept": "text/plain,*/*;q=0.5"}
+        fence = self._fence
+
+        async def check(request: httpx.Request) -> None:  # every hop, redirects included
+            refusal = fence.check_url(str(request.url)) if fence is not None else None
+            if refusal is not None:
+                raise HostRefused(refusal)
+
+        transport = make_transport("aiohttp", max_connections=2, fence=fence) if fence is not None else None
         try:
             async with httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=True, max_redirects=5,
-                                         headers=headers) as client, client.stream("GET", url) as response:
+                                         headers=headers, transport=transport, event_hooks={"request": [check]}
+                                         ) as client, client.stream("GET", url) as response:
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
@@ -85,7 +102,10 @@ class RobotsPolicy(FetchHook):
                 return response.status_code, body.decode("utf-8", errors="replace")
         except httpx.TooManyRedirects:
             return None, "too many redirects"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, HostRefused) as exc:
+            refused = refusal_in(exc)
+            if refused is not None:
+                return None, refused.message
             return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
     async def rules_for(self, url: str) -> _HostRules:

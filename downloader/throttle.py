@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from downloader.policy import FetchHook, host_key, parse_retry_after
+from downloader.hooks import FetchHook
+from downloader.limits import host_key
+from downloader.retry import parse_retry_after
 from downloader.types import FetchedResponse, FetchRequest
 
 _SLOWDOWN_STATUSES = frozenset({429, 503})

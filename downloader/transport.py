@@ -14,18 +14,27 @@ For a scraper that is most of a core.
   our retry policy, which counts and reports it;
 - aiohttp errors are mapped to the precise httpx error the fetcher reports to users ("connection
   refused", "server disconnected", "timeout (connect)"). The library maps every connection-level
-  error to ``ConnectTimeout``, so a refused port would read as a timeout.
+  error to ``ConnectTimeout``, so a refused port would read as a timeout;
+- with a `HostFence`, names are resolved through the fence and connections go to exactly the
+  addresses it checked (aiohttp: a resolver; httpcore: a network backend), so a DNS answer that
+  changes after the check (rebinding) cannot reach a private address. IP literals never reach a
+  resolver: the fetcher checks them (``HostFence.check_url``) before every request and redirect.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from typing import Literal, get_args
+import socket
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Literal, get_args
 
 import aiohttp
+import httpcore
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport
+
+from downloader.fence import HostFence
 
 __all__ = ["TRANSPORTS", "TransportName", "make_transport"]
 
@@ -37,13 +46,17 @@ TRANSPORTS: tuple[str, ...] = get_args(TransportName)
 class PreciseAiohttpTransport(AiohttpTransport):
     """``AiohttpTransport`` with one cookie-less session per client and exact error types."""
 
-    def __init__(self, *, max_connections: int, keepalive_expiry_s: float = 5.0) -> None:
+    def __init__(self, *, max_connections: int, keepalive_expiry_s: float = 5.0,
+                 fence: HostFence | None = None) -> None:
         super().__init__(client=self._new_session)
         self._max_connections = max_connections
         self._keepalive_expiry_s = keepalive_expiry_s
+        self._fence = fence
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=self._keepalive_expiry_s)
+        resolver = FencedResolver(self._fence) if self._fence is not None else None
+        connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=self._keepalive_expiry_s,
+                                         resolver=resolver)
         session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                         auto_decompress=False)
         # aiohttp silently re-sends an idempotent request once when a reused connection drops;
@@ -119,10 +132,73 @@ def _one_line(exc: BaseException) -> str:
     return text[:150]
 
 
-def make_transport(kind: str, *, max_connections: int) -> httpx.AsyncBaseTransport | None:
+class FencedResolver(AbstractResolver):
+    """aiohttp resolver answering only with the addresses the fence allows (`HostRefused` otherwise)."""
+
+    def __init__(self, fence: HostFence) -> None:
+        self._fence = fence
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+                      ) -> list[ResolveResult]:
+        addresses = await self._fence.addresses(host, port)
+        return [{"hostname": host, "host": str(address), "port": port,
+                 "family": socket.AF_INET if address.version == 4 else socket.AF_INET6,
+                 "proto": 0, "flags": socket.AI_NUMERICHOST} for address in addresses]
+
+    async def close(self) -> None:
+        return None
+
+
+class FencedNetworkBackend(httpcore.AsyncNetworkBackend):
+    """httpcore backend that resolves through the fence and connects to a checked address.
+
+    TLS still verifies the original host name: httpcore passes it as the SNI/certificate name.
+    """
+
+    def __init__(self, fence: HostFence, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._fence = fence
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: Iterable[Any] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._fence.addresses(host, port)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(str(address), port, timeout=timeout,
+                                                     local_address=local_address, socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are outside the host fence")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _fenced_httpcore(max_connections: int, fence: HostFence) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport with its connection pool rebuilt on the fenced network backend
+    (httpx has no option for a network backend; ``_pool`` is the pool its requests go to)."""
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=max_connections,
+                                                             max_keepalive_connections=max_connections))
+    default = transport._pool
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=default._ssl_context, max_connections=max_connections,
+        max_keepalive_connections=max_connections, keepalive_expiry=default._keepalive_expiry,
+        network_backend=FencedNetworkBackend(fence))
+    return transport
+
+
+def make_transport(kind: str, *, max_connections: int, fence: HostFence | None = None
+                   ) -> httpx.AsyncBaseTransport | None:
     """The transport for ``HttpFetcher.transport``; ``None`` lets httpx build its default."""
     if kind == "aiohttp":
-        return PreciseAiohttpTransport(max_connections=max_connections)
+        return PreciseAiohttpTransport(max_connections=max_connections, fence=fence)
     if kind == "httpcore":
-        return None
+        return _fenced_httpcore(max_connections, fence) if fence is not None else None
     raise ValueError(f"unknown HTTP transport {kind!r}; expected one of {', '.join(TRANSPORTS)}")

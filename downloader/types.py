@@ -27,7 +27,7 @@ ErrorKind = Literal[
     "browser",  # browser missing or failed to launch/crash
     "navigation",  # browser navigation failed or timed out
     "wait_for_timeout",  # browser: the wait_for selector never appeared
-    "blocked",  # a hook refused the request (robots.txt, open circuit, ...)
+    "blocked",  # refused without asking the server: the host fence, robots.txt, an open circuit...
     "session",  # the vendor session is missing or dead (login wall): import a fresh one
     "internal",  # unexpected bug; logged with a traceback
 ]

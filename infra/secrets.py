@@ -1,7 +1,9 @@
 """Encryption of secrets at rest (vendor session cookies): Fernet keys from the environment.
 
-`SecretBox` is a Dagster resource configured with `EnvVar("MARKET_PULSE_SECRET_KEY")`; the
-value is one urlsafe-base64 Fernet key or several, comma-separated. The first key encrypts;
+`SecretBox` is a plain pydantic model (the CLI builds it with `SecretBox.from_env()`; the
+pipeline's Dagster resource, ``pipelines.shared.resources.SecretBoxResource``, subclasses it and
+is configured with `EnvVar("MARKET_PULSE_SECRET_KEY")`). The value is one urlsafe-base64 Fernet
+key or several, comma-separated. The first key encrypts;
 every key decrypts (`MultiFernet`), so rotating is: put a new key first, keep the old ones
 after it, run `market-pulse sessions rotate-key` (re-encrypts every row with the first key),
 then drop the old keys. Generate a key with `market-pulse sessions generate-key`.
@@ -15,8 +17,7 @@ from __future__ import annotations
 import os
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 SECRET_KEY_ENV = "MARKET_PULSE_SECRET_KEY"
 
@@ -46,8 +47,10 @@ def _fernets(value: str | None) -> list[Fernet]:
     return fernets
 
 
-class SecretBox(ConfigurableResource):
+class SecretBox(BaseModel):
     """Encrypts and decrypts small secrets with the configured Fernet key(s)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     secret_key: str | None = Field(
         default=None,
@@ -57,7 +60,7 @@ class SecretBox(ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> SecretBox:
-        """The box for the current environment (for the CLI; Dagster uses EnvVar)."""
+        """The box for the current environment (for the CLI; the Dagster resource uses EnvVar)."""
         return cls(secret_key=os.environ.get(SECRET_KEY_ENV) or None)
 
     @property
@@ -91,4 +94,4 @@ class SecretBox(ConfigurableResource):
             raise SecretKeyError(f"cannot decrypt with any key in {SECRET_KEY_ENV}") from None
 
     def __repr__(self) -> str:
-        return f"SecretBox(secret_key={'<set>' if self.configured else None})"
+        return f"{type(self).__name__}(secret_key={'<set>' if self.configured else None})"

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from downloader.browser import CHROMIUM_ENV_VAR, BrowserFetcher, default_chromium_path
 from downloader.types import FetchedResponse
+from tests.support.hosts import Hosts, page, redirect, three_hosts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -167,3 +168,85 @@ def test_executable_resolution_and_launch_args(monkeypatch: pytest.MonkeyPatch) 
     assert {"--disable-gpu", "--disable-quic", "--disable-background-networking"} <= set(args)
     assert args[-1] == "--lang=es"
     assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+
+
+# -- the host fence in the browser ------------------------------------------------------------------
+
+FENCED_PAGE = """<!doctype html><html><body><p id="shop">shop page</p>
+<script src="http://127.0.0.2:{other}/tracker.js"></script>
+<script>fetch("http://127.0.0.3:{intranet}/steal").catch(() => {{}});
+  fetch("http://169.254.169.254/latest/meta-data/").catch(() => {{}});</script>
+</body></html>"""
+
+
+@pytest.mark.browser
+def test_the_browser_stays_inside_the_fence() -> None:
+    """Redirects (which request routing never sees), next-page links, scripts and fetches: only the
+    vendor's hosts are reached, and a refused navigation says why."""
+    targets: dict[str, str] = {}
+
+    async def main() -> tuple[dict[str, FetchedResponse], Hosts]:
+        def to(name: str) -> Any:
+            return redirect(lambda: targets[name])
+
+        async def shop_page(request: web.Request) -> web.Response:
+            return web.Response(text=targets["page"], content_type="text/html")
+
+        routes = {"/shop/metadata": to("metadata"), "/shop/port": to("port"), "/shop/rebound": to("rebound"),
+                  "/shop/page": shop_page}
+        async with three_hosts(routes) as hosts:
+            targets.update({"page": FENCED_PAGE.format(other=hosts.other, intranet=hosts.intranet),"metadata": "http://169.254.169.254/latest/meta-data/",
+                            "port": f"http://shop.test:{hosts.intranet}/",  # the shop's name, another port
+                            "rebound": f"http://cdn.test:{hosts.intranet}/"})  # allowed name, forbidden address
+            fence = hosts.fence("cdn.test", answers={"cdn.test": [["127.0.0.3"]]})
+            base = f"http://shop.test:{hosts.shop}"
+            async with BrowserFetcher(max_attempts=1).session(fence=fence) as s:
+                results = {name: await s.fetch(f"{base}/shop/{name}") for name in ("metadata", "port", "rebound")}
+                results["link"] = await s.fetch(f"http://127.0.0.1:{hosts.other}/next?page=2")
+                results["page"] = await s.fetch(f"{base}/shop/page")
+            return results, hosts
+
+    results, hosts = run(main())
+    for name in ("metadata", "port", "rebound", "link"):
+        response = results[name]
+        assert response.error_kind == "blocked" and (response.error or "").startswith("refused"), (name, response.error)
+        assert response.body == b""
+    assert "169.254.169.254:80 (cloud metadata address): not one of shop's hosts" in (results["metadata"].error or "")
+    assert f"shop.test:{hosts.intranet}: it resolves to 127.0.0.1, a loopback address" in (results["port"].error or "")
+    assert f"cdn.test:{hosts.intranet}: it resolves to 127.0.0.3" in (results["rebound"].error or "")
+    assert results["link"].attempts == 0, "refused before a page is opened"
+    assert results["page"].ok and b"shop page" in results["page"].body
+    assert hosts.seen["other"].paths == [] and hosts.seen["intranet"].paths == [], "no script, fetch or hop got out"
+
+
+@pytest.mark.browser
+def test_browser_vendor_headers_stay_on_the_page_request_and_secure_cookies_off_http() -> None:
+    from pipelines.scraping.sessions import Cookie, to_playwright_cookies
+
+    async def main() -> tuple[FetchedResponse, FetchedResponse, Hosts]:
+        holder: list[Hosts] = []
+        routes = {"/shop/away": redirect(lambda: f"http://other.test:{holder[0].other}/b"),
+                  "/shop/here": page("<html><body><img src='/pixel.gif'><p>here</p></body></html>"),
+                  "/pixel.gif": page("GIF")}
+        async with three_hosts(routes) as hosts:
+            holder.append(hosts)
+            cookies = to_playwright_cookies([
+                Cookie(name="secure_sid", value="s", domain="shop.test", secure=True, http_only=True),
+                Cookie(name="plain", value="p", domain="shop.test"),
+                Cookie(name="theirs", value="t", domain="other.test")])
+            fetcher = BrowserFetcher(max_attempts=1, block_resource_types=[])
+            async with fetcher.session(fence=hosts.fence("other.test", "127.0.0.2"), cookies=cookies,
+                                       headers={"X-Api-Key": "vendor-key"}) as s:
+                away = await s.fetch(f"http://shop.test:{hosts.shop}/shop/away", headers={"X-Trace": "1"})
+                here = await s.fetch(f"http://shop.test:{hosts.shop}/shop/here")
+            return away, here, hosts
+
+    away, here, hosts = run(main())
+    assert away.ok and away.final_url.startswith("http://other.test:") and here.ok
+    at_shop = hosts.seen["shop"].headers("/shop/away")
+    assert at_shop["x-api-key"] == "vendor-key" and at_shop["x-trace"] == "1"
+    assert at_shop["cookie"] == "plain=p", "a Secure cookie is never sent over http"
+    at_other = hosts.seen["other"].headers("/b")
+    assert "x-api-key" not in at_other and "x-trace" not in at_other, "vendor headers stay behind"
+    assert at_other.get("cookie") == "theirs=t", "only the other host's own cookie"
+    assert "x-api-key" not in hosts.seen["shop"].headers("/pixel.gif"), "sub-resources carry no vendor header"

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from demo.catalogue import get_catalogue
 from demo.server import create_app, running_demo
 from demo.shops import TRACKED_QUERIES
-from downloader.http import HttpFetcher
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
 
@@ -73,7 +73,7 @@ def build(database_url: str, demo: Demo, folder: Path, patches: dict[str, dict[s
           **fetcher: Any) -> ScrapingPipeline:
     merged = {"toko": FAST_TOKO, **(patches or {})}
     pipeline = ScrapingPipeline(database_url, demo.url, vendors_dir=str(vendor_dir(folder, merged)))
-    pipeline.resources["http_fetcher"] = HttpFetcher(**{"backoff_initial_s": 0.02, "backoff_max_s": 0.1,
+    pipeline.resources["http_fetcher"] = HttpFetcherResource(**{"backoff_initial_s": 0.02, "backoff_max_s": 0.1,
                                                         "retry_after_max_s": 2.0, **fetcher})
     assert pipeline.sync_vendors().success
     return pipeline
@@ -161,6 +161,25 @@ def test_a_slow_page_times_out_and_is_recorded(database_url: str, clean: Demo, t
     assert clean.hits("toko") == baseline["requests"] - (baseline["pages"] - sum(r.pages for r in rows)), \
         "a timeout is not retried"
     assert metadata(result, "raw_captures")["searches_by_status"] == {"success": 2, "partial": 0, "failed": 1}
+
+
+def test_a_hung_scrape_is_stopped_at_its_maximum_run_time(database_url: str, clean: Demo, tmp_path: Path) -> None:
+    """Every page hangs (well within the per-page timeout): the run's dagster/max_runtime bounds
+    the whole crawl, which stops itself with a message naming the vendor; nothing is archived."""
+    from pipelines.scraping.schedules import SCRAPE_JOB
+
+    assert SCRAPE_JOB.run_tags["dagster/max_runtime"] == "3600", "scheduled runs carry it"
+    pipeline = build(database_url, clean, tmp_path, {"toko": {**FAST_TOKO, "fetch": {"timeout_seconds": 60}}})
+    before = searches(pipeline, "toko")  # what earlier runs of this partition left
+    clean.faults("toko", {"mode": "slow", "delay": 30, "kinds": ["search"]})
+    started = time.monotonic()
+    result = pipeline.run(DAY, "toko", tags={"dagster/max_runtime": "3"})
+    assert time.monotonic() - started < 20
+    assert not result.success
+    message = failure_message(result)
+    assert "toko: the crawl of 3 search(es) did not finish within its maximum run time of 2.7 s and was stopped" \
+        in message and "dagster/max_runtime" in message
+    assert searches(pipeline, "toko") == before, "nothing half-written: the partition is as it was"
 
 
 def test_malformed_and_huge_pages_are_errors_not_data(database_url: str, clean: Demo, tmp_path: Path,
@@ -298,9 +317,7 @@ def test_fault_admin_rejects_bad_specs(clean: Demo) -> None:
 @pytest.mark.slow
 def test_browser_vendor_retries_a_503_navigation(database_url: str, clean: Demo, tmp_path: Path) -> None:
     pipeline = build(database_url, clean, tmp_path, {"mercado": {"rate_limit": {"requests_per_second": 20}}})
-    from downloader.browser import BrowserFetcher
-
-    pipeline.resources["browser_fetcher"] = BrowserFetcher(backoff_initial_s=0.05, backoff_max_s=0.1)
+    pipeline.resources["browser_fetcher"] = BrowserFetcherResource(backoff_initial_s=0.05, backoff_max_s=0.1)
     clean.faults("mercado", {"mode": "unavailable", "times": 1, "kinds": ["search"]})
     result = pipeline.run(DAY, "mercado")
     assert result.success, failure_message(result)

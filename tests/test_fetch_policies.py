@@ -20,7 +20,8 @@ from aiohttp import web
 from downloader.cache import ConditionalCache, MemoryCacheStore
 from downloader.circuit import CircuitBreaker
 from downloader.http import HttpFetcher
-from downloader.policy import RateLimit, parse_retry_after
+from downloader.limits import RateLimit
+from downloader.retry import parse_retry_after
 from downloader.robots import RobotsPolicy
 from downloader.throttle import AdaptiveThrottle
 from downloader.types import FetchedResponse
@@ -333,7 +334,7 @@ def test_conditional_cache_revalidates_with_etag_and_serves_fresh_copies() -> No
 
 
 def test_fetch_options_in_vendor_files_are_validated_with_file_and_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pipelines.scraping.fetching import throttle_for
+    from pipelines.scraping.fetching import rate_limit_for, throttle_for
     from pipelines.vendors.config.errors import VendorConfigError
     from pipelines.vendors.config.loading import load_vendor_file
     from tests.support.vendor_files import vendor_dir
@@ -345,7 +346,7 @@ def test_fetch_options_in_vendor_files_are_validated_with_file_and_field(tmp_pat
     throttle = throttle_for(ok)
     assert throttle is not None and throttle.min_delay_s == 0.25 and throttle.target_concurrency == 2
     assert ok.cache.search_max_age is not None and ok.cache.search_max_age.total_seconds() == 5400
-    assert RateLimit.coerce(ok.rate_limit) == RateLimit(4.0, 2), "adaptive keys are the throttle's, not limits"
+    assert rate_limit_for(ok) == RateLimit(4.0, 2), "adaptive keys are the throttle's, not limits"
     for patch, message in [
         ({"cache": {"search_max_age": "30 minutes"}}, "cache.search_max_age: invalid duration '30 minutes'"),
         ({"rate_limit": {"adaptve": True}}, "rate_limit.adaptve: unknown field"),

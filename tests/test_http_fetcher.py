@@ -15,9 +15,12 @@ import httpx
 import pytest
 from aiohttp import web
 
+from downloader.hooks import FetchHook, blocked_response
 from downloader.http import DEFAULT_USER_AGENT, HttpFetcher
-from downloader.policy import FetchHook, RateLimit, blocked_response, parse_retry_after
+from downloader.limits import RateLimit
+from downloader.retry import parse_retry_after
 from downloader.types import FetchedResponse, FetchRequest
+from pipelines.scraping.resources import HttpFetcherResource
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -280,7 +283,7 @@ def test_rate_limit_spaces_requests_and_caps_concurrency() -> None:
     async def main() -> tuple[list[FetchedResponse], list[FetchedResponse]]:
         nonlocal peak
         async with serve({"/p": page}) as base:
-            async with HttpFetcher().session(rate_limit={"requests_per_second": 10}) as s:
+            async with HttpFetcher().session(rate_limit=RateLimit(requests_per_second=10)) as s:
                 spaced = await asyncio.gather(*(s.fetch(f"{base}/p?i={i}") for i in range(6)))
             spacing_span = arrivals[-1] - arrivals[0]
             arrivals.clear()
@@ -377,26 +380,21 @@ def test_hooks_can_short_circuit_and_observe() -> None:
     assert hits == 1 and observed == [200]
 
 
-def test_rate_limit_coercion_and_retry_after_parsing() -> None:
-    assert RateLimit.coerce({"rps": 2, "concurrency": 3}) == RateLimit(2.0, 3)
-    assert RateLimit.coerce(None) is None
-    from pydantic import BaseModel
-
-    class VendorRateLimit(BaseModel):  # shape of the vendor file's `rate_limit:` block
-        requests_per_second: float = 1.0
-        concurrency: int = 1
-
-    assert RateLimit.coerce(VendorRateLimit(requests_per_second=2, concurrency=1)) == RateLimit(2.0, 1)
-    with pytest.raises(ValueError, match="unknown rate_limit keys"):
-        RateLimit.coerce({"requests_per_sec": 2})
+def test_rate_limit_validation_and_retry_after_parsing() -> None:
+    assert RateLimit(2.0, 3) == RateLimit(requests_per_second=2.0, max_concurrency=3)
+    assert RateLimit().unlimited and not RateLimit(max_concurrency=1).unlimited
     with pytest.raises(ValueError):
         RateLimit(requests_per_second=0)
+    with pytest.raises(ValueError):
+        RateLimit(max_concurrency=0)
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
 def test_usable_as_a_dagster_resource() -> None:
+    """The pipeline's resource is the plain fetcher plus ConfigurableResource: same fields, same
+    sessions, configurable from Dagster (an EnvVar here)."""
     import dagster as dg
 
     async def hello(request: web.Request) -> web.Response:
@@ -408,13 +406,21 @@ def test_usable_as_a_dagster_resource() -> None:
         async with serve({"/h": hello}) as base, fetcher.session() as s:
             results.append(await s.fetch(f"{base}/h"))
 
+    seen: list[HttpFetcherResource] = []
+
     @dg.asset
-    def page(http: HttpFetcher) -> None:
+    def page(http: HttpFetcherResource) -> None:
+        seen.append(http)
         asyncio.run(scrape(http))
 
-    result = dg.materialize([page], resources={"http": HttpFetcher(read_timeout_s=5)})
+    assert set(HttpFetcherResource.model_fields) == set(HttpFetcher.model_fields)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MP_TEST_USER_AGENT", "ConfiguredAgent/1.0")
+        result = dg.materialize([page], resources={
+            "http": HttpFetcherResource(read_timeout_s=5, user_agent=dg.EnvVar("MP_TEST_USER_AGENT"))})
     assert result.success
     assert results[0].body == b"from dagster"
+    assert isinstance(seen[0], HttpFetcher) and seen[0].user_agent == "ConfiguredAgent/1.0"
 
 
 # -- both transports report failures alike ---------------------------------------------------
@@ -499,3 +505,17 @@ def test_aiohttp_transport_keeps_no_cookie_jar_of_its_own() -> None:
 
     run(main())
     assert seen == [None, "sid=secret", None]
+
+
+def test_the_downloader_and_the_secret_box_import_no_dagster_and_no_pipeline() -> None:
+    """The downloader is a library (Scrapy's downloader, not a Dagster component), and infra's
+    secrets work without Dagster: checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys, downloader.http, downloader.browser, downloader.robots, downloader.cache, "
+            "downloader.circuit, downloader.throttle, downloader.socks, infra.secrets; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'pipelines')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

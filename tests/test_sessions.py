@@ -11,11 +11,13 @@ import json
 import time
 
 import pytest
+import yaml
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from cli.main import app
 from infra.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
+from infra.settings import PROJECT_ROOT
 from pipelines.scraping.sessions import (
     Cookie,
     CookieImportError,
@@ -29,6 +31,7 @@ from pipelines.scraping.sessions import (
     to_playwright_cookies,
 )
 from pipelines.shared.warehouse import Warehouse
+from pipelines.vendors.config.vendor import VendorConfig, parse_vendor
 
 SECRET = "s3cr3t-c00kie-VALUE-42"
 FUTURE = time.time() + 30 * 86400
@@ -93,6 +96,41 @@ def test_cookie_repr_hides_value_and_fetcher_forms() -> None:
     assert pw[0]["sameSite"] == "None" and pw[1]["expires"] == -1 and pw[0]["httpOnly"] is True
 
 
+def test_cookies_outside_the_vendors_hosts_are_refused_at_import() -> None:
+    from pipelines.scraping.sessions import check_cookie_domains
+
+    def cookie(name: str, domain: str) -> Cookie:
+        return Cookie(name=name, value=SECRET, domain=domain)
+
+    www = shop_vendor("https://www.shop.example", allowed_hosts=["*.img.shop.example", "api.shop.example:8443",
+                                                                   "10.0.0.0/8"])
+    check_cookie_domains([cookie("a", "www.shop.example"), cookie("b", ".shop.example"),
+                          cookie("c", "cdn.img.shop.example"), cookie("d", ".img.shop.example"),
+                          cookie("e", "api.shop.example"), cookie("f", "10.1.2.3")], www)
+    with pytest.raises(CookieImportError) as refused:
+        check_cookie_domains([cookie("ok", ".shop.example"), cookie("tracker", ".ads.example"),
+                              cookie("sibling", "accounts.shop.example"), cookie("tld", ".example")], www)
+    message = str(refused.value)
+    assert message.startswith("3 cookie(s) are for domains outside shop's hosts (www.shop.example, "
+                              "*.img.shop.example, api.shop.example, 10.0.0.0/8): tracker (.ads.example), "
+                              "sibling (accounts.shop.example), tld (.example)")
+    assert "allowed_hosts" in message and SECRET not in message and "ok (" not in message
+
+
+def test_domain_flags_of_exports_are_kept() -> None:
+    exported = json.dumps([
+        {"domain": "shop.example", "hostOnly": False, "name": "wide", "value": "1", "secure": True},
+        {"domain": "www.shop.example", "hostOnly": True, "name": "narrow", "value": "2", "path": "/cart"}])
+    wide, narrow = parse_cookie_export(exported)[0]
+    assert (wide.domain, wide.secure) == (".shop.example", True), "a domain cookie keeps reaching subdomains"
+    assert (narrow.domain, narrow.path) == ("www.shop.example", "/cart")
+    netscape = parse_cookie_export("shop.example\tTRUE\t/\tFALSE\t0\tn\tv\n")[0][0]
+    assert netscape.domain == ".shop.example"
+    jar = {c.name: c for c in to_httpx_cookies([wide, narrow]).jar}
+    assert jar["wide"].domain_initial_dot and jar["wide"].secure
+    assert not jar["narrow"].domain_specified and jar["narrow"].path == "/cart"
+
+
 def test_secret_box_encrypts_and_rotates_keys() -> None:
     old, new = generate_key(), generate_key()
     token = SecretBox(secret_key=old).encrypt(SECRET.encode())
@@ -115,6 +153,16 @@ def test_secret_box_errors_name_the_variable_not_the_key() -> None:
     assert "key #2 of 2 is not a Fernet key" in str(excinfo.value) and bad not in str(excinfo.value)
 
 
+def shop_vendor(base_url: str = "https://shop.example", **options: object) -> VendorConfig:
+    """The toko vendor file as a shop named "shop" on ``base_url`` (the exports' domain)."""
+    data = yaml.safe_load((PROJECT_ROOT / "vendors" / "toko.yaml").read_text(encoding="utf-8"))
+    return parse_vendor({**data, "name": "shop", "base_url": base_url, **options}, source="shop")
+
+
+SHOP = shop_vendor()
+LOCAL = shop_vendor("http://127.0.0.1:8765")  # the Playwright state's cookie is for 127.0.0.1
+
+
 @pytest.fixture(scope="module")
 def vendor_id(warehouse: Warehouse) -> int:
     with warehouse.begin() as conn:
@@ -127,8 +175,9 @@ def test_store_encrypts_tracks_expiry_and_validity(warehouse: Warehouse, vendor_
     box = SecretBox(secret_key=generate_key())
     cookies, _ = parse_cookie_export(EDIT_THIS_COOKIE)
     with warehouse.begin() as conn:
-        first = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:a.json")
-        second = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:b.json", label="me")
+        store = {"vendor": SHOP, "vendor_id": vendor_id, "cookies": cookies}
+        first = import_session(conn, box, **store, source="json:a.json")
+        second = import_session(conn, box, **store, source="json:b.json", label="me")
         stored = conn.execute(text("SELECT cookies_encrypted, expires_at FROM vendor_sessions WHERE id = :id"),
                               {"id": second}).one()
         assert SECRET.encode() not in bytes(stored.cookies_encrypted)
@@ -146,12 +195,12 @@ def test_store_encrypts_tracks_expiry_and_validity(warehouse: Warehouse, vendor_
         reason = conn.execute(text("SELECT invalid_reason FROM vendor_sessions WHERE id = :id"),
                               {"id": second}).scalar_one()
         assert reason.startswith("expired at ")
-        third = import_session(conn, box, vendor_id=vendor_id, cookies=cookies, source="json:c.json")
+        third = import_session(conn, box, **store, source="json:c.json")
         mark_session_invalid(conn, third, "session expired: import a fresh one")
         assert load_valid_session(conn, box, vendor_id) is None
         with pytest.raises(CookieImportError, match="already expired"):
-            import_session(conn, box, vendor_id=vendor_id, source="x",
-                           cookies=[Cookie(name="a", value="b", domain="x", expires=time.time() - 10)])
+            import_session(conn, box, vendor=SHOP, vendor_id=vendor_id, source="x",
+                           cookies=[Cookie(name="a", value="b", domain="shop.example", expires=time.time() - 10)])
 
 
 def test_rotation_re_encrypts_every_row(warehouse: Warehouse, vendor_id: int) -> None:
@@ -159,8 +208,9 @@ def test_rotation_re_encrypts_every_row(warehouse: Warehouse, vendor_id: int) ->
     cookies, _ = parse_cookie_export(PLAYWRIGHT_STATE)
     with warehouse.begin() as conn:
         conn.execute(text("DELETE FROM vendor_sessions"))
-        import_session(conn, SecretBox(secret_key=old), vendor_id=vendor_id, cookies=cookies, source="x")
-        import_session(conn, SecretBox(secret_key=generate_key()), vendor_id=vendor_id, cookies=cookies, source="y")
+        store = {"vendor": LOCAL, "vendor_id": vendor_id, "cookies": cookies}
+        import_session(conn, SecretBox(secret_key=old), **store, source="x")
+        import_session(conn, SecretBox(secret_key=generate_key()), **store, source="y")
         conn.execute(text("UPDATE vendor_sessions SET is_valid = true"))
         rotated, unreadable = rotate_session_keys(conn, SecretBox(secret_key=f"{new},{old}"))
         assert rotated == 1 and len(unreadable) == 1, "a row of a lost key is reported, not fatal"
@@ -176,6 +226,10 @@ def test_cli_import_list_rotate_never_prints_values(warehouse: Warehouse, vendor
         conn.execute(text("DELETE FROM vendor_sessions"))
     monkeypatch.setenv("MARKET_PULSE_DATABASE_URL", warehouse.database_url)
     monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+    vendors = tmp_path / "vendors"
+    vendors.mkdir()
+    (vendors / "shop.yaml").write_text(yaml.safe_dump(SHOP.model_dump(mode="json", by_alias=True, exclude_unset=True)))
+    monkeypatch.setenv("MARKET_PULSE_VENDORS_DIR", str(vendors))
     export = tmp_path / "cookies.txt"
     export.write_text(NETSCAPE)
     missing = runner.invoke(app, ["sessions", "import", "shop", str(export)])
@@ -183,6 +237,11 @@ def test_cli_import_list_rotate_never_prints_values(warehouse: Warehouse, vendor
 
     key = runner.invoke(app, ["sessions", "generate-key"]).output.strip()
     monkeypatch.setenv(SECRET_KEY_ENV, key)
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text(NETSCAPE + f".ads.example\tTRUE\t/\tFALSE\t0\ttrack\t{SECRET}\n")
+    refused = runner.invoke(app, ["sessions", "import", "shop", str(foreign)])
+    assert refused.exit_code == 1 and "outside shop's hosts" in refused.output
+    assert "track (.ads.example)" in refused.output and SECRET not in refused.output
     imported = runner.invoke(app, ["sessions", "import", "shop", str(export), "--label", "alice"])
     assert imported.exit_code == 0, imported.output
     assert "2 cookie(s) from netscape export, encrypted" in imported.output

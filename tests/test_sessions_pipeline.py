@@ -20,9 +20,10 @@ from dagster import DagsterInstance
 from sqlalchemy import text
 
 from demo.server import running_demo
-from downloader.http import HttpFetcher
 from infra.secrets import SecretBox, generate_key
+from pipelines.scraping.resources import HttpFetcherResource
 from pipelines.scraping.sessions import Cookie, import_session
+from pipelines.shared.resources import SecretBoxResource
 from pipelines.vendors.store import vendor_id_for
 from tests.support.pipeline import ScrapingPipeline, failure_message, metadata
 from tests.support.vendor_files import vendor_dir
@@ -47,8 +48,8 @@ def demo_url() -> Iterator[str]:
 def pipeline(database_url: str, demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> ScrapingPipeline:
     folder = vendor_dir(tmp_path_factory.mktemp("vendors"), PATCHES)
     pipeline = ScrapingPipeline(database_url, demo_url, vendors_dir=str(folder), instance=DagsterInstance.ephemeral())
-    pipeline.resources["vendor_secrets"] = SecretBox(secret_key=KEY)
-    pipeline.resources["http_fetcher"] = HttpFetcher(backoff_initial_s=0.02, backoff_max_s=0.05)
+    pipeline.resources["vendor_secrets"] = SecretBoxResource(secret_key=KEY)
+    pipeline.resources["http_fetcher"] = HttpFetcherResource(backoff_initial_s=0.02, backoff_max_s=0.05)
     assert pipeline.sync_vendors().success
     return pipeline
 
@@ -64,7 +65,8 @@ def demo(url: str, shop: str, **wall: Any) -> httpx.Client:
 
 def store_session(pipeline: ScrapingPipeline, shop: str) -> int:
     with pipeline.warehouse.begin() as conn:
-        return import_session(conn, SecretBox(secret_key=KEY), vendor_id=vendor_id_for(conn, shop), source="test",
+        return import_session(conn, SecretBox(secret_key=KEY), vendor=pipeline.registry.get(shop),
+                              vendor_id=vendor_id_for(conn, shop), source="test",
                               cookies=[Cookie(name="demo_session", value=SECRET, domain="127.0.0.1", path="/",
                                               expires=dt.datetime.now(dt.UTC).timestamp() + 3600)])
 
@@ -154,7 +156,7 @@ def test_login_marker_alone_is_enough(pipeline: ScrapingPipeline, demo_url: str,
     folder = vendor_dir(tmp_path, {"toko": {**PATCHES["toko"], "session": {"login_marker": {"css": "form#login"}}}},
                         only=["toko"])
     marker_only = ScrapingPipeline(pipeline.warehouse.database_url, demo_url, vendors_dir=str(folder))
-    marker_only.resources["vendor_secrets"] = SecretBox(secret_key=KEY)
+    marker_only.resources["vendor_secrets"] = SecretBoxResource(secret_key=KEY)
     demo(demo_url, "toko", valid_for=0)
     store_session(pipeline, "toko")
     result = marker_only.run(DAY, "toko")

@@ -2,15 +2,15 @@
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from downloader.browser import BrowserFetcher
-from downloader.http import HttpFetcher
-from infra.secrets import SecretBox
 from pipelines.alerts.store import saved_search_queries
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
-from pipelines.scraping.fetching import SessionUnavailable, scrape_vendor
+from pipelines.scraping.fetching import ScrapeTimedOut, SessionUnavailable, scrape_vendor
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from pipelines.scraping.schedule_rules import ScrapeDateError, asof_for
+from pipelines.scraping.schedules import crawl_budget_s
 from pipelines.scraping.tracked_queries import tracked_queries
 from pipelines.shared.partitions import split_key
+from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
@@ -26,8 +26,8 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
         "(compressed, stored once per content hash) with a `searches` row per query and its timeline.",
     )
     def raw_captures(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
-                     http_fetcher: HttpFetcher, browser_fetcher: BrowserFetcher,
-                     vendor_secrets: SecretBox) -> MaterializeResult:
+                     http_fetcher: HttpFetcherResource, browser_fetcher: BrowserFetcherResource,
+                     vendor_secrets: SecretBoxResource) -> MaterializeResult:
         day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
         vendor = vendor_registry.get(name)
         try:
@@ -44,12 +44,12 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
         if queries != list(vendor.queries):
             context.log.info(f"{len(queries) - len(vendor.queries)} saved-search queries join the tracked ones")
             vendor = vendor.model_copy(update={"queries": queries})
-        # Fetch policy (sessions, search cache, robots, throttle, circuit breaker): fetching.py
+        # Fetch policy (sessions, search cache, host fence, robots, throttle, circuit breaker): fetching.py
         try:
             outcome = scrape_vendor(vendor, vendor_id=vendor_id, asof=asof, engine=warehouse.engine,
                                     http=http_fetcher, browser=browser_fetcher, secrets=vendor_secrets,
-                                    warn=context.log.warning)
-        except SessionUnavailable as exc:
+                                    max_runtime_s=crawl_budget_s(context.run.tags), warn=context.log.warning)
+        except (SessionUnavailable, ScrapeTimedOut) as exc:
             raise Failure(description=str(exc), allow_retries=False) from None
         runs = outcome.runs
         with warehouse.begin() as conn:

@@ -7,21 +7,23 @@ from collections.abc import Sequence
 
 from dagster import Definitions, EnvVar, MultiPartitionsDefinition
 
-from downloader.browser import BrowserFetcher
-from downloader.http import HttpFetcher
-from infra.secrets import SECRET_KEY_ENV, SecretBox
+from infra.secrets import SECRET_KEY_ENV
 from pipelines.scraping.assets import build_raw_captures
 from pipelines.scraping.cache_jobs import prune_listing_cache, prune_listing_cache_schedule
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from pipelines.scraping.schedules import SCRAPE_JOB, build_vendor_schedule
+from pipelines.shared.resources import SecretBoxResource
 from pipelines.vendors.config.vendor import VendorConfig
 
 
 def build_defs(vendors: Sequence[VendorConfig], partitions: MultiPartitionsDefinition) -> Definitions:
     # Without $MARKET_PULSE_SECRET_KEY only the vendors that need a login fail (with a message saying so).
-    secrets = SecretBox(secret_key=EnvVar(SECRET_KEY_ENV)) if os.environ.get(SECRET_KEY_ENV) else SecretBox()
+    secrets = (SecretBoxResource(secret_key=EnvVar(SECRET_KEY_ENV)) if os.environ.get(SECRET_KEY_ENV)
+               else SecretBoxResource())
     return Definitions(
         assets=[build_raw_captures(partitions)],
         jobs=[SCRAPE_JOB, prune_listing_cache],
         schedules=[*(build_vendor_schedule(vendor) for vendor in vendors), prune_listing_cache_schedule],
-        resources={"http_fetcher": HttpFetcher(), "browser_fetcher": BrowserFetcher(), "vendor_secrets": secrets},
+        resources={"http_fetcher": HttpFetcherResource(), "browser_fetcher": BrowserFetcherResource(),
+                   "vendor_secrets": secrets},
     )

@@ -1,7 +1,9 @@
 """One vendor's downloader, assembled from its vendor file: the single place fetch policy is wired.
 
 `open_vendor_fetch(vendor, http, browser, ...)` opens the HTTP or browser session the vendor's
-``fetch.mode`` asks for, with, in this order (before-hooks run top-down, after-hooks bottom-up):
+``fetch.mode`` asks for, fenced to the vendor's hosts (`fence_for`: the ``base_url`` host and
+``allowed_hosts``; non-public addresses only at the ``base_url`` itself or where listed), with,
+in this order (before-hooks run top-down, after-hooks bottom-up):
 
 1. `CircuitBreaker`: after ``fetch.max_consecutive_failures`` failed pages in a row, every
    remaining request of the run is refused at once (``error_kind="blocked"``).
@@ -12,9 +14,10 @@
 5. any extra hooks: `scrape_vendor` adds the listing cache (conditional requests for detail
    pages, ``pipelines.scraping.listing_cache``) to HTTP vendors.
 
-and the fixed per-host limits of ``rate_limit``, the vendor's ``fetch.user_agent``,
-``fetch.max_attempts`` and ``fetch.timeout_seconds``, and the stored session's cookies.
-It yields a `VendorFetch`: ``fetch(url)`` for the crawler plus a report of what the policies did.
+and the fixed per-host limits of ``rate_limit`` (`rate_limit_for`), the vendor's
+``fetch.user_agent``, ``fetch.max_attempts`` and ``fetch.timeout_seconds``, and the stored
+session's cookies. It yields a `VendorFetch`: ``fetch(url)`` for the crawler plus a report of
+what the policies did. `scrape_vendor` bounds the whole crawl by the run's maximum run time.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from sqlalchemy import Engine
 from downloader.browser import BrowserFetcher
 from downloader.cache import ConditionalCache
 from downloader.circuit import CircuitBreaker
+from downloader.fence import HostFence, Resolver
+from downloader.hooks import FetchHook
 from downloader.http import HttpFetcher
-from downloader.policy import FetchHook, RateLimit
+from downloader.limits import RateLimit
 from downloader.robots import RobotsPolicy
 from downloader.throttle import AdaptiveThrottle
 from downloader.types import FetchedResponse
@@ -61,9 +66,17 @@ def robots_warning(vendor: VendorConfig) -> str:
 
 
 def rate_limit_for(vendor: VendorConfig) -> RateLimit:
-    """The downloader's fixed per-host limits from the vendor file's ``rate_limit:`` rules."""
+    """The vendor file's ``rate_limit:`` block as the downloader's per-host `RateLimit` (its
+    adaptive keys configure `throttle_for` instead)."""
     rules = vendor.rate_limit
     return RateLimit(requests_per_second=rules.requests_per_second, max_concurrency=rules.concurrency)
+
+
+def fence_for(vendor: VendorConfig, *, resolver: Resolver | None = None) -> HostFence:
+    """The hosts and addresses the vendor's fetches may reach: its ``base_url`` host and its
+    ``allowed_hosts``; non-public addresses only at the ``base_url``'s own host and port (the
+    demo shop on loopback) or where ``allowed_hosts`` lists the address or network."""
+    return HostFence(vendor.base_url, vendor.allowed_hosts, owner=vendor.name, resolver=resolver)
 
 
 def throttle_for(vendor: VendorConfig) -> AdaptiveThrottle | None:
@@ -131,15 +144,20 @@ async def open_vendor_fetch(
     cookies: Sequence[Cookie] | None = None,
     session_id: int | None = None,
     extra_hooks: Sequence[FetchHook] = (),
+    fence: HostFence | None = None,
     warn: Any = None,
 ) -> AsyncIterator[VendorFetch]:
-    """Open the vendor's session with every policy of its file (see module doc)."""
+    """Open the vendor's session with every policy of its file (see module doc).
+
+    ``fence`` replaces `fence_for(vendor)` (tests give one with their own host names).
+    """
     say = warn or logger.warning
+    fence = fence or fence_for(vendor)
     circuit = CircuitBreaker(vendor.name, vendor.fetch.max_consecutive_failures)
     guard = (SessionGuard(vendor, vendor.session, has_session=bool(cookies))
              if vendor.session is not None else None)
     robots_agent = vendor.fetch.user_agent or http.user_agent
-    robots = RobotsPolicy(robots_agent, timeout_s=min(vendor.fetch.timeout_seconds, 10.0))
+    robots = RobotsPolicy(robots_agent, fence=fence, timeout_s=min(vendor.fetch.timeout_seconds, 10.0))
     if not vendor.fetch.obey_robots:
         say(robots_warning(vendor))
         robots = None
@@ -150,7 +168,7 @@ async def open_vendor_fetch(
     headers = dict(vendor.search.headers)
     if vendor.locale and not any(name.lower() == "accept-language" for name in headers):
         headers["Accept-Language"] = vendor.locale  # shops pick their language and formats from it
-    common = {"rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks,
+    common = {"rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks, "fence": fence,
               "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
     if vendor.fetch.mode == "browser":
         opened = browser.session(cookies=to_playwright_cookies(cookies) if cookies else None, **common)
@@ -167,6 +185,10 @@ async def open_vendor_fetch(
 
 class SessionUnavailable(RuntimeError):
     """The vendor needs a login and no valid session is stored (or it cannot be decrypted)."""
+
+
+class ScrapeTimedOut(RuntimeError):
+    """The crawl did not finish within its time budget and was stopped (nothing is archived)."""
 
 
 @dataclass
@@ -191,14 +213,17 @@ def scrape_vendor(
     http: HttpFetcher,
     browser: BrowserFetcher,
     secrets: SecretBox | None = None,
+    max_runtime_s: float | None = None,
     warn: Any = None,
 ) -> ScrapeOutcome:
     """Every tracked query of `vendor`: reused from the search cache when fresh, else crawled
     through `open_vendor_fetch` with the vendor's stored session. Blocking (runs its own loop).
 
     Raises `SessionUnavailable` before any request when the vendor needs a login and has no
-    usable session. A login wall met during the crawl marks the session invalid and is
-    returned as `session_error` (the archive still records what happened to every search).
+    usable session, and `ScrapeTimedOut` when the crawl takes longer than ``max_runtime_s``
+    (every request in flight is cancelled, the sessions are closed, nothing is returned). A
+    login wall met during the crawl marks the session invalid and is returned as
+    `session_error` (the archive still records what happened to every search).
     """
     say = warn or logger.warning
     cookies: list[Cookie] | None = None
@@ -230,7 +255,21 @@ def scrape_vendor(
                                      extra_hooks=extra, warn=say) as opened:
             return await crawl_vendor(vendor, opened.fetch, asof=asof, queries=to_fetch), opened
 
-    fetched, opened = asyncio.run(crawl())
+    async def bounded() -> tuple[list[SearchRun], VendorFetch | None]:
+        budget = asyncio.timeout(max_runtime_s)
+        try:
+            async with budget:
+                return await crawl()
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            raise ScrapeTimedOut(
+                f"{vendor.name}: the crawl of {len(to_fetch)} search(es) did not finish within its maximum run "
+                f"time of {max_runtime_s:g} s and was stopped; nothing was archived for this partition "
+                "(a hung or very slow shop: see the previous runs' timelines, or allow more time with the run's "
+                "dagster/max_runtime tag)") from None
+
+    fetched, opened = asyncio.run(bounded())
     by_query = {**cached, **{run.query: run for run in fetched}}
     runs = [by_query[q] for q in vendor.queries]
     report = opened.report() if opened is not None else {}

@@ -2,12 +2,15 @@
 
 A person logs in to a shop in their own browser, exports the cookies (EditThisCookie /
 Cookie-Editor JSON, a Playwright storage state, or a Netscape ``cookies.txt``) and runs
-``market-pulse sessions import VENDOR FILE``. The cookies are encrypted with the
-``SecretBox`` (Fernet) before they touch the database; ``expires_at`` is the earliest expiry
-of a persistent cookie. The scraper loads the vendor's newest valid session and hands the
-cookies to the HTTP or browser fetcher; ``SessionGuard`` watches every answer for the login
-wall (``session.login_redirect_pattern`` / ``session.login_marker``) and, at the first sign,
-stops the vendor's crawl and marks the session invalid: a vendor is never scraped logged out.
+``market-pulse sessions import VENDOR FILE``. Cookies for any domain outside the vendor's
+hosts (its ``base_url`` host and ``allowed_hosts``) refuse the whole import; each cookie keeps
+its domain (host-only or with subdomains), path, ``Secure``, ``HttpOnly`` and ``SameSite``. The
+cookies are encrypted with the ``SecretBox`` (Fernet) before they touch the database;
+``expires_at`` is the earliest expiry of a persistent cookie. The scraper loads the vendor's
+newest valid session and hands the cookies to the HTTP or browser fetcher; ``SessionGuard``
+watches every answer for the login wall (``session.login_redirect_pattern`` /
+``session.login_marker``) and, at the first sign, stops the vendor's crawl and marks the
+session invalid: a vendor is never scraped logged out.
 
 Cookie values never leave this module in clear except towards a fetcher: ``Cookie.__repr__``
 hides them, errors name line numbers and cookie names only, and listings show counts and dates.
@@ -16,12 +19,15 @@ hides them, errors name line numbers and cookie names only, and listings show co
 from __future__ import annotations
 
 import datetime as dt
+import http.cookiejar
+import ipaddress
 import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -29,7 +35,7 @@ from parsel import Selector as ParselSelector
 from selectolax.lexbor import LexborHTMLParser
 from sqlalchemy import Connection, text
 
-from downloader.policy import FetchHook
+from downloader.hooks import FetchHook
 from downloader.types import FetchedResponse, FetchRequest
 from infra.secrets import SecretBox, SecretKeyError
 from pipelines.parsing.selectors import CompiledSelector
@@ -50,7 +56,7 @@ class CookieImportError(ValueError):
 class Cookie:
     name: str
     value: str = field(repr=False)
-    domain: str
+    domain: str  # ".shop.com": shop.com and its subdomains; "shop.com": that host only
     path: str = "/"
     expires: float | None = None  # Unix seconds; None = session cookie (ends with the browser)
     secure: bool = False
@@ -105,6 +111,8 @@ def _parse_json(content: str) -> list[Cookie]:
             raise CookieImportError(f"cookie #{index} ({name}): missing \"value\"")
         if not isinstance(domain, str) or not domain:
             raise CookieImportError(f"cookie #{index} ({name}): missing \"domain\"")
+        if entry.get("hostOnly") is False and not domain.startswith("."):
+            domain = "." + domain  # a domain cookie written without its dot
         expires = entry.get("expirationDate", entry.get("expires"))
         if entry.get("session") is True or expires in (None, -1, 0):
             expires = None
@@ -134,7 +142,9 @@ def _parse_netscape(content: str) -> list[Cookie]:
         if len(parts) != 7:
             raise CookieImportError(f"line {number}: expected 7 tab-separated fields (domain, subdomains, "
                                     f"path, secure, expiry, name, value), got {len(parts)}")
-        domain, _subdomains, path, secure, expiry, name, value = parts
+        domain, subdomains, path, secure, expiry, name, value = parts
+        if subdomains.upper() == "TRUE" and not domain.startswith(".") and not _is_ip(domain):
+            domain = "." + domain  # "include subdomains" written without the leading dot
         if not name:
             raise CookieImportError(f"line {number}: empty cookie name")
         try:
@@ -150,11 +160,77 @@ def _parse_netscape(content: str) -> list[Cookie]:
 # -- handing cookies to fetchers ----------------------------------------------------------------
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def to_httpx_cookies(cookies: Sequence[Cookie]) -> httpx.Cookies:
+    """The cookies as the HTTP fetcher's jar holds them: domain, path, expiry and ``Secure``
+    kept (the jar never sends a Secure cookie over http); HttpOnly/SameSite ride along."""
     jar = httpx.Cookies()
     for cookie in cookies:
-        jar.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path or "/")
+        domain = cookie.domain.lower()
+        rest: dict[str, str | None] = {}
+        if cookie.http_only:
+            rest["HttpOnly"] = None
+        if cookie.same_site:
+            rest["SameSite"] = cookie.same_site
+        jar.jar.set_cookie(http.cookiejar.Cookie(
+            version=0, name=cookie.name, value=cookie.value, port=None, port_specified=False,
+            domain=domain, domain_specified=domain.startswith("."), domain_initial_dot=domain.startswith("."),
+            path=cookie.path or "/", path_specified=True, secure=cookie.secure,
+            expires=None if cookie.expires is None else int(cookie.expires), discard=cookie.expires is None,
+            comment=None, comment_url=None, rest=rest))
     return jar
+
+
+def check_cookie_domains(cookies: Sequence[Cookie], vendor: VendorConfig) -> None:
+    """Refuse an export holding cookies for domains outside the vendor's hosts (its base_url
+    host and ``allowed_hosts``): the message names the cookies and domains, never a value."""
+    outside = [c for c in cookies if not _cookie_domain_allowed(c.domain, vendor)]
+    if not outside:
+        return
+    shown = ", ".join(f"{c.name} ({c.domain})" for c in outside[:5]) + (" ..." if len(outside) > 5 else "")
+    hosts = ", ".join(_vendor_hosts(vendor))
+    raise CookieImportError(
+        f"{len(outside)} cookie(s) are for domains outside {vendor.name}'s hosts ({hosts}): {shown}; "
+        "export only this shop's cookies, or add the domain to allowed_hosts in its vendor file")
+
+
+def _vendor_hosts(vendor: VendorConfig) -> list[str]:
+    """The base_url host and the allowed_hosts entries, without ports or brackets."""
+    base = (urlsplit(vendor.base_url).hostname or "").lower()
+    entries = [entry.strip().lower() for entry in vendor.allowed_hosts]
+    without_port = [re.sub(r":\d+$", "", e) if e.count(":") == 1 or e.startswith("[") else e for e in entries]
+    return [base, *(e.strip("[]") for e in without_port)]
+
+
+def _cookie_domain_allowed(domain: str, vendor: VendorConfig) -> bool:
+    """The cookie would go to one of the vendor's hosts: its domain is one of them, a parent
+    domain of one (``.shop.com`` for ``www.shop.com``), or inside an allowed ``*.`` / network."""
+    name = domain.strip().lower().lstrip(".")
+    if not name:
+        return False
+    for host in _vendor_hosts(vendor):
+        if "/" in host or _is_ip(host):
+            if _is_ip(name):
+                try:
+                    if ipaddress.ip_address(name) in ipaddress.ip_network(host, strict=False):
+                        return True
+                except ValueError:
+                    pass
+            continue
+        if host.startswith("*."):
+            parent = host[2:]
+            if name == parent or name.endswith("." + parent):
+                return True
+        elif name == host or ("." in name and host.endswith("." + name)):
+            return True
+    return False
 
 
 def to_playwright_cookies(cookies: Sequence[Cookie]) -> list[dict[str, Any]]:
@@ -207,9 +283,14 @@ def _decode(data: bytes) -> list[Cookie]:
     return [Cookie(**entry) for entry in orjson.loads(data)]
 
 
-def import_session(conn: Connection, box: SecretBox, *, vendor_id: int, cookies: Sequence[Cookie],
-                   source: str, label: str | None = None, now: dt.datetime | None = None) -> int:
-    """Store `cookies` encrypted as the vendor's valid session (older ones are retired)."""
+def import_session(conn: Connection, box: SecretBox, *, vendor: VendorConfig, vendor_id: int,
+                   cookies: Sequence[Cookie], source: str, label: str | None = None,
+                   now: dt.datetime | None = None) -> int:
+    """Store `cookies` encrypted as the vendor's valid session (older ones are retired).
+
+    Raises `CookieImportError` when a cookie is for a domain outside the vendor's hosts.
+    """
+    check_cookie_domains(cookies, vendor)
     now = now or _now()
     live = [c for c in cookies if not c.expired(now)]
     if not live:

@@ -8,14 +8,13 @@ from typing import Any
 
 from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 
-from downloader.browser import BrowserFetcher
-from downloader.http import HttpFetcher
-from infra.secrets import SecretBox
 from infra.settings import PROJECT_ROOT
 from pipelines.listings.assets import build_listings
 from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from pipelines.shared.partitions import day_vendor_key
+from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.assets import vendor_catalog
 from pipelines.vendors.resources import VendorRegistry
@@ -35,19 +34,19 @@ class ScrapingPipeline:
         self.resources = {
             "warehouse": self.warehouse,
             "vendor_registry": self.registry,
-            "http_fetcher": HttpFetcher(backoff_initial_s=0.05, backoff_max_s=0.2),
-            "browser_fetcher": BrowserFetcher(),
-            "vendor_secrets": SecretBox(),  # tests with vendor sessions put a keyed box here
+            "http_fetcher": HttpFetcherResource(backoff_initial_s=0.05, backoff_max_s=0.2),
+            "browser_fetcher": BrowserFetcherResource(),
+            "vendor_secrets": SecretBoxResource(),  # tests with vendor sessions put a keyed box here
         }
 
     def sync_vendors(self) -> ExecuteInProcessResult:
         return materialize([vendor_catalog], resources=self.resources, instance=self.instance)
 
     def run(self, day: dt.date | str, vendor: str, assets: Sequence[AssetsDefinition] | None = None,
-            raise_on_error: bool = False) -> ExecuteInProcessResult:
+            raise_on_error: bool = False, tags: dict[str, str] | None = None) -> ExecuteInProcessResult:
         selected = list(assets) if assets is not None else [self.raw_captures, self.listings]
         return materialize(selected, partition_key=day_vendor_key(day, vendor), resources=self.resources,
-                           instance=self.instance, raise_on_error=raise_on_error)
+                           instance=self.instance, raise_on_error=raise_on_error, tags=tags)
 
 
 def metadata(result: ExecuteInProcessResult, node: str) -> dict[str, Any]:

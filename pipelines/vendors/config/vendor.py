@@ -15,6 +15,7 @@ surfacing as empty scrapes days later.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
@@ -41,16 +42,22 @@ class AsOfNotSupportedError(ValueError):
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", min_length=1, max_length=64)]
 
+_ALLOWED_HOST_RE = re.compile(r"(\*\.)?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
+_HOST_PORT_RE = re.compile(r"(\[[^\]]*\]|[^:\[\]]*):\d+")  # host:port or [v6]:port, not a bare v6
+
 
 class VendorConfig(StrictModel):
     """One shop or marketplace, as declared in ``vendors/<name>.yaml``.
 
     Identity: ``name`` (slug used in keys and file names), ``display_name``, ``base_url``
     (scheme and host, plus a path prefix if the shop has one; overridable with
-    ``with_base_url``), ``country`` (ISO 3166-1 alpha-2), ``currency`` (ISO 4217; the
-    default for prices), ``decimal_separator`` ("." or "," as the shop writes prices),
-    ``locale`` (informational BCP 47 tag), ``timezone`` (IANA; the schedule and "today" are
-    in it), ``schedule`` (cron, default daily at 06:00), ``enabled``.
+    ``with_base_url``), ``allowed_hosts`` (other hosts the fetcher may reach besides the
+    ``base_url`` host: ``cdn.shop.com``, ``*.shop.com``, or an address or network such as
+    ``10.0.0.0/8`` to allow a non-public address, each optionally with ``:port``), ``country``
+    (ISO 3166-1 alpha-2), ``currency`` (ISO 4217; the default for prices),
+    ``decimal_separator`` ("." or "," as the shop writes prices), ``locale`` (BCP 47 tag, sent
+    as Accept-Language), ``timezone`` (IANA; the schedule and "today" are in it), ``schedule``
+    (cron, default daily at 06:00), ``enabled``.
 
     ``removed_after_missing``: a listing absent from this many consecutive scrapes (and not
     marked sold) counts as removed; one missed scrape is usually a glitch, not a removal.
@@ -59,6 +66,7 @@ class VendorConfig(StrictModel):
     name: Slug
     display_name: str = Field(min_length=1)
     base_url: str
+    allowed_hosts: list[str] = Field(default_factory=list)
     country: str
     currency: str
     decimal_separator: Literal[".", ","]
@@ -93,6 +101,25 @@ class VendorConfig(StrictModel):
         if parts.query or parts.fragment:
             raise ValueError("must not contain a query string or fragment (put those in search.url)")
         return value.rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, port = entry.strip().lower(), ""
+            if _HOST_PORT_RE.fullmatch(host):
+                host, _, port = host.rpartition(":")
+            host = host.strip("[]")
+            if port and not 0 < int(port) < 65536:
+                raise ValueError(f"{entry!r}: port must be from 1 to 65535")
+            try:
+                ipaddress.ip_network(host, strict=False)
+                continue
+            except ValueError:
+                pass
+            if not _ALLOWED_HOST_RE.fullmatch(host):
+                raise ValueError(f"{entry!r} is not a host name, *.domain, IP address or network (optionally :port)")
+        return value
 
     @field_validator("locale")
     @classmethod
