@@ -20,6 +20,8 @@ The rules are data: ``config/product_rules.yaml``, loaded and validated by :func
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -31,6 +33,20 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.products.identifiers import (
+    CompiledIdentifierRules,
+    IdentifierRules,
+    gtin_check_digit_ok,
+    gtin_lookup_forms,
+    normalise_gtin,
+)
+
+__all__ = [
+    "DEFAULT_RULES_PATH", "CompiledRules", "Identity", "ListingText", "MatchingRules", "ProductRules",
+    "RulesError", "compile_rules", "gtin_check_digit_ok", "gtin_lookup_forms", "identify", "load_rules",
+    "normalise_card_number", "normalise_gtin", "normalise_text", "resolve",
+]
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "product_rules.yaml"
 
@@ -122,8 +138,42 @@ class Category(_Strict):
         return self
 
 
+class MatchingRules(_Strict):
+    """The ``matching`` section: what keeps listings apart and how close a title must be.
+
+    ``refurbished_words``, ``accessory_words``, ``compat_words`` and ``bundle_patterns`` mark
+    listings that never join a product of the other kind (a refurbished unit, a case *for* a
+    phone, a console *with* a game). ``variant_words`` name a different model when only one
+    side has them (``pro``, ``mini``, ``ii``). ``title_threshold`` is the least title similarity
+    (0..1) for a match without identifiers; ``ambiguity_margin``: when two products are that
+    close to the best score, the listing stays apart. ``block_cap``: blocking keys shared by
+    more products than this are too common to find candidates with.
+    """
+
+    title_threshold: float = Field(default=0.86, ge=0.5, le=1.0)
+    ambiguity_margin: float = Field(default=0.03, ge=0.0, le=0.5)
+    block_cap: int = Field(default=60, ge=5)
+    candidates: int = Field(default=25, ge=1)
+    refurbished_words: list[str] = Field(default_factory=list)
+    accessory_words: list[str] = Field(default_factory=list)
+    accessory_with: list[str] = Field(default_factory=list)
+    compat_words: list[str] = Field(default_factory=list)
+    bundle_patterns: list[str] = Field(default_factory=list)
+    variant_words: list[str] = Field(default_factory=list)
+    generic_words: list[str] = Field(default_factory=list)
+
+    @field_validator("bundle_patterns")
+    @classmethod
+    def _bundle_patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            _compile(pattern)
+        return value
+
+
 class ProductRules(_Strict):
     version: Literal[1]
+    identifiers: IdentifierRules = Field(default_factory=IdentifierRules)
+    matching: MatchingRules = Field(default_factory=MatchingRules)
     transliterate: dict[str, str] = Field(default_factory=dict)
     stop_phrases: list[str] = Field(default_factory=list)
     stop_words: list[str] = Field(default_factory=list)
@@ -167,7 +217,9 @@ def compile_rules(raw: Mapping[str, Any], source: str = "<rules>") -> CompiledRu
         rules = ProductRules.model_validate(raw)
     except Exception as exc:  # pydantic.ValidationError, ValueError from validators
         raise RulesError(f"{source}: {exc}") from None
-    return CompiledRules(rules)
+    compiled = CompiledRules(rules)
+    compiled.version = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return compiled
 
 
 def _words_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -211,6 +263,10 @@ class CompiledRules:
         self.colour_words = frozenset(_plain(w) for w in rules.colour_words)
         self.categories = tuple(self._compile_category(c) for c in rules.categories)
         self.by_slug = {c.spec.slug: c for c in self.categories}
+        self.identifiers = CompiledIdentifierRules(rules.identifiers)
+        self.matching = rules.matching
+        self.version = ""
+        """A digest of the rules: listings matched under other rules are matched again."""
 
     @staticmethod
     def _compile_category(c: Category) -> _CompiledCategory:
@@ -290,29 +346,6 @@ def clean_display(title: str) -> str:
 # --- vendor identifiers -------------------------------------------------------------------------
 
 
-def gtin_check_digit_ok(digits: str) -> bool:
-    """GS1 mod-10: weights 3,1,3,... from the right, excluding the check digit."""
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
-def normalise_gtin(code: str | None) -> str | None:
-    """GTIN-8/12/13/14 (EAN, UPC-A) as 14 digits, or None when it is not a valid GTIN.
-
-    ``194252707296`` (UPC-A), ``0194252707296`` (EAN-13) and ``00194252707296`` are one GTIN.
-    Spaces and hyphens are ignored; all-zero codes and bad check digits are rejected.
-    """
-    if not code:
-        return None
-    digits = re.sub(r"[\s\-]", "", code)
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14) or not digits.strip("0"):
-        return None
-    if not gtin_check_digit_ok(digits):
-        return None
-    return digits.rjust(14, "0")
-
-
 _CARD_NUMBER = re.compile(r"(?<![0-9a-z])([a-z]{0,3}\d{1,3}) ?/ ?([a-z]{0,3}\d{1,3})(?![0-9a-z])")
 _HASH_NUMBER = re.compile(r"#\s?([a-z]{0,3}\d{1,3})(?![0-9a-z])")
 _BARE_NUMBER = re.compile(r"(?<![0-9a-z#/.])(\d{1,3})(?![0-9a-z/.])")
@@ -350,6 +383,12 @@ class ListingText:
     vendor: str | None = None
     product_code: str | None = None
     condition: str | None = None
+    mpn: str | None = None
+    """A manufacturer part number the vendor gives in its own field (vendor YAML ``mpn``)."""
+    gtin: str | None = None
+    """A GTIN/EAN/UPC the vendor gives in its own field (vendor YAML ``gtin``)."""
+    brand: str | None = None
+    """The brand the vendor gives in its own field (attribute ``brand``), if any."""
 
 
 @dataclass(frozen=True)
@@ -560,15 +599,6 @@ def resolve(listings: Mapping[int, ListingText], rules: CompiledRules | None = N
                                 brand=identity.brand, name=identity.name, attributes=identity.attributes)
         out[listing_id] = identity
     return out
-
-
-def gtin_lookup_forms(gtin14: str) -> list[str]:
-    """The spellings a vendor may have stored a GTIN-14 under (14, 13, 12 and 8 digits)."""
-    forms = {gtin14}
-    for width in (13, 12, 8):
-        if gtin14[: 14 - width].strip("0") == "":
-            forms.add(gtin14[14 - width:])
-    return sorted(forms)
 
 
 def _place_unknown_sets(identities: dict[int, Identity], evidence: Iterable[Identity]) -> None:
