@@ -205,14 +205,20 @@ _EDGE = re.compile(r"^[^0-9A-Za-z]+|[^0-9A-Za-z/]+$")
 _SEPARATORS = re.compile(r"[\-/._\s]")
 
 
+_GLUED_WORD = re.compile(r"[A-Z]{5,}\d{1,2}")
+
+
 def _looks_like_code(alnum: str) -> bool:
     """Strong enough to identify a product on its own: at least five characters with at least
-    two digits and a letter, or seven or more digits (``910006556``)."""
+    two digits and a letter (``KDL46V3000``), seven with one digit (``MTJV3AMA``), or seven to
+    eleven digits (``910006556``); a word with a number glued on (``IPHONE15``) is not one."""
     digits = sum(ch.isdigit() for ch in alnum)
     letters = len(alnum) - digits
     if alnum.isdigit():
         return 7 <= len(alnum) <= 11
-    return len(alnum) >= 5 and digits >= 2 and letters >= 1
+    if _GLUED_WORD.fullmatch(alnum):
+        return False
+    return (len(alnum) >= 5 and digits >= 2 and letters >= 1) or (len(alnum) >= 7 and digits >= 1 and letters >= 3)
 
 
 def _drop_brand_prefix(root: str, rules: CompiledIdentifierRules) -> str:

@@ -145,12 +145,15 @@ class MatchingRules(_Strict):
     listings that never join a product of the other kind (a refurbished unit, a case *for* a
     phone, a console *with* a game). ``variant_words`` name a different model when only one
     side has them (``pro``, ``mini``, ``ii``). ``title_threshold`` is the least title similarity
-    (0..1) for a match without identifiers; ``ambiguity_margin``: when two products are that
+    (0..1) for a match without identifiers (``model_threshold`` when both name the same distinctive
+    model words); ``ambiguity_margin``: when two products are that
     close to the best score, the listing stays apart. ``block_cap``: blocking keys shared by
     more products than this are too common to find candidates with.
     """
 
     title_threshold: float = Field(default=0.86, ge=0.5, le=1.0)
+    model_threshold: float = Field(default=0.8, ge=0.5, le=1.0)
+    """With the same distinctive model words on both sides, the least token-set similarity."""
     ambiguity_margin: float = Field(default=0.03, ge=0.0, le=0.5)
     block_cap: int = Field(default=60, ge=5)
     candidates: int = Field(default=25, ge=1)

@@ -137,14 +137,23 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
         if _specs_conflict(listing, anchor) or (listing.accessory and _model_words_conflict(listing, anchor)):
             return None
         return Verdict("rules", METHOD_SCORES["rules"])
-    if identifiers_differ:  # a similar title never outweighs two different identifiers
-        return None
-    if listing.identity.category != anchor.identity.category or _title_conflict(listing, anchor):
+    if identifiers_differ or _title_conflict(listing, anchor):  # a similar title never outweighs them
         return None
     score = title_similarity(listing.text, anchor.text)
     if score >= rules.matching.title_threshold:
         return Verdict("title", round(score, 4))
+    if _same_model(listing, anchor):
+        # the same distinctive model words (``509266``, ``a063s``): the rest may be worded freely
+        overlap = fuzz.token_set_ratio(listing.text, anchor.text) / 100.0
+        if overlap >= rules.matching.model_threshold:
+            return Verdict("title", round(min(score, overlap), 4))
     return None
+
+
+def _same_model(a: Features, b: Features) -> bool:
+    """Both titles name the same model words, and at least one of them is distinctive (three or
+    more characters: ``3s`` or ``4`` alone say little)."""
+    return bool(a.model_words) and a.model_words == b.model_words and any(len(w) >= 3 for w in a.model_words)
 
 
 @dataclass(frozen=True)
