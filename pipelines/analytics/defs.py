@@ -13,8 +13,9 @@ from dagster import (
 
 from pipelines.analytics.assets import search_analytics, vendor_performance
 from pipelines.listings.checks import build_listings_checks, vendor_data_fresh
-from pipelines.prices.assets import price_snapshots, product_matches
+from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
+from pipelines.products.assets import product_matches
 
 ROLLUP_ASSETS: list[AssetsDefinition] = [product_matches, price_snapshots, vendor_performance, search_analytics]
 

@@ -1,69 +1,20 @@
-"""``product_matches`` and ``price_snapshots``: from listings to products and their daily market."""
+"""``price_snapshots``: each product's daily market, from the offers matched to it."""
 
 import datetime as dt
 from collections import defaultdict
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipelines.analytics.automation import LISTINGS_BY_DAY, ROLLUP_AUTOMATION, ROLLUP_BACKFILL
 from pipelines.analytics.plots import price_history_png
-from pipelines.analytics.rollup import (
-    day_counts,
-    markdown_table,
-    png_markdown,
-    record_window_metadata,
-    window_of,
-)
-from pipelines.prices.store import SQL, match_products, replace_price_snapshots
-from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
+from pipelines.analytics.rollup import markdown_table, png_markdown, record_window_metadata, window_of
+from pipelines.prices.store import SQL, replace_price_snapshots
+from pipelines.products.assets import product_matches
 from pipelines.shared.partitions import daily
 from pipelines.shared.warehouse import Warehouse
 
 HISTORY_DAYS = 30
 WATCHED_PRODUCTS = 4
-
-
-@asset(
-    partitions_def=daily,
-    deps=[LISTINGS_BY_DAY],
-    group_name="prices",
-    compute_kind="postgres",
-    backfill_policy=ROLLUP_BACKFILL,
-    automation_condition=ROLLUP_AUTOMATION,
-    description="Listings of the same real product across vendors matched onto one `products` row "
-    "(`listings.product_id`): vendor GTIN/EAN or card number first, else a normalised title key; "
-    f"rules in `{DEFAULT_RULES_PATH.relative_to(DEFAULT_RULES_PATH.parents[1])}`. Covers every listing "
-    "seen in the window; re-materialise after editing the rules.",
-)
-def product_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    window = window_of(context)
-    try:
-        rules = load_rules()
-    except RulesError as exc:
-        raise Failure(description=f"invalid product rules: {exc}", allow_retries=False) from None
-    with warehouse.begin() as conn:
-        summary = match_products(conn, window, rules)
-        per_day = day_counts(SQL.rows(conn, "listings_per_day", window.params()))
-        preview = SQL.rows(conn, "product_preview", window.params())
-    context.log.info(f"{window}: {summary.listings} listings on {summary.products} products "
-                     f"({summary.products_new} new, {summary.reassigned} listings re-assigned)")
-    record_window_metadata(context, window, per_day, {
-        "preview": MetadataValue.md(markdown_table(
-            ["product", "key", "listings", "vendors"],
-            [(r.name, r.product_key, r.listings, r.vendors) for r in preview])),
-    })
-    return MaterializeResult(metadata={
-        "window": str(window),
-        "listings_matched": summary.listings,
-        "products": summary.products,
-        "products_new": summary.products_new,
-        "products_total": summary.products_total,
-        "cross_vendor_products": summary.cross_vendor_products,
-        "matched_by_gtin": summary.by_gtin,
-        "matched_by_card_number": summary.by_card_number,
-        "matched_by_title": summary.by_title,
-        "listings_reassigned": summary.reassigned,
-    })
 
 
 @asset(

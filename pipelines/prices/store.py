@@ -1,9 +1,7 @@
-"""Writing product matches and price snapshots for a window of days (inside the caller's transaction)."""
+"""Writing price snapshots for a window of days (inside the caller's transaction)."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,86 +9,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pipelines.analytics.rollup import SqlFiles, Window
-from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
-from pipelines.products.identity import (
-    CompiledRules,
-    Identity,
-    ListingText,
-    gtin_lookup_forms,
-    normalise_gtin,
-    resolve,
-)
 
 SQL = SqlFiles(Path(__file__).parent / "sql")
-
-
-@dataclass(frozen=True)
-class MatchSummary:
-    listings: int
-    products: int
-    by_gtin: int
-    by_card_number: int
-    by_title: int
-    products_total: int
-    cross_vendor_products: int
-    reassigned: int
-    products_new: int
-
-
-def _text(row: Any) -> ListingText:
-    return ListingText(title=row.title, vendor=row.vendor, product_code=row.product_code, condition=row.condition)
-
-
-def match_products(conn: Connection, window: Window, rules: CompiledRules) -> MatchSummary:
-    """Derive the product of every listing seen in ``window``; upsert products, set product_id."""
-    rows = SQL.rows(conn, "select_listings_to_match", window.params())
-    listings = {row.id: _text(row) for row in rows}
-    codes = sorted({form for text in listings.values() if (gtin := normalise_gtin(text.product_code))
-                    for form in gtin_lookup_forms(gtin)})
-    evidence = {row.id: _text(row) for row in SQL.rows(conn, "select_gtin_evidence", {"codes": codes})} if codes else {}
-    identities = resolve(listings, rules, extra_gtin_evidence=evidence)
-
-    products = _products(identities, rules)
-    before = conn.exec_driver_sql("SELECT count(*) FROM products").scalar_one()
-    SQL.run(conn, "create_match_staging", {})
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY staged_products (product_key, name, brand, category, category_name, product_code, "
-                         "attributes) FROM STDIN") as copy:
-            for p in products:
-                copy.write_row(p)
-        with cursor.copy("COPY staged_matches (listing_id, product_key, method) FROM STDIN") as copy:
-            for listing_id, identity in identities.items():
-                copy.write_row((listing_id, identity.key, identity.method))
-    SQL.rows(conn, "lock_vendors", {"namespace": LISTINGS_LOCK_NAMESPACE})
-    SQL.run(conn, "upsert_products", {})
-    reassigned = SQL.run(conn, "assign_products", {})
-    summary = SQL.rows(conn, "match_summary", {})[0]
-    return MatchSummary(**summary._mapping, reassigned=reassigned, products_new=summary.products_total - before)
-
-
-def _products(identities: dict[int, Identity], rules: CompiledRules) -> list[tuple[Any, ...]]:
-    """One staged row per product key: the most common display name (ties: shortest, then
-    alphabetical), the vendor code it was matched on, and the GTINs seen for it."""
-    by_key: dict[str, list[Identity]] = defaultdict(list)
-    for listing_id in sorted(identities):
-        by_key[identities[listing_id].key].append(identities[listing_id])
-    out = []
-    for key, group in sorted(by_key.items()):
-        names = Counter(i.name for i in group if i.name)
-        name = min(names.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] if names else key
-        first = group[0]
-        category = rules.by_slug.get(first.category) or rules.categories[-1]
-        gtins = sorted({i.code for i in group if i.method == "gtin" and i.code})
-        codes = Counter(i.code for i in group if i.code)
-        code = min(codes.items(), key=lambda kv: (-kv[1], kv[0]))[0] if codes else None
-        brand = next((i.brand for i in group if i.brand), None)
-        attributes: dict[str, Any] = {"category": category.spec.slug, **first.attributes}
-        if gtins:
-            attributes["gtins"] = gtins
-        out.append((key, name, brand, category.spec.slug, category.spec.name, code, json.dumps(attributes)))
-    return out
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ class Features:
     colours_matter: bool
     text: str
     """Normalised title without brand, codes, noise (and colours where the category ignores them)."""
+    source: ListingText | None = None
+    """The listing these features were read from (a product's anchor is stored as it)."""
 
     @property
     def flags(self) -> tuple[bool, bool, bool]:
@@ -199,7 +201,7 @@ def features(listing: ListingText, rules: CompiledRules) -> Features:
         identity=identity, kind=category.spec.kind, brand=brand, gtins=frozenset(gtins), codes=codes,
         refurbished=refurbished, accessory=accessory, bundle=bundle, model_words=model_words,
         variant_words=variant_words, specs=specs, colours=colours, colours_matter=colours_matter,
-        text=" ".join(core),
+        text=" ".join(core), source=listing,
     )
 
 

@@ -200,7 +200,7 @@ class CodeMatch(Enum):
     DIFFERENT = "different"
 
 
-_SPLIT = re.compile(r"[\s,;|()\[\]{}<>\"“”'’]+")
+_SPLIT = re.compile(r"[\s,;|()\[\]{}<>\"\u201c\u201d'\u2019]+")
 _EDGE = re.compile(r"^[^0-9A-Za-z]+|[^0-9A-Za-z/]+$")
 _SEPARATORS = re.compile(r"[\-/._\s]")
 
@@ -241,9 +241,9 @@ def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str 
     if not root.isalnum() or not root.isascii() or not _looks_like_code(root):
         return None
     root = _drop_brand_prefix(root, rules)
-    if colour is None and rules.glued_colour is not None and (m := rules.glued_colour.search(root)):
-        if _looks_like_code(root[: m.start()]):
-            colour, root = m.group(1), root[: m.start()]
+    glued = rules.glued_colour.search(root) if colour is None and rules.glued_colour is not None else None
+    if glued is not None and _looks_like_code(root[: glued.start()]):
+        colour, root = glued.group(1), root[: glued.start()]
     stems = {root}
     patterns = [rules.generic_suffix, *(rules.brand_suffix.values() if brand is None
                                        else [rules.brand_suffix.get(brand)])]

@@ -1,0 +1,257 @@
+"""Matching a window's listings onto products, and people's decisions (inside the caller's transaction).
+
+Incremental: only listings that are new, changed (title, vendor identifiers) or last matched
+under other rules are matched (their *signature* differs); they are compared with the products
+that share a blocking key with them (``product_keys``), never with the whole catalogue.
+Decisions (``product_decisions``) pin listings to a product and are applied on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from pipelines.analytics.rollup import SqlFiles, Window
+from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
+from pipelines.products.features import Features, blocking_keys, features
+from pipelines.products.identity import CompiledRules, ListingText
+from pipelines.products.matching import Catalogue, Match, Product, match_features
+
+SQL = SqlFiles(Path(__file__).parent / "sql")
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    listings: int
+    """Listings (re-)matched by this run; the others kept their product."""
+    products: int
+    by_gtin: int
+    by_mpn: int
+    by_rules: int
+    by_title: int
+    by_decision: int
+    founded: int
+    products_total: int
+    listings_in_window: int
+    products_in_window: int
+    cross_vendor_products: int
+    products_new: int
+
+
+def _text(row: Any) -> ListingText:
+    return ListingText(title=row.title, vendor=row.vendor, product_code=row.product_code, condition=row.condition,
+                       mpn=row.mpn, gtin=row.gtin, brand=row.brand)
+
+
+def _anchor_json(t: ListingText) -> dict[str, str]:
+    return {k: v for k, v in (("title", t.title), ("vendor", t.vendor), ("product_code", t.product_code),
+                              ("condition", t.condition), ("mpn", t.mpn), ("gtin", t.gtin), ("brand", t.brand)) if v}
+
+
+def _anchor_text(anchor: dict[str, str]) -> ListingText:
+    return ListingText(title=anchor.get("title", ""), vendor=anchor.get("vendor"),
+                       product_code=anchor.get("product_code"), condition=anchor.get("condition"),
+                       mpn=anchor.get("mpn"), gtin=anchor.get("gtin"), brand=anchor.get("brand"))
+
+
+def signature(t: ListingText, rules: CompiledRules) -> str:
+    """What a match depends on: the rules and the listing's identity fields."""
+    parts = (rules.version, t.title, t.vendor, t.product_code, t.condition, t.mpn, t.gtin, t.brand)
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def _load_catalogue(conn: Connection, rules: CompiledRules, keys: set[str], pinned: set[str]) -> Catalogue:
+    catalogue = Catalogue(rules)
+    cap = rules.matching.block_cap
+    counts = {r.key: r.products for r in SQL.rows(conn, "count_keys", {"keys": sorted(keys)})}
+    useful = sorted(k for k, n in counts.items() if k[0] in "gcr" or n <= cap)
+    for row in SQL.rows(conn, "select_candidate_products", {"keys": useful, "product_keys": sorted(pinned)}):
+        if not row.anchor:
+            continue
+        anchor = features(_anchor_text(row.anchor), rules)
+        product = Product(key=row.product_key, anchor=anchor, gtins=set(row.gtins or []) | set(anchor.gtins),
+                          codes=list(anchor.codes), product_id=row.id)
+        catalogue.add(product)
+    return catalogue
+
+
+def rekey_stale_products(conn: Connection, rules: CompiledRules) -> int:
+    """Blocking keys derived under other rules are derived again (after a rules change)."""
+    rows = SQL.rows(conn, "stale_products", {"rules": rules.version})
+    if not rows:
+        return 0
+    catalogue = Catalogue(rules)
+    SQL.run(conn, "delete_product_keys", {"ids": [r.id for r in rows]})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy("COPY product_keys (key, product_id) FROM STDIN") as copy:
+        for r in rows:
+            anchor = features(_anchor_text(r.anchor), rules)
+            product = Product(key=r.product_key, anchor=anchor, gtins=set(r.gtins or []) | set(anchor.gtins),
+                              codes=list(anchor.codes))
+            for key in catalogue.product_keys(product):
+                copy.write_row((key, r.id))
+    SQL.run(conn, "mark_products_rekeyed", {"rules": rules.version, "ids": [r.id for r in rows]})
+    return len(rows)
+
+
+def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
+                   rematch_all: bool = False) -> MatchSummary:
+    """Match the window's new and changed listings onto products; store method, score, keys."""
+    rekey_stale_products(conn, rules)
+    rows = SQL.rows(conn, "select_listings_to_match", window.params())
+    texts = {row.id: _text(row) for row in rows}
+    signatures = {row.id: signature(texts[row.id], rules) for row in rows}
+    pins = {row.id: row.pinned_key for row in rows if row.pinned_key}
+    todo = [row.id for row in rows if rematch_all or row.product_id is None or row.id in pins
+            or row.match_signature != signatures[row.id]]
+    feats: dict[int, Features] = {i: features(texts[i], rules) for i in todo}
+
+    keys = {key for f in feats.values() for key in blocking_keys(f, rules)}
+    catalogue = _load_catalogue(conn, rules, keys, set(pins.values()))
+    existing = {p.key for p in catalogue.products}
+    matches = match_features(feats.items(), catalogue, {i: pins[i] for i in todo if i in pins})
+    renamed = _avoid_taken_keys(conn, catalogue, existing)
+    matches = {i: Match(renamed.get(m.key, m.key), m.method, m.score) for i, m in matches.items()}
+
+    before = conn.exec_driver_sql("SELECT count(*) FROM products").scalar_one()
+    SQL.run(conn, "create_match_staging", {})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY staged_products (product_key, name, brand, category, category_name, product_code, "
+                         "attributes) FROM STDIN") as copy:
+            for p in catalogue.products:
+                copy.write_row(_product_row(p, rules))
+        with cursor.copy("COPY staged_matches (listing_id, product_key, method, score, signature) FROM STDIN") as copy:
+            for listing_id, m in matches.items():
+                copy.write_row((listing_id, m.key, m.method, m.score, signatures[listing_id]))
+        with cursor.copy("COPY staged_keys (product_key, key) FROM STDIN") as copy:
+            for p in catalogue.products:
+                for key in catalogue.product_keys(p):
+                    copy.write_row((p.key, key))
+    SQL.rows(conn, "lock_vendors", {"namespace": LISTINGS_LOCK_NAMESPACE})
+    SQL.run(conn, "upsert_products", {})
+    SQL.run(conn, "insert_product_keys", {})
+    SQL.run(conn, "assign_products", {})
+    run = SQL.rows(conn, "match_summary", {})[0]
+    seen = SQL.rows(conn, "window_summary", window.params())[0]
+    return MatchSummary(**run._mapping, listings_in_window=seen.listings, products_in_window=seen.products,
+                        cross_vendor_products=seen.cross_vendor_products, products_new=run.products_total - before)
+
+
+def _avoid_taken_keys(conn: Connection, catalogue: Catalogue, loaded: set[str]) -> dict[str, str]:
+    """New products whose natural key another (unloaded) product already has get ``#n``."""
+    new = [p for p in catalogue.products if p.key not in loaded]
+    if not new:
+        return {}
+    taken = {r.product_key for r in SQL.rows(conn, "existing_product_keys", {"keys": [p.key for p in new]})}
+    renamed: dict[str, str] = {}
+    for p in new:
+        if p.key not in taken:
+            continue
+        base = re.sub(r" #\d+$", "", p.key)
+        n = 2
+        while True:
+            candidate = f"{base} #{n}"
+            exists = SQL.rows(conn, "existing_product_keys", {"keys": [candidate]})
+            if not exists and candidate not in catalogue.by_key:
+                break
+            n += 1
+        renamed[p.key] = candidate
+        catalogue.by_key[candidate] = catalogue.by_key.pop(p.key)
+        p.key = candidate
+    return renamed
+
+
+def _product_row(p: Product, rules: CompiledRules) -> tuple[Any, ...]:
+    f = p.anchor
+    category = rules.by_slug.get(f.identity.category) or rules.categories[-1]
+    attributes: dict[str, Any] = {"category": category.spec.slug, **f.identity.attributes,
+                                  "gtins": sorted(p.gtins), "rules": rules.version}
+    if f.codes:
+        attributes["mpns"] = [pn.raw for pn in f.codes]
+    attributes["anchor"] = _anchor_json(f.source) if f.source is not None else {}
+    code = f.codes[0].raw if f.codes else (min(p.gtins) if p.gtins else f.identity.code)
+    return (p.key, f.identity.name or p.key, f.brand or f.identity.brand, category.spec.slug, category.spec.name,
+            code, json.dumps(attributes))
+
+
+# --- people's decisions ---------------------------------------------------------------------------
+
+
+class DecisionError(ValueError):
+    """A merge or split that cannot be done (unknown product or listing); the message says why."""
+
+
+def _product(conn: Connection, ref: str) -> Any:
+    row = conn.execute(text("SELECT id, product_key, name FROM products WHERE product_key = :r "
+                            "OR CAST(id AS text) = :r"), {"r": ref}).first()
+    if row is None:
+        raise DecisionError(f"no product {ref!r} (give its id or its key)")
+    return row
+
+
+def _record(conn: Connection, listing_ids: list[int], product_id: int, key: str, action: str,
+            note: str | None) -> None:
+    conn.execute(text(
+        "INSERT INTO product_decisions (listing_id, product_key, action, note) "
+        "SELECT unnest(CAST(:ids AS bigint[])), :key, :action, :note "
+        "ON CONFLICT (listing_id) DO UPDATE SET product_key = EXCLUDED.product_key, action = EXCLUDED.action, "
+        "note = EXCLUDED.note, decided_at = now()"), {"ids": listing_ids, "key": key, "action": action, "note": note})
+    conn.execute(text("UPDATE listings SET product_id = :p, match_method = 'manual', match_score = 1.0 "
+                      "WHERE id = ANY(CAST(:ids AS bigint[]))"), {"p": product_id, "ids": listing_ids})
+
+
+def merge_products(conn: Connection, target: str, sources: list[str], note: str | None = None) -> int:
+    """Every listing of ``sources`` belongs to ``target`` from now on (and its own listings stay
+    there, whatever new rules say). Returns the number of listings moved or pinned."""
+    into = _product(conn, target)
+    ids = [into.id] + [_product(conn, s).id for s in sources]
+    listing_ids = list(conn.execute(text("SELECT id FROM listings WHERE product_id = ANY(CAST(:ids AS bigint[])) "
+                                         "ORDER BY id"), {"ids": ids}).scalars())
+    _record(conn, listing_ids, into.id, into.product_key, "merge", note)
+    return len(listing_ids)
+
+
+def split_listings(conn: Connection, listing_ids: list[int], note: str | None = None) -> str:
+    """The listings form a product of their own (kept apart on every re-match); returns its key."""
+    rows = conn.execute(text("SELECT l.id, l.product_id, p.product_key, p.category_id, p.name FROM listings l "
+                             "LEFT JOIN products p ON p.id = l.product_id WHERE l.id = ANY(CAST(:ids AS bigint[])) "
+                             "ORDER BY l.id"), {"ids": listing_ids}).all()
+    missing = sorted(set(listing_ids) - {r.id for r in rows})
+    if missing:
+        raise DecisionError(f"no listing with id {', '.join(map(str, missing))}")
+    first = rows[0]
+    base = (first.product_key or "other:listing").split(" #")[0]
+    key = f"{base} ~split-{first.id}"
+    product_id = conn.execute(text(
+        "INSERT INTO products (product_key, name, category_id, attributes) "
+        "SELECT :key, l.title, :category, CAST(:attrs AS jsonb) FROM listings l WHERE l.id = :first "
+        "ON CONFLICT (product_key) DO UPDATE SET name = products.name RETURNING id"),
+        {"key": key, "category": first.category_id, "first": first.id,
+         "attrs": json.dumps({"split_from": first.product_key})}).scalar_one()
+    _record(conn, [r.id for r in rows], product_id, key, "split", note)
+    return key
+
+
+def product_report(conn: Connection, ref: str) -> tuple[Any, list[Any]]:
+    """A product and its listings, each with vendor, how it was matched and any decision."""
+    product = conn.execute(text(
+        "SELECT p.id, p.product_key, p.name, p.brand, p.product_code, c.slug AS category, p.attributes "
+        "FROM products p LEFT JOIN categories c ON c.id = p.category_id "
+        "WHERE p.product_key = :r OR CAST(p.id AS text) = :r"), {"r": ref}).first()
+    if product is None:
+        raise DecisionError(f"no product {ref!r} (give its id or its key)")
+    listings = conn.execute(text(
+        "SELECT l.id, v.name AS vendor, l.title, l.price, l.currency, l.match_method, l.match_score, "
+        "d.action AS decision FROM listings l JOIN vendors v ON v.id = l.vendor_id "
+        "LEFT JOIN product_decisions d ON d.listing_id = l.id WHERE l.product_id = :p ORDER BY v.name, l.id"),
+        {"p": product.id}).all()
+    return product, listings
