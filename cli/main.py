@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import typer
 
 from cli.alerts import alerts_app, install_demo_alerts, notifications, users_app
+from cli.products import products_app
 from cli.sessions import sessions_app
 from infra import migrate
 from infra.database import DatabaseUnavailable, resolve_urls
@@ -212,6 +213,7 @@ app.add_typer(sessions_app, name="sessions")  # pipelines/sessions/cli.py
 # Saved searches and alerts (pipelines/alerts/cli.py)
 app.add_typer(users_app, name="users")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(products_app, name="products")
 app.command("notifications")(notifications)
 
 

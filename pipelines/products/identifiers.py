@@ -254,6 +254,11 @@ def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str 
             m = pattern.search(form)
             if m and m.start() > 0 and _looks_like_code(form[: m.start()]):
                 stems.add(form[: m.start()])
+    if rules.glued_colour is not None:  # WDBPKJ0040BBK-WESN: the colour was inside the suffix
+        for form in list(stems):
+            m = rules.glued_colour.search(form)
+            if m and form != root and _looks_like_code(form[: m.start()]):
+                stems.add(form[: m.start()])
     return PartNumber(raw=raw, root=root, stems=frozenset(stems), colour=colour)
 
 

@@ -117,6 +117,8 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
         return Verdict("rules", METHOD_SCORES["rules"]) if listing.identity.key == anchor.identity.key else None
     if listing.gtins & product.gtins:
         return Verdict("gtin", METHOD_SCORES["gtin"])
+    if listing.brand and anchor.brand and listing.brand != anchor.brand:
+        return None
     # where colours are one product (a category with `colours: drop`), each colour still has its
     # own GTIN and part number: different identifiers are then no evidence of another product
     identifiers_veto = listing.colours_matter or anchor.colours_matter
@@ -127,8 +129,6 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
         return Verdict("mpn", METHOD_SCORES["mpn_suffix"])
     identifiers_differ = relation is CodeMatch.DIFFERENT or bool(listing.gtins and product.gtins)
     if identifiers_differ and identifiers_veto:
-        return None
-    if listing.brand and anchor.brand and listing.brand != anchor.brand:
         return None
     if listing.identity.key == anchor.identity.key:
         # the category's rules already decided which words matter (``5G``, ``edition``, colours,
@@ -146,7 +146,7 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
         # the same distinctive model words (``509266``, ``a063s``): the rest may be worded freely
         overlap = fuzz.token_set_ratio(listing.text, anchor.text) / 100.0
         if overlap >= rules.matching.model_threshold:
-            return Verdict("title", round(min(score, overlap), 4))
+            return Verdict("title", round(overlap, 4))
     return None
 
 
