@@ -136,8 +136,9 @@ class CompiledIdentifierRules:
         longest = sorted(aliases, key=lambda a: (-len(a), a))
         self.brand_pattern = (re.compile(r"(?<![0-9a-z])(" + "|".join(re.escape(a) for a in longest) + r")(?![0-9a-z])")
                               if longest else None)
-        self.glued_brand_prefixes = tuple(sorted(
-            (a.replace(" ", "").upper() for a in aliases if len(a.replace(" ", "")) >= 3), key=len, reverse=True))
+        prefixes = sorted({a.replace(" ", "").upper() for a in aliases if len(a.replace(" ", "")) >= 3},
+                          key=lambda a: (-len(a), a))
+        self.glued_brand_prefix = re.compile("^(?:" + "|".join(map(re.escape, prefixes)) + ")") if prefixes else None
         self.generic_suffix = _suffix_pattern([*rules.region_suffixes, *rules.packaging_suffixes])
         self.brand_suffix = {brand: p for brand, patterns in rules.brand_suffixes.items()
                              if (p := _suffix_pattern(patterns)) is not None}
@@ -203,6 +204,7 @@ class CodeMatch(Enum):
 _SPLIT = re.compile(r"[\s,;|()\[\]{}<>\"\u201c\u201d'\u2019]+")
 _EDGE = re.compile(r"^[^0-9A-Za-z]+|[^0-9A-Za-z/]+$")
 _SEPARATORS = re.compile(r"[\-/._\s]")
+_HAS_DIGIT = re.compile(r"\d")
 
 
 _GLUED_WORD = re.compile(r"[A-Z]{5,}\d{1,2}")
@@ -222,9 +224,9 @@ def _looks_like_code(alnum: str) -> bool:
 
 
 def _drop_brand_prefix(root: str, rules: CompiledIdentifierRules) -> str:
-    for prefix in rules.glued_brand_prefixes:
-        if root.startswith(prefix) and len(root) - len(prefix) >= 5 and _looks_like_code(root[len(prefix):]):
-            return root[len(prefix):]
+    m = rules.glued_brand_prefix.match(root) if rules.glued_brand_prefix is not None else None
+    if m and len(root) - m.end() >= 5 and _looks_like_code(root[m.end():]):
+        return root[m.end():]
     return root
 
 
@@ -288,6 +290,8 @@ def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = 
     tokens = [t for t in (_EDGE.sub("", raw) for raw in _SPLIT.split(text)) if t]
     taken = [False] * len(tokens)
     for i, token in enumerate(tokens):
+        if not _HAS_DIGIT.search(token):  # every code has a digit: most words are skipped here
+            continue
         if _LONG_DIGITS.fullmatch(token) and normalise_gtin(token):
             taken[i] = True
             continue

@@ -27,7 +27,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -270,6 +270,8 @@ class CompiledRules:
         self.matching = rules.matching
         self.version = ""
         """A digest of the rules: listings matched under other rules are matched again."""
+        self.display_noise: dict[tuple[str | None, bool], frozenset[str]] = {}
+        self.normalise_token = lru_cache(maxsize=200_000)(lambda token: normalise_text(token, self.translit))
 
     @staticmethod
     def _compile_category(c: Category) -> _CompiledCategory:
@@ -311,6 +313,8 @@ def _strip_marks(text: str, translit: dict[int, str] | None = None) -> str:
     without its combining marks (accents)."""
     if translit:
         text = text.translate(translit)
+    if text.isascii():  # most titles: NFKD changes nothing, the only ASCII symbols are ^ and `
+        return text.replace("^", "").replace("`", "")
     kept = "".join(ch for ch in text if unicodedata.category(ch) not in _SYMBOLS)
     decomposed = unicodedata.normalize("NFKD", kept)
     return "".join(ch for ch in decomposed if unicodedata.category(ch) not in _MARKS)
@@ -477,17 +481,27 @@ def _goods_identity(listing: ListingText, text: str, category: _CompiledCategory
     )
 
 
+def _display_noise(rules: CompiledRules, vendor: str | None, drop_colours: bool) -> frozenset[str]:
+    """Words left out of display names (per vendor and colour policy; computed once)."""
+    cache_key = (vendor, drop_colours)
+    noise = rules.display_noise.get(cache_key)
+    if noise is None:
+        words = set(rules.stop_words)
+        for phrase_words in (rules.rules.stop_phrases, rules.rules.vendor_noise.get(vendor or "", [])):
+            words.update(w for phrase in phrase_words for w in _plain(phrase).split())
+        if drop_colours:
+            words |= rules.colour_words
+        noise = rules.display_noise[cache_key] = frozenset(words)
+    return noise
+
+
 def display_name(title: str, vendor: str | None, category: _CompiledCategory, rules: CompiledRules) -> str:
     """The title as a product name: seller noise, colours (when the category ignores them) and
     compatibility tails dropped; the seller's casing and accents kept."""
-    noise = set(rules.stop_words)
-    for phrase_words in (rules.rules.stop_phrases, rules.rules.vendor_noise.get(vendor or "", [])):
-        noise.update(w for phrase in phrase_words for w in _plain(phrase).split())
-    if category.spec.colours == "drop":
-        noise |= rules.colour_words
+    noise = _display_noise(rules, vendor, category.spec.colours == "drop")
     kept: list[str] = []
     for token in clean_display(title).split():
-        words = normalise_text(token, rules.translit).split()
+        words = rules.normalise_token(token).split()
         if words and category.drop_after is not None and category.drop_after.fullmatch(words[0]) and kept:
             break
         if not words:  # punctuation only: keep separators out of names

@@ -8,7 +8,6 @@ Decisions (``product_decisions``) pin listings to a product and are applied on e
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -60,12 +59,6 @@ def _anchor_text(anchor: dict[str, str]) -> ListingText:
                        mpn=anchor.get("mpn"), gtin=anchor.get("gtin"), brand=anchor.get("brand"))
 
 
-def signature(t: ListingText, rules: CompiledRules) -> str:
-    """What a match depends on: the rules and the listing's identity fields."""
-    parts = (rules.version, t.title, t.vendor, t.product_code, t.condition, t.mpn, t.gtin, t.brand)
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
-
-
 def _load_catalogue(conn: Connection, rules: CompiledRules, keys: set[str], pinned: set[str]) -> Catalogue:
     catalogue = Catalogue(rules)
     cap = rules.matching.block_cap
@@ -105,13 +98,12 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
                    rematch_all: bool = False) -> MatchSummary:
     """Match the window's new and changed listings onto products; store method, score, keys."""
     rekey_stale_products(conn, rules)
-    rows = SQL.rows(conn, "select_listings_to_match", window.params())
-    texts = {row.id: _text(row) for row in rows}
-    signatures = {row.id: signature(texts[row.id], rules) for row in rows}
+    rows = SQL.rows(conn, "select_listings_to_match", {**window.params(), "rules": rules.version,
+                                                        "all": rematch_all})
+    signatures = {row.id: row.signature for row in rows}
     pins = {row.id: row.pinned_key for row in rows if row.pinned_key}
-    todo = [row.id for row in rows if rematch_all or row.product_id is None or row.id in pins
-            or row.match_signature != signatures[row.id]]
-    feats: dict[int, Features] = {i: features(texts[i], rules) for i in todo}
+    todo = [row.id for row in rows]
+    feats: dict[int, Features] = {row.id: features(_text(row), rules) for row in rows}
 
     keys = {key for f in feats.values() for key in blocking_keys(f, rules)}
     catalogue = _load_catalogue(conn, rules, keys, set(pins.values()))
