@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from pipelines.products.identifiers import PartNumber, gtins_in_text, normalise_gtin, part_numbers
 from pipelines.products.identity import (
@@ -221,3 +222,64 @@ def blocking_keys(f: Features, rules: CompiledRules) -> list[str]:
     for word in sorted(set(rare), key=lambda w: (-len(w), w))[:6]:
         keys.append(f"w:{brand}:{word}")
     return keys
+
+
+def to_json(f: Features) -> dict[str, object]:
+    """The features as JSON (kept with a product: loading the catalogue reads them instead of
+    deriving them again from the anchor's title)."""
+    i = f.identity
+    return {
+        "identity": {"key": i.key, "category": i.category, "method": i.method, "code": i.code, "brand": i.brand,
+                     "name": i.name, "attributes": i.attributes},
+        "kind": f.kind, "brand": f.brand, "gtins": sorted(f.gtins),
+        "codes": [[pn.raw, pn.root, sorted(pn.stems), pn.colour] for pn in f.codes],
+        "flags": [f.refurbished, f.accessory, f.bundle], "model_words": sorted(f.model_words),
+        "variant_words": sorted(f.variant_words), "specs": [[u, sorted(v)] for u, v in f.specs],
+        "colours": sorted(f.colours), "colours_matter": f.colours_matter, "text": f.text,
+    }
+
+
+def from_json(data: dict[str, Any], source: ListingText | None = None) -> Features:
+    i = data["identity"]
+    refurbished, accessory, bundle = data["flags"]
+    return Features(
+        identity=Identity(key=i["key"], category=i["category"], method=i["method"], code=i["code"], brand=i["brand"],
+                          name=i["name"], attributes=i["attributes"]),
+        kind=data["kind"], brand=data["brand"], gtins=frozenset(data["gtins"]),
+        codes=tuple(PartNumber(raw=c[0], root=c[1], stems=frozenset(c[2]), colour=c[3]) for c in data["codes"]),
+        refurbished=refurbished, accessory=accessory, bundle=bundle, model_words=frozenset(data["model_words"]),
+        variant_words=frozenset(data["variant_words"]),
+        specs=tuple((u, frozenset(v)) for u, v in data["specs"]), colours=frozenset(data["colours"]),
+        colours_matter=data["colours_matter"], text=data["text"], source=source,
+    )
+
+
+def features_many(listings: list[ListingText], rules: CompiledRules, workers: int = 1) -> list[Features]:
+    """:func:`features` of many listings; with ``workers`` > 1 and enough listings, spread over
+    that many processes (a first match of a large catalogue is CPU-bound here)."""
+    if workers <= 1 or len(listings) < 4_000:
+        return [features(t, rules) for t in listings]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(listings) // (workers * 4))
+    chunks = [listings[i:i + size] for i in range(0, len(listings), size)]
+    raw = rules.rules.model_dump(mode="json")
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = pool.map(_features_chunk, [(rules.version, raw, chunk) for chunk in chunks])
+        return [f for part in parts for f in part]
+
+
+_WORKER_RULES: dict[str, CompiledRules] = {}
+
+
+def _features_chunk(job: tuple[str, dict[str, Any], list[ListingText]]) -> list[Features]:
+    """One worker's share: the rules are compiled once per worker process (per rules version)."""
+    from pipelines.products.identity import compile_rules
+
+    version, raw, chunk = job
+    if version not in _WORKER_RULES:
+        _WORKER_RULES.clear()
+        _WORKER_RULES[version] = compile_rules(raw)
+    rules = _WORKER_RULES[version]
+    return [features(t, rules) for t in chunk]

@@ -9,6 +9,7 @@ Decisions (``product_decisions``) pin listings to a product and are applied on e
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, text
 
 from pipelines.analytics.rollup import SqlFiles, Window
 from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
-from pipelines.products.features import Features, blocking_keys, features
+from pipelines.products.features import Features, blocking_keys, features, features_many, from_json, to_json
 from pipelines.products.identity import CompiledRules, ListingText
 from pipelines.products.matching import Catalogue, Match, Product, match_features
 
@@ -67,7 +68,11 @@ def _load_catalogue(conn: Connection, rules: CompiledRules, keys: set[str], pinn
     for row in SQL.rows(conn, "select_candidate_products", {"keys": useful, "product_keys": sorted(pinned)}):
         if not row.anchor:
             continue
-        anchor = features(_anchor_text(row.anchor), rules)
+        source = _anchor_text(row.anchor)
+        if row.features and row.rules == rules.version:  # derived under these rules: read, not derived
+            anchor = from_json(row.features, source)
+        else:
+            anchor = features(source, rules)
         product = Product(key=row.product_key, anchor=anchor, gtins=set(row.gtins or []) | set(anchor.gtins),
                           codes=list(anchor.codes), product_id=row.id)
         catalogue.add(product)
@@ -81,17 +86,27 @@ def rekey_stale_products(conn: Connection, rules: CompiledRules) -> int:
         return 0
     catalogue = Catalogue(rules)
     SQL.run(conn, "delete_product_keys", {"ids": [r.id for r in rows]})
+    anchors = features_many([_anchor_text(r.anchor) for r in rows], rules, workers=_workers())
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy("COPY product_keys (key, product_id) FROM STDIN") as copy:
-        for r in rows:
-            anchor = features(_anchor_text(r.anchor), rules)
-            product = Product(key=r.product_key, anchor=anchor, gtins=set(r.gtins or []) | set(anchor.gtins),
-                              codes=list(anchor.codes))
-            for key in catalogue.product_keys(product):
-                copy.write_row((key, r.id))
-    SQL.run(conn, "mark_products_rekeyed", {"rules": rules.version, "ids": [r.id for r in rows]})
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY product_keys (key, product_id) FROM STDIN") as copy:
+            for r, anchor in zip(rows, anchors, strict=True):
+                product = Product(key=r.product_key, anchor=anchor, gtins=set(r.gtins or []) | set(anchor.gtins),
+                                  codes=list(anchor.codes))
+                for key in catalogue.product_keys(product):
+                    copy.write_row((key, r.id))
+        cursor.execute("CREATE TEMP TABLE rekeyed (id bigint PRIMARY KEY, features jsonb NOT NULL) ON COMMIT DROP")
+        with cursor.copy("COPY rekeyed (id, features) FROM STDIN") as copy:
+            for r, anchor in zip(rows, anchors, strict=True):
+                copy.write_row((r.id, json.dumps(to_json(anchor))))
+    SQL.run(conn, "mark_products_rekeyed", {"rules": rules.version})
     return len(rows)
+
+
+def _workers() -> int:
+    """Processes for deriving features in bulk (a first match, a rules change): the CPUs we have."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
@@ -103,7 +118,8 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
     signatures = {row.id: row.signature for row in rows}
     pins = {row.id: row.pinned_key for row in rows if row.pinned_key}
     todo = [row.id for row in rows]
-    feats: dict[int, Features] = {row.id: features(_text(row), rules) for row in rows}
+    derived = features_many([_text(row) for row in rows], rules, workers=_workers())
+    feats: dict[int, Features] = {row.id: f for row, f in zip(rows, derived, strict=True)}
 
     keys = {key for f in feats.values() for key in blocking_keys(f, rules)}
     catalogue = _load_catalogue(conn, rules, keys, set(pins.values()))
@@ -170,6 +186,7 @@ def _product_row(p: Product, rules: CompiledRules) -> tuple[Any, ...]:
     if f.codes:
         attributes["mpns"] = [pn.raw for pn in f.codes]
     attributes["anchor"] = _anchor_json(f.source) if f.source is not None else {}
+    attributes["features"] = to_json(f)
     code = f.codes[0].raw if f.codes else (min(p.gtins) if p.gtins else f.identity.code)
     return (p.key, f.identity.name or p.key, f.brand or f.identity.brand, category.spec.slug, category.spec.name,
             code, json.dumps(attributes))

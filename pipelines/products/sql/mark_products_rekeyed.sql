@@ -1,3 +1,5 @@
--- The re-keyed products now carry keys of the current rules.
-UPDATE products SET attributes = attributes || jsonb_build_object('rules', CAST(:rules AS text))
-WHERE id = ANY(CAST(:ids AS bigint[]))
+-- The re-keyed products now carry the features and keys of the current rules.
+UPDATE products p SET attributes = p.attributes || jsonb_build_object('features', r.features,
+                                                                      'rules', CAST(:rules AS text))
+FROM rekeyed r
+WHERE p.id = r.id
