@@ -164,8 +164,10 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"  first match (day 1, all new)                {first:7.2f} s  ({s1.listings:,} matched, "
           f"{s1.products_total:,} products, {s1.cross_vendor_products:,} in 2+ shops)  target < 60 s")
+    print(f"    {s1.seconds}")
     print(f"  a day's increment ({args.new:,} new of {s2.listings_in_window:,} seen)  {increment:7.2f} s  "
           f"({s2.listings:,} matched, {s2.products_new:,} new products)  target < 5 s")
+    print(f"    {s2.seconds}")
     print(f"  baseline: the same new listings against every product (no blocking)  {baseline:7.2f} s  "
           f"-> blocking is {baseline / increment:.0f}x faster; increment / first match = {increment / first:.3f}")
 

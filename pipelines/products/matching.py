@@ -171,6 +171,8 @@ class Catalogue:
         self.products: list[Product] = []
         self.index: dict[str, list[int]] = defaultdict(list)
         self.by_key: dict[str, int] = {}
+        self.changed: set[int] = set()
+        """Positions of products founded or given new identifiers since loading: what to store."""
 
     def add(self, product: Product, keys: Iterable[str] | None = None) -> int:
         """Put a product in the catalogue (indexed under its anchor's keys and identifiers)."""
@@ -233,6 +235,7 @@ class Catalogue:
             product = Product(key=new_key, anchor=listing, gtins=set(listing.gtins), codes=list(listing.codes),
                               members=1)
             position = self.add(product)
+            self.changed.add(position)
             return Assignment(product, None), self.product_keys(product)
         position, verdict = found
         product = self.products[position]
@@ -247,13 +250,17 @@ class Catalogue:
             if not product.codes and listing.codes and verdict.method != "rules":
                 product.codes = list(listing.codes)
                 gained += [f"c:{stem}" for pn in listing.codes for stem in sorted(pn.stems)]
-        return Assignment(product, verdict), self._reindex(position, gained)
+        added = self._reindex(position, gained)
+        if added:
+            self.changed.add(position)
+        return Assignment(product, verdict), added
 
     def pin(self, listing: Features, key: str) -> Product:
         """A person's decision: the listing belongs to the product ``key`` (created if new)."""
         position = self.by_key.get(key)
         if position is None:
             position = self.add(Product(key=key, anchor=listing, gtins=set(listing.gtins), codes=list(listing.codes)))
+            self.changed.add(position)
         product = self.products[position]
         product.members += 1
         return product

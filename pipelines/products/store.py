@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class MatchSummary:
     products_in_window: int
     cross_vendor_products: int
     products_new: int
+    seconds: dict[str, float]
+    """Where the time went: select, features, catalogue, match, write, summary."""
 
 
 def _text(row: Any) -> ListingText:
@@ -112,22 +115,28 @@ def _workers() -> int:
 def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
                    rematch_all: bool = False) -> MatchSummary:
     """Match the window's new and changed listings onto products; store method, score, keys."""
+    clock = _Clock()
     rekey_stale_products(conn, rules)
+    clock.lap("rekey")
     rows = SQL.rows(conn, "select_listings_to_match", {**window.params(), "rules": rules.version,
                                                         "all": rematch_all})
+    clock.lap("select")
     signatures = {row.id: row.signature for row in rows}
     pins = {row.id: row.pinned_key for row in rows if row.pinned_key}
     todo = [row.id for row in rows]
     derived = features_many([_text(row) for row in rows], rules, workers=_workers())
     feats: dict[int, Features] = {row.id: f for row, f in zip(rows, derived, strict=True)}
+    clock.lap("features")
 
     keys = {key for f in feats.values() for key in blocking_keys(f, rules)}
     catalogue = _load_catalogue(conn, rules, keys, set(pins.values()))
     existing = {p.key for p in catalogue.products}
+    clock.lap("catalogue")
     matches = match_features(feats.items(), catalogue, {i: pins[i] for i in todo if i in pins})
     renamed = _avoid_taken_keys(conn, catalogue, existing)
     matches = {i: Match(renamed.get(m.key, m.key), m.method, m.score) for i, m in matches.items()}
 
+    clock.lap("match")
     before = conn.exec_driver_sql("SELECT count(*) FROM products").scalar_one()
     SQL.run(conn, "create_match_staging", {})
     raw = conn.connection.driver_connection
@@ -135,28 +144,43 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
     with raw.cursor() as cursor:
         with cursor.copy("COPY staged_products (product_key, name, brand, category, category_name, product_code, "
                          "attributes) FROM STDIN") as copy:
-            for p in catalogue.products:
-                copy.write_row(_product_row(p, rules))
+            for position in sorted(catalogue.changed):
+                copy.write_row(_product_row(catalogue.products[position], rules))
         with cursor.copy("COPY staged_matches (listing_id, product_key, method, score, signature) FROM STDIN") as copy:
             for listing_id, m in matches.items():
                 copy.write_row((listing_id, m.key, m.method, m.score, signatures[listing_id]))
         with cursor.copy("COPY staged_keys (product_key, key) FROM STDIN") as copy:
-            for p in catalogue.products:
+            for position in sorted(catalogue.changed):
+                p = catalogue.products[position]
                 for key in catalogue.product_keys(p):
                     copy.write_row((p.key, key))
     SQL.rows(conn, "lock_vendors", {"namespace": LISTINGS_LOCK_NAMESPACE})
     SQL.run(conn, "upsert_products", {})
     SQL.run(conn, "insert_product_keys", {})
     SQL.run(conn, "assign_products", {})
+    clock.lap("write")
     run = SQL.rows(conn, "match_summary", {})[0]
     seen = SQL.rows(conn, "window_summary", window.params())[0]
+    clock.lap("summary")
     return MatchSummary(**run._mapping, listings_in_window=seen.listings, products_in_window=seen.products,
-                        cross_vendor_products=seen.cross_vendor_products, products_new=run.products_total - before)
+                        cross_vendor_products=seen.cross_vendor_products, products_new=run.products_total - before,
+                        seconds=clock.laps)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _avoid_taken_keys(conn: Connection, catalogue: Catalogue, loaded: set[str]) -> dict[str, str]:
     """New products whose natural key another (unloaded) product already has get ``#n``."""
-    new = [p for p in catalogue.products if p.key not in loaded]
+    new = [catalogue.products[i] for i in sorted(catalogue.changed) if catalogue.products[i].key not in loaded]
     if not new:
         return {}
     taken = {r.product_key for r in SQL.rows(conn, "existing_product_keys", {"keys": [p.key for p in new]})}
