@@ -164,7 +164,7 @@ def _specs(lowered: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
 def features(listing: ListingText, rules: CompiledRules) -> Features:
     """Everything the matcher needs from one listing (no comparison yet)."""
-    identity = identify(listing, rules)
+    identity = identify(listing, rules, named=False)
     ids = rules.identifiers
     p = _patterns(rules)
     category = rules.by_slug.get(identity.category) or rules.categories[-1]

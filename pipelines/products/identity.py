@@ -428,15 +428,27 @@ def _slashed(title: str, rules: CompiledRules) -> str:
     return " ".join(_strip_marks(title, rules.translit).casefold().split())
 
 
-def identify(listing: ListingText, rules: CompiledRules | None = None) -> Identity:
-    """The identity of one listing on its own (see :func:`resolve` for GTIN agreement)."""
+def identify(listing: ListingText, rules: CompiledRules | None = None, *, named: bool = True) -> Identity:
+    """The identity of one listing on its own (see :func:`resolve` for GTIN agreement).
+
+    ``named=False`` leaves ``name`` empty: the display name is only needed for listings that
+    found a product (:func:`product_name`), and it is a fifth of the cost."""
     rules = rules or load_rules()
     text = normalise_text(listing.title, rules.translit)
     raw = _slashed(listing.title, rules)
     category = detect_category(text, listing.vendor, rules, raw)
     if category.spec.kind == "card":
         return _card_identity(listing, text, raw, category, rules)
-    return _goods_identity(listing, text, category, rules)
+    return _goods_identity(listing, text, category, rules, named)
+
+
+def product_name(listing: ListingText, identity: Identity, rules: CompiledRules | None = None) -> str:
+    """The display name of a product founded by ``listing``."""
+    rules = rules or load_rules()
+    if identity.name:
+        return identity.name
+    category = rules.by_slug.get(identity.category) or rules.categories[-1]
+    return display_name(listing.title, listing.vendor, category, rules)
 
 
 def _remove_noise(text: str, vendor: str | None, rules: CompiledRules) -> str:
@@ -449,7 +461,7 @@ def _remove_noise(text: str, vendor: str | None, rules: CompiledRules) -> str:
 
 
 def _goods_identity(listing: ListingText, text: str, category: _CompiledCategory,
-                    rules: CompiledRules) -> Identity:
+                    rules: CompiledRules, named: bool = True) -> Identity:
     spec = category.spec
     text = _remove_noise(text, listing.vendor, rules)
     if category.drop_after is not None:
@@ -477,7 +489,7 @@ def _goods_identity(listing: ListingText, text: str, category: _CompiledCategory
         method="gtin" if gtin else "title",
         code=gtin,
         brand=_display_brand(brand),
-        name=display_name(listing.title, listing.vendor, category, rules),
+        name=display_name(listing.title, listing.vendor, category, rules) if named else "",
     )
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, text
 from pipelines.analytics.rollup import SqlFiles, Window
 from pipelines.listings.store import LISTINGS_LOCK_NAMESPACE
 from pipelines.products.features import Features, blocking_keys, features, features_many, from_json, to_json
-from pipelines.products.identity import CompiledRules, ListingText
+from pipelines.products.identity import CompiledRules, ListingText, product_name
 from pipelines.products.matching import Catalogue, Match, Product, match_features
 
 SQL = SqlFiles(Path(__file__).parent / "sql")
@@ -63,12 +64,26 @@ def _anchor_text(anchor: dict[str, str]) -> ListingText:
                        mpn=anchor.get("mpn"), gtin=anchor.get("gtin"), brand=anchor.get("brand"))
 
 
-def _load_catalogue(conn: Connection, rules: CompiledRules, keys: set[str], pinned: set[str]) -> Catalogue:
+def _load_catalogue(conn: Connection, rules: CompiledRules, listings: list[Features], pinned: set[str]) -> Catalogue:
+    """The products the listings may be: first the blocking keys they share (ids only), then
+    only each listing's best-ranked candidates are read in full."""
     catalogue = Catalogue(rules)
-    cap = rules.matching.block_cap
-    counts = {r.key: r.products for r in SQL.rows(conn, "count_keys", {"keys": sorted(keys)})}
-    useful = sorted(k for k, n in counts.items() if k[0] in "gcr" or n <= cap)
-    for row in SQL.rows(conn, "select_candidate_products", {"keys": useful, "product_keys": sorted(pinned)}):
+    keys = {key for f in listings for key in blocking_keys(f, rules)}
+    cap, limit = rules.matching.block_cap, rules.matching.candidates
+    index: dict[str, list[int]] = defaultdict(list)
+    for row in SQL.rows(conn, "select_product_keys", {"keys": sorted(keys)}):
+        index[row.key].append(row.product_id)
+    wanted: set[int] = set()
+    for f in listings:
+        shared: Counter[int] = Counter()
+        for key in blocking_keys(f, rules):
+            ids = index.get(key)
+            if not ids or (key[0] not in "gcr" and len(ids) > cap):
+                continue
+            for product_id in ids:
+                shared[product_id] += 10 if key[0] in "gcr" else 1
+        wanted.update(product_id for product_id, _ in shared.most_common(limit))
+    for row in SQL.rows(conn, "select_candidate_products", {"ids": sorted(wanted), "product_keys": sorted(pinned)}):
         if not row.anchor:
             continue
         source = _anchor_text(row.anchor)
@@ -128,8 +143,7 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
     feats: dict[int, Features] = {row.id: f for row, f in zip(rows, derived, strict=True)}
     clock.lap("features")
 
-    keys = {key for f in feats.values() for key in blocking_keys(f, rules)}
-    catalogue = _load_catalogue(conn, rules, keys, set(pins.values()))
+    catalogue = _load_catalogue(conn, rules, list(feats.values()), set(pins.values()))
     existing = {p.key for p in catalogue.products}
     clock.lap("catalogue")
     matches = match_features(feats.items(), catalogue, {i: pins[i] for i in todo if i in pins})
@@ -212,7 +226,8 @@ def _product_row(p: Product, rules: CompiledRules) -> tuple[Any, ...]:
     attributes["anchor"] = _anchor_json(f.source) if f.source is not None else {}
     attributes["features"] = to_json(f)
     code = f.codes[0].raw if f.codes else (min(p.gtins) if p.gtins else f.identity.code)
-    return (p.key, f.identity.name or p.key, f.brand or f.identity.brand, category.spec.slug, category.spec.name,
+    name = product_name(f.source, f.identity, rules) if f.source is not None else f.identity.name
+    return (p.key, name or p.key, f.brand or f.identity.brand, category.spec.slug, category.spec.name,
             code, json.dumps(attributes))
 
 
