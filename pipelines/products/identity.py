@@ -1,21 +1,22 @@
-"""Product identity: which listings, across vendors, are the same real-world product.
+"""Product identity rules: the rule-based key of one listing, and the rules file itself.
 
-Pure domain logic (no Dagster, no SQL). A listing becomes a *product key*, the natural key of
-the ``products`` table:
+Pure domain logic (no Dagster, no SQL). :func:`identify` gives a listing its *rule key*
+(``Identity.key``), one of the methods :mod:`pipelines.products.matching` decides by (the
+others: GTIN, part number, title similarity):
 
-* **Vendor identifiers first.** A GTIN/EAN/UPC in ``listings.product_code`` is normalised to
-  GTIN-14 (check digit verified). Listings sharing a GTIN land on one product, whatever their
-  titles say: :func:`resolve` gives every listing of a GTIN the key most of them agree on, so a
-  title-only listing of the same product (in a shop that gives no GTIN) lands there too. A
-  trading-card number (``58/102``) identifies the card together with its set.
-* **Otherwise a normalised title key.** Unicode NFKD, accents, symbols (™, ®, emoji,
+* **Trading cards**: ``card:<set>:<number>:<variant>:<grade>``; the number comes from the vendor
+  code (``58/102``) or the title.
+* **Goods**: a normalised title key. Unicode NFKD, accents, symbols (™, ®, emoji,
   zero-width), case and punctuation are dropped; storage sizes are spelled one way
   (``128GB`` = ``128 gb`` = ``128 Gb``); per-category synonyms fold model spellings
   (``PS5`` = ``PlayStation 5``); seller noise (``new``, ``original``, ``garansi resmi``),
   brand names and (where configured) colour words are left out; the remaining words, as a
   sorted set, are the key (so word order does not matter).
 
-The rules are data: ``config/product_rules.yaml``, loaded and validated by :func:`load_rules`.
+:func:`resolve` (GTIN agreement over many listings) is the earlier, key-only way of grouping
+listings, kept for tools that only need keys. The rules are data: ``config/product_rules.yaml``
+(categories, plus the ``identifiers`` and ``matching`` sections), loaded and validated by
+:func:`load_rules`.
 """
 
 from __future__ import annotations
