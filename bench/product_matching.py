@@ -27,7 +27,8 @@ from collections import Counter, defaultdict
 from demo.catalogue import get_catalogue
 from demo.shops import SHOPS
 from pipelines.parsing.text import clean_text
-from pipelines.products.identity import ListingText, load_rules, resolve
+from pipelines.products.identity import ListingText, load_rules
+from pipelines.products.matching import match_listings
 
 CONDITION_MAP = {"Baru": "new", "Bekas": "used", "nuevo": "new", "usado": "used", "reacondicionado": "refurbished",
                  "Nuevo": "new", "Como nuevo": "like_new", "Usado": "used", "Reacondicionado": "refurbished",
@@ -109,10 +110,13 @@ def evaluate(days: list[dt.date], *, show_misses: int = 0,
     if titles_only:  # what the title key alone achieves, without GTINs or card numbers
         rows = [(ListingText(title=t.title, vendor=t.vendor, condition=t.condition), p, s) for t, p, s in rows]
     rules = load_rules()
-    identities = resolve({i: text for i, (text, _, _) in enumerate(rows)}, rules)
-    predicted = [identities[i].key for i in range(len(rows))]
+    matches = match_listings({i: text for i, (text, _, _) in enumerate(rows)}, rules)
+    predicted = [matches[i].key for i in range(len(rows))]
     shops = [shop for _, _, shop in rows]
+    refurbished = ["~refurbished" if t.condition == "refurbished" else "" for t, _, _ in rows]
     out = {
+        "without colour, refurbished apart": scores(
+            predicted, [_truth_without_colour(p) + r for (_, p, _), r in zip(rows, refurbished, strict=True)], shops),
         "without colour": scores(predicted, [_truth_without_colour(p) for _, p, _ in rows], shops),
         "exact demo product": scores(predicted, [p.key for _, p, _ in rows], shops),  # type: ignore[attr-defined]
     }
@@ -121,9 +125,10 @@ def evaluate(days: list[dt.date], *, show_misses: int = 0,
         per_category[product.category].append(i)  # type: ignore[attr-defined]
     for category, idx in sorted(per_category.items()):
         out[f"without colour, {category}"] = scores(
-            [predicted[i] for i in idx], [_truth_without_colour(rows[i][1]) for i in idx], [shops[i] for i in idx])
+            [predicted[i] for i in idx], [_truth_without_colour(rows[i][1]) + refurbished[i] for i in idx],
+            [shops[i] for i in idx])
     if show_misses:
-        truth = [_truth_without_colour(p) for _, p, _ in rows]
+        truth = [_truth_without_colour(p) + r for (_, p, _), r in zip(rows, refurbished, strict=True)]
         by_truth: dict[str, Counter[str]] = defaultdict(Counter)
         for p, t in zip(predicted, truth, strict=True):
             by_truth[t][p] += 1
@@ -148,7 +153,7 @@ def main() -> None:
     print(f"Product matching on demo listings visible {days[0]}..{days[-1]} (seed 42)"
           + (", titles only" if args.titles_only else ""))
     for name, s in results.items():
-        print(f"{name:32} listings {s['listings']:5}  true {s['true_products']:4}  ours {s['predicted_products']:4}  "
+        print(f"{name:34} listings {s['listings']:5}  true {s['true_products']:4}  ours {s['predicted_products']:4}  "
               f"matching {s['matching_rate']:.1%}  purity {s['purity']:.1%}  "
               f"pairs P {s['pair_precision']:.1%} R {s['pair_recall']:.1%}  "
               f"cross-vendor {s['cross_vendor_met']:.1%} of {s['cross_vendor_products']}")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import typer
 
 from cli.alerts import alerts_app, install_demo_alerts, notifications, users_app
+from cli.products import products_app
 from cli.sessions import sessions_app
 from cli.vendors import vendors_app
 from infra import migrate
@@ -233,6 +234,7 @@ app.add_typer(vendors_app, name="vendors")  # cli/vendors.py: vendors check
 # Saved searches and alerts (pipelines/alerts/cli.py)
 app.add_typer(users_app, name="users")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(products_app, name="products")
 app.command("notifications")(notifications)
 
 

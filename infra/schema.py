@@ -164,6 +164,11 @@ class Listing(Base):
     url: Mapped[str | None] = mapped_column(Text)
     seller: Mapped[str | None] = mapped_column(String(200))
     product_code: Mapped[str | None] = mapped_column(String(100))
+    match_method: Mapped[str | None] = mapped_column(String(16))
+    """How ``product_id`` was decided: gtin, mpn, rules, title, manual, or new (founded the product)."""
+    match_score: Mapped[float | None] = mapped_column(Float)
+    match_signature: Mapped[str | None] = mapped_column(String(32))
+    """Digest of the rules and the listing's identity fields when it was matched: a change re-matches it."""
     first_seen_at: Mapped[dt.datetime]
     last_seen_at: Mapped[dt.datetime]
     sold_at: Mapped[dt.datetime | None]
@@ -174,6 +179,29 @@ class Listing(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = created_at_column()
     updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class ProductDecision(Base):
+    """A person's decision about one listing's product (``market-pulse products merge|split``):
+    applied before any rule, on every re-match."""
+
+    __tablename__ = "product_decisions"
+    __table_args__ = (CheckConstraint("action IN ('merge', 'split')", name="action_known"),)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    product_key: Mapped[str] = mapped_column(Text, index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class ProductKey(Base):
+    """Blocking keys of a product (GTIN, part-number stem, title key, model words): a day's new
+    listings are compared only with the products sharing a key with them."""
+
+    __tablename__ = "product_keys"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
 
 
 class ListingAttribute(Base):

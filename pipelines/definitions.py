@@ -14,12 +14,13 @@ from pipelines.analytics import defs as analytics
 from pipelines.listings import defs as listings
 from pipelines.listings.checks import vendor_data_fresh
 from pipelines.prices import defs as prices
+from pipelines.products import defs as products
 from pipelines.scraping import defs as scraping
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors import defs as vendors
 from pipelines.vendors.resources import VendorRegistry
 
-ROLLUPS = [*prices.ROLLUPS, *analytics.ROLLUPS]
+ROLLUPS = [*products.ROLLUPS, *prices.ROLLUPS, *analytics.ROLLUPS]
 """The day-partitioned rollups downstream of ``listings``, kept in step by declarative automation."""
 
 
@@ -43,6 +44,7 @@ def build_definitions(settings: Settings) -> Definitions:
         vendors.build_defs(registry),
         scraping.build_defs(vendor_files, partitions),
         listings.build_defs(partitions),
+        products.defs,
         prices.defs,
         analytics.defs,
         alerts.build_defs(settings.alerts),

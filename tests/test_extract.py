@@ -578,3 +578,18 @@ def test_captured_demo_pages_values() -> None:
     kinds = [item.price_kind for item in cardvault.items]
     assert (kinds.count(PriceKind.FREE), kinds.count(PriceKind.ON_REQUEST)) == (1, 1)
     assert cardvault.items[0].product_code == "60/64"
+
+
+def test_mpn_and_gtin_fields_become_listing_attributes() -> None:
+    """A shop showing its part number and EAN apart maps them to ``mpn`` / ``gtin``: product
+    identity reads them as such (kept as listing attributes next to the shop's own pairs)."""
+    def change(data: dict[str, Any]) -> None:
+        data["extract"]["fields"]["mpn"] = {"css": "a.title", "regex": r"(iPhone \d+)"}
+        data["extract"]["fields"]["gtin"] = {"css": ":scope", "attribute": "data-id"}
+
+    extraction = extract_page(variant("toko", change), page("toko_search_p1.html"), url=TOKO_URL)
+    item = extraction.items[0]
+    assert item.attributes["mpn"].startswith("iPhone ")
+    assert item.attributes["gtin"] == item.external_id
+    with pytest.raises(Exception, match="mpn"):
+        variant("toko", lambda d: d["extract"]["fields"].update(mpn={"css": "a.title", "type": "price"}))

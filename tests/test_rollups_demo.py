@@ -53,15 +53,18 @@ def test_a_scraped_day_is_matched_and_rolled_up(database_url: str, dagster_insta
     assert performance == (3, 3, 1)
     assert queries == 7  # iphone, samsung galaxy, playstation, nintendo switch, pikachu, charizard, base set
 
-    # matching against the truth: listings of one true product (colour aside) share one product row
+    # matching against the truth: listings of one true product (colour aside, refurbished units
+    # apart: they are another product with their own price) share one product row
     catalogue = get_catalogue()
     truth: dict[tuple[str, str], str] = {}
     for r in rows:
         state = catalogue.get(r.vendor, r.external_id, DAY)
         assert state is not None
         product = state.listing.product
-        truth[(r.vendor, r.external_id)] = product.key.removesuffix(
-            "-" + "-".join(product.color.lower().replace("/", " ").split())) if product.color else product.key
+        refurbished = "~refurbished" if state.listing.condition.lower().startswith("reacond") else ""
+        truth[(r.vendor, r.external_id)] = (product.key.removesuffix(
+            "-" + "-".join(product.color.lower().replace("/", " ").split())) if product.color else product.key) \
+            + refurbished
     by_truth: dict[str, Counter[int]] = defaultdict(Counter)
     for r in rows:
         by_truth[truth[(r.vendor, r.external_id)]][r.product_id] += 1

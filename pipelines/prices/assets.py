@@ -1,24 +1,16 @@
-"""``product_matches`` and ``price_snapshots``: from listings to products and their daily market."""
+"""``price_snapshots``: each product's daily market, from the offers matched to it."""
 
 import datetime as dt
 from collections import defaultdict
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from pipelines.prices.store import (
-    match_products,
-    matched_listings_per_day,
-    price_history,
-    product_preview,
-    replace_price_snapshots,
-    snapshot_preview,
-)
-from pipelines.products.identity import DEFAULT_RULES_PATH, RulesError, load_rules
+from pipelines.prices.store import price_history, replace_price_snapshots, snapshot_preview
+from pipelines.products.assets import product_matches
 from pipelines.shared.charts import price_history_png
 from pipelines.shared.markdown import markdown_table, png_markdown
 from pipelines.shared.rollups import (
     daily_rollup,
-    day_counts,
     record_window_metadata,
     window_of,
 )
@@ -26,44 +18,6 @@ from pipelines.shared.warehouse import Warehouse
 
 HISTORY_DAYS = 30
 WATCHED_PRODUCTS = 4
-
-
-@daily_rollup(
-    group_name="prices",
-    description="Listings of the same real product across vendors matched onto one `products` row "
-    "(`listings.product_id`): vendor GTIN/EAN or card number first, else a normalised title key; "
-    f"rules in `{DEFAULT_RULES_PATH.relative_to(DEFAULT_RULES_PATH.parents[1])}`. Covers every listing "
-    "seen in the window; re-materialise after editing the rules.",
-)
-def product_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    window = window_of(context)
-    try:
-        rules = load_rules()
-    except RulesError as exc:
-        raise Failure(description=f"invalid product rules: {exc}", allow_retries=False) from None
-    with warehouse.begin() as conn:
-        summary = match_products(conn, window, rules)
-        per_day = day_counts(matched_listings_per_day(conn, window))
-        preview = product_preview(conn, window)
-    context.log.info(f"{window}: {summary.listings} listings on {summary.products} products "
-                     f"({summary.products_new} new, {summary.reassigned} listings re-assigned)")
-    record_window_metadata(context, window, per_day, {
-        "preview": MetadataValue.md(markdown_table(
-            ["product", "key", "listings", "vendors"],
-            [(r.name, r.product_key, r.listings, r.vendors) for r in preview])),
-    })
-    return MaterializeResult(metadata={
-        "window": str(window),
-        "listings_matched": summary.listings,
-        "products": summary.products,
-        "products_new": summary.products_new,
-        "products_total": summary.products_total,
-        "cross_vendor_products": summary.cross_vendor_products,
-        "matched_by_gtin": summary.by_gtin,
-        "matched_by_card_number": summary.by_card_number,
-        "matched_by_title": summary.by_title,
-        "listings_reassigned": summary.reassigned,
-    })
 
 
 @daily_rollup(

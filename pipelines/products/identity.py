@@ -1,36 +1,53 @@
-"""Product identity: which listings, across vendors, are the same real-world product.
+"""Product identity rules: the rule-based key of one listing, and the rules file itself.
 
-Pure domain logic (no Dagster, no SQL). A listing becomes a *product key*, the natural key of
-the ``products`` table:
+Pure domain logic (no Dagster, no SQL). :func:`identify` gives a listing its *rule key*
+(``Identity.key``), one of the methods :mod:`pipelines.products.matching` decides by (the
+others: GTIN, part number, title similarity):
 
-* **Vendor identifiers first.** A GTIN/EAN/UPC in ``listings.product_code`` is normalised to
-  GTIN-14 (check digit verified). Listings sharing a GTIN land on one product, whatever their
-  titles say: :func:`resolve` gives every listing of a GTIN the key most of them agree on, so a
-  title-only listing of the same product (in a shop that gives no GTIN) lands there too. A
-  trading-card number (``58/102``) identifies the card together with its set.
-* **Otherwise a normalised title key.** Unicode NFKD, accents, symbols (™, ®, emoji,
+* **Trading cards**: ``card:<set>:<number>:<variant>:<grade>``; the number comes from the vendor
+  code (``58/102``) or the title.
+* **Goods**: a normalised title key. Unicode NFKD, accents, symbols (™, ®, emoji,
   zero-width), case and punctuation are dropped; storage sizes are spelled one way
   (``128GB`` = ``128 gb`` = ``128 Gb``); per-category synonyms fold model spellings
   (``PS5`` = ``PlayStation 5``); seller noise (``new``, ``original``, ``garansi resmi``),
   brand names and (where configured) colour words are left out; the remaining words, as a
   sorted set, are the key (so word order does not matter).
 
-The rules are data: ``config/product_rules.yaml``, loaded and validated by :func:`load_rules`.
+:func:`resolve` (GTIN agreement over many listings) is the earlier, key-only way of grouping
+listings, kept for tools that only need keys. The rules are data: ``config/product_rules.yaml``
+(categories, plus the ``identifiers`` and ``matching`` sections), loaded and validated by
+:func:`load_rules`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.products.identifiers import (
+    CompiledIdentifierRules,
+    IdentifierRules,
+    gtin_check_digit_ok,
+    gtin_lookup_forms,
+    normalise_gtin,
+)
+
+__all__ = [
+    "DEFAULT_RULES_PATH", "CompiledRules", "Identity", "ListingText", "MatchingRules", "ProductRules",
+    "RulesError", "compile_rules", "gtin_check_digit_ok", "gtin_lookup_forms", "identify", "load_rules",
+    "normalise_card_number", "normalise_gtin", "normalise_text", "resolve",
+]
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "product_rules.yaml"
 
@@ -122,8 +139,45 @@ class Category(_Strict):
         return self
 
 
+class MatchingRules(_Strict):
+    """The ``matching`` section: what keeps listings apart and how close a title must be.
+
+    ``refurbished_words``, ``accessory_words``, ``compat_words`` and ``bundle_patterns`` mark
+    listings that never join a product of the other kind (a refurbished unit, a case *for* a
+    phone, a console *with* a game). ``variant_words`` name a different model when only one
+    side has them (``pro``, ``mini``, ``ii``). ``title_threshold`` is the least title similarity
+    (0..1) for a match without identifiers (``model_threshold`` when both name the same distinctive
+    model words); ``ambiguity_margin``: when two products are that
+    close to the best score, the listing stays apart. ``block_cap``: blocking keys shared by
+    more products than this are too common to find candidates with.
+    """
+
+    title_threshold: float = Field(default=0.86, ge=0.5, le=1.0)
+    model_threshold: float = Field(default=0.8, ge=0.5, le=1.0)
+    """With the same distinctive model words on both sides, the least token-set similarity."""
+    ambiguity_margin: float = Field(default=0.03, ge=0.0, le=0.5)
+    block_cap: int = Field(default=60, ge=5)
+    candidates: int = Field(default=25, ge=1)
+    refurbished_words: list[str] = Field(default_factory=list)
+    accessory_words: list[str] = Field(default_factory=list)
+    accessory_with: list[str] = Field(default_factory=list)
+    compat_words: list[str] = Field(default_factory=list)
+    bundle_patterns: list[str] = Field(default_factory=list)
+    variant_words: list[str] = Field(default_factory=list)
+    generic_words: list[str] = Field(default_factory=list)
+
+    @field_validator("bundle_patterns")
+    @classmethod
+    def _bundle_patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            _compile(pattern)
+        return value
+
+
 class ProductRules(_Strict):
     version: Literal[1]
+    identifiers: IdentifierRules = Field(default_factory=IdentifierRules)
+    matching: MatchingRules = Field(default_factory=MatchingRules)
     transliterate: dict[str, str] = Field(default_factory=dict)
     stop_phrases: list[str] = Field(default_factory=list)
     stop_words: list[str] = Field(default_factory=list)
@@ -167,7 +221,9 @@ def compile_rules(raw: Mapping[str, Any], source: str = "<rules>") -> CompiledRu
         rules = ProductRules.model_validate(raw)
     except Exception as exc:  # pydantic.ValidationError, ValueError from validators
         raise RulesError(f"{source}: {exc}") from None
-    return CompiledRules(rules)
+    compiled = CompiledRules(rules)
+    compiled.version = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return compiled
 
 
 def _words_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -211,6 +267,12 @@ class CompiledRules:
         self.colour_words = frozenset(_plain(w) for w in rules.colour_words)
         self.categories = tuple(self._compile_category(c) for c in rules.categories)
         self.by_slug = {c.spec.slug: c for c in self.categories}
+        self.identifiers = CompiledIdentifierRules(rules.identifiers)
+        self.matching = rules.matching
+        self.version = ""
+        """A digest of the rules: listings matched under other rules are matched again."""
+        self.display_noise: dict[tuple[str | None, bool], frozenset[str]] = {}
+        self.normalise_token = lru_cache(maxsize=200_000)(lambda token: normalise_text(token, self.translit))
 
     @staticmethod
     def _compile_category(c: Category) -> _CompiledCategory:
@@ -252,6 +314,8 @@ def _strip_marks(text: str, translit: dict[int, str] | None = None) -> str:
     without its combining marks (accents)."""
     if translit:
         text = text.translate(translit)
+    if text.isascii():  # most titles: NFKD changes nothing, the only ASCII symbols are ^ and `
+        return text.replace("^", "").replace("`", "")
     kept = "".join(ch for ch in text if unicodedata.category(ch) not in _SYMBOLS)
     decomposed = unicodedata.normalize("NFKD", kept)
     return "".join(ch for ch in decomposed if unicodedata.category(ch) not in _MARKS)
@@ -288,29 +352,6 @@ def clean_display(title: str) -> str:
 
 
 # --- vendor identifiers -------------------------------------------------------------------------
-
-
-def gtin_check_digit_ok(digits: str) -> bool:
-    """GS1 mod-10: weights 3,1,3,... from the right, excluding the check digit."""
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
-def normalise_gtin(code: str | None) -> str | None:
-    """GTIN-8/12/13/14 (EAN, UPC-A) as 14 digits, or None when it is not a valid GTIN.
-
-    ``194252707296`` (UPC-A), ``0194252707296`` (EAN-13) and ``00194252707296`` are one GTIN.
-    Spaces and hyphens are ignored; all-zero codes and bad check digits are rejected.
-    """
-    if not code:
-        return None
-    digits = re.sub(r"[\s\-]", "", code)
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14) or not digits.strip("0"):
-        return None
-    if not gtin_check_digit_ok(digits):
-        return None
-    return digits.rjust(14, "0")
 
 
 _CARD_NUMBER = re.compile(r"(?<![0-9a-z])([a-z]{0,3}\d{1,3}) ?/ ?([a-z]{0,3}\d{1,3})(?![0-9a-z])")
@@ -350,6 +391,12 @@ class ListingText:
     vendor: str | None = None
     product_code: str | None = None
     condition: str | None = None
+    mpn: str | None = None
+    """A manufacturer part number the vendor gives in its own field (vendor YAML ``mpn``)."""
+    gtin: str | None = None
+    """A GTIN/EAN/UPC the vendor gives in its own field (vendor YAML ``gtin``)."""
+    brand: str | None = None
+    """The brand the vendor gives in its own field (attribute ``brand``), if any."""
 
 
 @dataclass(frozen=True)
@@ -382,15 +429,27 @@ def _slashed(title: str, rules: CompiledRules) -> str:
     return " ".join(_strip_marks(title, rules.translit).casefold().split())
 
 
-def identify(listing: ListingText, rules: CompiledRules | None = None) -> Identity:
-    """The identity of one listing on its own (see :func:`resolve` for GTIN agreement)."""
+def identify(listing: ListingText, rules: CompiledRules | None = None, *, named: bool = True) -> Identity:
+    """The identity of one listing on its own (see :func:`resolve` for GTIN agreement).
+
+    ``named=False`` leaves ``name`` empty: the display name is only needed for listings that
+    found a product (:func:`product_name`), and it is a fifth of the cost."""
     rules = rules or load_rules()
     text = normalise_text(listing.title, rules.translit)
     raw = _slashed(listing.title, rules)
     category = detect_category(text, listing.vendor, rules, raw)
     if category.spec.kind == "card":
         return _card_identity(listing, text, raw, category, rules)
-    return _goods_identity(listing, text, category, rules)
+    return _goods_identity(listing, text, category, rules, named)
+
+
+def product_name(listing: ListingText, identity: Identity, rules: CompiledRules | None = None) -> str:
+    """The display name of a product founded by ``listing``."""
+    rules = rules or load_rules()
+    if identity.name:
+        return identity.name
+    category = rules.by_slug.get(identity.category) or rules.categories[-1]
+    return display_name(listing.title, listing.vendor, category, rules)
 
 
 def _remove_noise(text: str, vendor: str | None, rules: CompiledRules) -> str:
@@ -403,7 +462,7 @@ def _remove_noise(text: str, vendor: str | None, rules: CompiledRules) -> str:
 
 
 def _goods_identity(listing: ListingText, text: str, category: _CompiledCategory,
-                    rules: CompiledRules) -> Identity:
+                    rules: CompiledRules, named: bool = True) -> Identity:
     spec = category.spec
     text = _remove_noise(text, listing.vendor, rules)
     if category.drop_after is not None:
@@ -431,21 +490,31 @@ def _goods_identity(listing: ListingText, text: str, category: _CompiledCategory
         method="gtin" if gtin else "title",
         code=gtin,
         brand=_display_brand(brand),
-        name=display_name(listing.title, listing.vendor, category, rules),
+        name=display_name(listing.title, listing.vendor, category, rules) if named else "",
     )
+
+
+def _display_noise(rules: CompiledRules, vendor: str | None, drop_colours: bool) -> frozenset[str]:
+    """Words left out of display names (per vendor and colour policy; computed once)."""
+    cache_key = (vendor, drop_colours)
+    noise = rules.display_noise.get(cache_key)
+    if noise is None:
+        words = set(rules.stop_words)
+        for phrase_words in (rules.rules.stop_phrases, rules.rules.vendor_noise.get(vendor or "", [])):
+            words.update(w for phrase in phrase_words for w in _plain(phrase).split())
+        if drop_colours:
+            words |= rules.colour_words
+        noise = rules.display_noise[cache_key] = frozenset(words)
+    return noise
 
 
 def display_name(title: str, vendor: str | None, category: _CompiledCategory, rules: CompiledRules) -> str:
     """The title as a product name: seller noise, colours (when the category ignores them) and
     compatibility tails dropped; the seller's casing and accents kept."""
-    noise = set(rules.stop_words)
-    for phrase_words in (rules.rules.stop_phrases, rules.rules.vendor_noise.get(vendor or "", [])):
-        noise.update(w for phrase in phrase_words for w in _plain(phrase).split())
-    if category.spec.colours == "drop":
-        noise |= rules.colour_words
+    noise = _display_noise(rules, vendor, category.spec.colours == "drop")
     kept: list[str] = []
     for token in clean_display(title).split():
-        words = normalise_text(token, rules.translit).split()
+        words = rules.normalise_token(token).split()
         if words and category.drop_after is not None and category.drop_after.fullmatch(words[0]) and kept:
             break
         if not words:  # punctuation only: keep separators out of names
@@ -560,15 +629,6 @@ def resolve(listings: Mapping[int, ListingText], rules: CompiledRules | None = N
                                 brand=identity.brand, name=identity.name, attributes=identity.attributes)
         out[listing_id] = identity
     return out
-
-
-def gtin_lookup_forms(gtin14: str) -> list[str]:
-    """The spellings a vendor may have stored a GTIN-14 under (14, 13, 12 and 8 digits)."""
-    forms = {gtin14}
-    for width in (13, 12, 8):
-        if gtin14[: 14 - width].strip("0") == "":
-            forms.add(gtin14[14 - width:])
-    return sorted(forms)
 
 
 def _place_unknown_sets(identities: dict[int, Identity], evidence: Iterable[Identity]) -> None:

@@ -46,6 +46,8 @@ FIELD_TYPES: dict[str, tuple[frozenset[FieldType], FieldType]] = {
     "sold": (frozenset({FieldType.FLAG}), FieldType.FLAG),
     "product_code": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
     "currency": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
+    "mpn": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
+    "gtin": (frozenset({FieldType.TEXT, FieldType.ATTRIBUTE}), FieldType.TEXT),
 }
 REQUIRED_FIELDS = ("external_id", "title", "price")
 
@@ -176,8 +178,10 @@ class Fields(StrictModel):
     """The logical fields of a listing. ``external_id``, ``title`` and ``price`` are required.
 
     ``product_code`` is any identifier the vendor gives for the *product* (GTIN/EAN, SKU, card
-    number), which helps match the same product across vendors; ``currency`` overrides the
-    currency per item (ISO code or symbol) when one vendor lists in several currencies.
+    number), which helps match the same product across vendors; ``mpn`` (manufacturer part
+    number) and ``gtin`` (GTIN/EAN/UPC) name that identifier's kind when the shop shows it apart
+    (kept as the listing attributes ``mpn`` / ``gtin``); ``currency`` overrides the currency per
+    item (ISO code or symbol) when one vendor lists in several currencies.
     """
 
     external_id: FieldRule
@@ -192,6 +196,8 @@ class Fields(StrictModel):
     sold: FieldRule | None = None
     product_code: FieldRule | None = None
     currency: FieldRule | None = None
+    mpn: FieldRule | None = None
+    gtin: FieldRule | None = None
 
     @model_validator(mode="after")
     def _resolve_types(self) -> Fields:

@@ -1,5 +1,5 @@
--- Categories named by the rules, then products by their natural key. An existing product keeps
--- its name; vendor codes and GTINs seen for it accumulate.
+-- Categories named by the rules, then new products by their natural key. An existing product
+-- keeps its name and anchor; GTINs confirmed for it accumulate.
 INSERT INTO categories (name, slug)
 SELECT DISTINCT category_name, category FROM staged_products
 ON CONFLICT (slug) DO NOTHING;
@@ -11,12 +11,10 @@ JOIN categories c ON c.slug = s.category
 ON CONFLICT (product_key) DO UPDATE SET
     brand = coalesce(p.brand, EXCLUDED.brand),
     product_code = coalesce(p.product_code, EXCLUDED.product_code),
-    category_id = coalesce(p.category_id, EXCLUDED.category_id),
-    attributes = (p.attributes || EXCLUDED.attributes) || jsonb_build_object('gtins', (
+    attributes = p.attributes || jsonb_build_object('gtins', (
         SELECT coalesce(jsonb_agg(DISTINCT g ORDER BY g), '[]'::jsonb)
         FROM jsonb_array_elements_text(coalesce(p.attributes -> 'gtins', '[]'::jsonb)
                                        || coalesce(EXCLUDED.attributes -> 'gtins', '[]'::jsonb)) AS g))
-WHERE (p.brand IS NULL AND EXCLUDED.brand IS NOT NULL)
-   OR (p.product_code IS NULL AND EXCLUDED.product_code IS NOT NULL)
-   OR (p.category_id IS NULL AND EXCLUDED.category_id IS NOT NULL)
-   OR NOT (p.attributes @> EXCLUDED.attributes);
+          || CASE WHEN p.attributes ? 'anchor' THEN '{}'::jsonb
+                  ELSE jsonb_build_object('anchor', EXCLUDED.attributes -> 'anchor',
+                                          'rules', EXCLUDED.attributes -> 'rules') END

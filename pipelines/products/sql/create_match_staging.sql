@@ -11,5 +11,11 @@ CREATE TEMP TABLE staged_products (
 CREATE TEMP TABLE staged_matches (
     listing_id  bigint PRIMARY KEY,
     product_key text NOT NULL,
-    method      text NOT NULL
+    method      text NOT NULL,
+    score       double precision NOT NULL,
+    signature   text NOT NULL
 ) ON COMMIT DROP;
+CREATE TEMP TABLE staged_keys (
+    product_key text NOT NULL,
+    key         text NOT NULL
+) ON COMMIT DROP

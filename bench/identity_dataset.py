@@ -1,0 +1,79 @@
+"""Builds the labelled product-identity evaluation set from ``bench/identity_data/source.txt``.
+
+The source lists real products as two electronics shops title them (see its header). This
+script writes Abt-Buy-shaped CSVs - ``left.csv`` and ``right.csv`` (``id,name,description,price``
+plus ``gtin`` on the right) and ``matches.csv`` (``idLeft,idRight``) - for two halves of the
+lines, chosen by a hash of each line so the split never depends on their order:
+
+* ``bench/identity_data/dev/``: the half the rules were tuned on (misses looked at);
+* ``bench/identity_data/holdout/``: the other half, only ever scored, never inspected.
+
+Run: ``uv run python -m bench.identity_dataset`` (the CSVs are committed; re-run after
+editing the source). Score with ``uv run python -m bench.identity_eval --split dev``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+from pipelines.products.identifiers import gtin_check_digit_ok
+
+DATA = Path(__file__).resolve().parent / "identity_data"
+SPLITS = ("dev", "holdout")
+
+
+def _gtin(text: str) -> str:
+    """``12345678901?`` -> the UPC-A with its check digit; anything else as written."""
+    text = text.strip()
+    if text.endswith("?"):
+        body = text[:-1]
+        for digit in "0123456789":
+            if gtin_check_digit_ok(body + digit):
+                return body + digit
+    return text
+
+
+def split_of(line: str) -> str:
+    return SPLITS[hashlib.sha256(line.encode()).digest()[0] % 2]
+
+
+def build(source: Path = DATA / "source.txt", out: Path = DATA) -> dict[str, tuple[int, int, int]]:
+    rows: dict[str, tuple[list[list[str]], list[list[str]], list[list[str]]]] = {s: ([], [], []) for s in SPLITS}
+    for number, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split(" | ")]
+        kind, split = parts[0], split_of(line)
+        left, right, matches = rows[split]
+        if kind == "P" and len(parts) in (3, 4):
+            left_id, right_id = f"L{number}", f"R{number}"
+            left.append([left_id, parts[1], "", ""])
+            right.append([right_id, parts[2], "", "", _gtin(parts[3]) if len(parts) == 4 else ""])
+            matches.append([left_id, right_id])
+        elif kind == "L" and len(parts) == 2:
+            left.append([f"L{number}", parts[1], "", ""])
+        elif kind == "R" and len(parts) in (2, 3):
+            right.append([f"R{number}", parts[1], "", "", _gtin(parts[2]) if len(parts) == 3 else ""])
+        else:
+            raise ValueError(f"{source}:{number}: cannot read {raw!r}")
+    counts = {}
+    for split, (left, right, matches) in rows.items():
+        folder = out / split
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, header, data in (("left", ["id", "name", "description", "price"], left),
+                                   ("right", ["id", "name", "description", "price", "gtin"], right),
+                                   ("matches", ["idLeft", "idRight"], matches)):
+            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(header)
+                writer.writerows(data)
+        counts[split] = (len(left), len(right), len(matches))
+    return counts
+
+
+if __name__ == "__main__":
+    for split, (left, right, matches) in build().items():
+        print(f"{split}: {left} left, {right} right, {matches} matches")

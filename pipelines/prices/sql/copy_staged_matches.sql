@@ -1,1 +1,0 @@
-COPY staged_matches (listing_id, product_key, method) FROM STDIN;

@@ -1,2 +1,0 @@
--- Row order: the columns below, as match_products writes them.
-COPY staged_products (product_key, name, brand, category, category_name, product_code, attributes) FROM STDIN;

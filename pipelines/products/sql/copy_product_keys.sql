@@ -1,0 +1,1 @@
+COPY product_keys (key, product_id) FROM STDIN

@@ -1,0 +1,1 @@
+COPY rekeyed (id, features) FROM STDIN

@@ -1,0 +1,1 @@
+COPY staged_keys (product_key, key) FROM STDIN

@@ -1,0 +1,1 @@
+COPY staged_matches (listing_id, product_key, method, score, signature) FROM STDIN

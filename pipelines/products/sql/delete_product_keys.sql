@@ -1,0 +1,1 @@
+DELETE FROM product_keys WHERE product_id = ANY(CAST(:ids AS bigint[]))
