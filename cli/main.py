@@ -379,6 +379,9 @@ def dev(
     url = config.public_url or f"http://{host}:{port}"
     typer.echo(f"warehouse: {redact(env.urls.app)}", err=True)
     typer.echo(f"example saved search: {install_demo_alerts(env.urls.app, settings.demo_url)}", err=True)
+    # From here on, files and sockets (code servers, logs) are private to this user: on a shared host
+    # nobody else can talk to a code server around the front door.
+    os.umask(0o077)
     with shared_code_servers(PROJECT_ROOT / "workspace.yaml") as workspace:
         services = _start_services(host, port, settings, workspace)
         typer.echo(f"Market Pulse UI: {url} (log in first)", err=True)

@@ -309,9 +309,11 @@ def build_pages(front: FrontDoor) -> FastAPI:
                             max_age=front.config.session_hours * 3600, path="/", httponly=True,
                             samesite="strict", secure=secure(request))
 
-    def clear_session_cookies(response: Response, request: Request) -> None:
+    def clear_session_cookies(response: Response, request: Request, keep: bool = False) -> None:
+        """Delete the session cookies the browser sent (``keep``: except the one about to be set)."""
+        current = SECURE_COOKIE if secure(request) else COOKIE
         for name in (COOKIE, SECURE_COOKIE):
-            if name in request.cookies:
+            if name in request.cookies and not (keep and name == current):
                 response.delete_cookie(name, path="/", httponly=True, samesite="strict",
                                        secure=name == SECURE_COOKIE or secure(request))
 
@@ -337,7 +339,7 @@ def build_pages(front: FrontDoor) -> FastAPI:
         log.info("login: %s from %s", result.username, request.client.host if request.client else "?")
         target = "/account" if result.must_change_password else safe_next(next)
         response = RedirectResponse(target, status_code=303)
-        clear_session_cookies(response, request)
+        clear_session_cookies(response, request, keep=True)
         set_session_cookie(response, request, token)
         return response
 
@@ -381,7 +383,7 @@ def build_pages(front: FrontDoor) -> FastAPI:
                         error=f"Password not changed: {error}.", min_length=passwords.MIN_LENGTH)
         log.info("password changed: %s", principal.username)
         response = RedirectResponse("/", status_code=303)
-        clear_session_cookies(response, request)
+        clear_session_cookies(response, request, keep=True)
         set_session_cookie(response, request, token)
         return response
 

@@ -71,7 +71,8 @@ def shots() -> Screenshots:
 
 @pytest.fixture
 def page(request: pytest.FixtureRequest, browser: Browser, ui_stack: UiStack) -> Iterator[Page]:
-    """A first-time visitor's tab on the UI; when the test fails its screenshot and trace are kept."""
-    with ui_tab(browser, ui_stack.url, request.node.name) as tab:
+    """An operator's fresh tab on the UI (logged in through the front door); when the test fails its
+    screenshot and trace are kept."""
+    with ui_tab(browser, ui_stack.url, request.node.name, login=ui_stack.login("operator")) as tab:
         yield tab.page
         tab.failed = any(report.failed for report in request.node.stash.get(_REPORTS, {}).values())

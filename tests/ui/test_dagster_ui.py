@@ -103,7 +103,7 @@ def partition_launch(ui_stack: UiStack, browser: Browser, shots: Screenshots) ->
     machine) executes while the quicker steps are checked.
     """
     partition = f"{UI_DAY}|{ui_stack.vendor}"
-    with ui_tab(browser, ui_stack.url, "launch-partition") as tab:
+    with ui_tab(browser, ui_stack.url, "launch-partition", login=ui_stack.login("operator")) as tab:
         page = tab.page
         page.goto(f"/locations/market_pulse/jobs/{SCRAPE_JOB}")
         page.get_by_role("button", name="Materialize all").click()
