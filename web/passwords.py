@@ -7,6 +7,7 @@ which costs ~50-100 ms a hash here: slow for a guesser, unnoticeable at a login.
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,8 +17,12 @@ MAX_LENGTH = 1024
 """Longer inputs are refused before hashing: nobody types them, and they would only cost CPU."""
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
-"""Verified against when the user does not exist, so a wrong name costs as long as a wrong password."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a wrong password."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 class PasswordRuleError(ValueError):
@@ -44,7 +49,7 @@ def verify(stored_hash: str | None, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
