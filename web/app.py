@@ -289,7 +289,7 @@ def build_pages(front: FrontDoor) -> FastAPI:
             yield
             front.dagster = None
 
-    app = FastAPI(title="Market Pulse", lifespan=lifespan, docs_url="/api/v1/docs", redoc_url=None,
+    app = FastAPI(title="Market Pulse", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
     app.state.engine = front.engine
     app.add_exception_handler(api.Problem, api.problem_response)
