@@ -33,12 +33,12 @@ def test_login_cookie_and_logout(browser: Browser, ui_stack: UiStack, shots: Scr
         page.goto("/runs")
         expect(page).to_have_url(re.compile(r"/login\?next=%2Fruns$"))
         page.get_by_label("User name").fill("viewer")
+        shots.take(page, "16-login", doc="login")
         page.get_by_label("Password").fill("not the password at all")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("alert")).to_contain_text("Wrong user name or password")
         assert not [c for c in tab.context.cookies() if c["name"].endswith("mp_session")]
         page.get_by_label("Password").fill(ui_stack.passwords["viewer"])
-        shots.take(page, "16-login", doc="login")
         page.get_by_role("button", name="Log in").click()
         expect(page).to_have_url(re.compile(r"/runs$"))
         expect(page.get_by_role("link", name="Runs").first).to_be_visible()
