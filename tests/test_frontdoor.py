@@ -293,3 +293,47 @@ def test_api_keys_do_not_open_the_ui(front_door: str, database_url: str) -> None
     assert bearer.get("/api/v1/me").json()["user"] == "operator"
     assert bearer.get("/server_info").status_code == 401
     assert bearer.post("/graphql", json={"query": LAUNCH_HELLO}).status_code == 401
+
+
+# --- without Dagster: https cookies and the first admin ------------------------------------------------------
+
+
+def test_session_cookie_is_secure_and_host_prefixed_on_https(database_url: str) -> None:
+    """Behind a TLS proxy (MARKET_PULSE_PUBLIC_URL=https://…) the cookie is __Host-mp_session, Secure."""
+    from tests.support.dagster_ui import free_port
+    from tests.support.servers import app_in_thread
+    from web.app import create_front_door
+    from web.config import load_config
+
+    with engine_for(database_url).begin() as conn:
+        accounts.add_user(conn, "tls-user", "tls@example.com", password="tls-password-123")
+    public = f"https://127.0.0.1:{free_port()}"
+    config = load_config({"MARKET_PULSE_PUBLIC_URL": public})
+    with app_in_thread(create_front_door(config, database_url)) as url:
+        response = httpx.post(f"{url}/login", data={"username": "tls-user", "password": "tls-password-123"},
+                              headers={"Origin": public})
+        assert response.status_code == 303, response.text
+        morsel = session_cookie(response)["__Host-mp_session"]
+        assert morsel["secure"] is True and morsel["httponly"] is True and morsel["samesite"].lower() == "strict"
+        assert morsel["path"] == "/" and not morsel["domain"]
+        assert "mp_session" not in session_cookie(response)
+        # State changes need the public origin (what browsers behind the proxy send).
+        with httpx.Client(base_url=url, cookies={"__Host-mp_session": morsel.value}) as client:
+            assert client.post("/logout", headers={"Origin": EVIL}).status_code == 403
+            assert client.get("/account").status_code == 200
+            assert client.post("/logout", headers={"Origin": public}).status_code == 303
+            assert client.get("/account").status_code == 401
+
+
+def test_first_admin_is_created_once(fresh_database: str) -> None:
+    with engine_for(fresh_database).begin() as conn:
+        created = accounts.ensure_admin(conn)
+        again = accounts.ensure_admin(conn)
+    assert created is not None and created.username == "admin" and created.one_time_password
+    assert again is None  # a second start prints nothing
+    engine = create_engine(fresh_database)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT role, must_change_password, password_hash FROM users")).one()
+    engine.dispose()
+    assert row.role == "admin" and row.must_change_password is True
+    assert created.one_time_password not in row.password_hash and row.password_hash.startswith("$argon2id$")

@@ -11,7 +11,9 @@ data folder under it when several sessions run at once.
 
 The first admin logs in with the one-time password `dev` prints (and chooses a new one), then a
 viewer and an operator are added with `market-pulse users add`; browser tabs log in through the
-front door's login page. There is no background history seed: one day of one vendor is scraped with ``market-pulse run``
+front door's login page.
+
+There is no background history seed: one day of one vendor is scraped with ``market-pulse run``
 before the browser opens, which is all the steps need.
 """
 
