@@ -292,7 +292,16 @@ def test_api_keys_do_not_open_the_ui(front_door: str, database_url: str) -> None
     bearer = httpx.Client(base_url=front_door, headers={"Authorization": f"Bearer {key}"})
     assert bearer.get("/api/v1/me").json()["user"] == "operator"
     assert bearer.get("/server_info").status_code == 401
-    assert bearer.post("/graphql", json={"query": LAUNCH_HELLO}).status_code == 401
+    assert bearer.post("/graphql", json={"query": LAUNCH_HELLO}).status_code == 403  # no Origin: not exempt
+    assert bearer.post("/api/v1/me").status_code == 405  # an API call with a key needs no Origin
+
+
+def test_basic_credentials_do_not_exempt_from_the_origin_check(operator: httpx.Client) -> None:
+    """Browsers resend Basic credentials on their own (e.g. for a proxy's login), so they prove nothing."""
+    browser = httpx.Client(base_url=str(operator.base_url), cookies=operator.cookies)
+    response = browser.post("/graphql", json={"query": LAUNCH_HELLO},
+                            headers={"Origin": EVIL, "Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.status_code == 403
 
 
 # --- without Dagster: https cookies and the first admin ------------------------------------------------------

@@ -4,8 +4,8 @@ Every request passes, in this order:
 
 1. the Host allow-list (a foreign Host is refused: DNS rebinding);
 2. for state-changing requests (any method but GET/HEAD/OPTIONS, and websocket handshakes), a
-   same-origin check on ``Origin``/``Referer`` (CSRF); requests authenticated by an API key in the
-   ``Authorization`` header are exempt, since a foreign page cannot set that header;
+   same-origin check on ``Origin``/``Referer`` (CSRF); API calls carrying a bearer key are exempt,
+   since a foreign page cannot make a browser send that header;
 3. authentication: public pages (login, health, the API with its own key check) pass; everything
    else needs a session cookie, else the browser is sent to the login page;
 4. for Dagster's UI: GraphQL mutations by GET are refused for everyone, viewers may send no
@@ -82,7 +82,7 @@ class FrontDoor:
             log.warning("refused Host %r from %s", host, _client(scope))
             await refuse(scope, receive, send, 400, "this server does not answer to that host name")
             return
-        if self.state_changing(scope) and "authorization" not in headers \
+        if self.state_changing(scope) and not api_key_request(scope, headers) \
                 and not guard.same_origin(headers.get("origin"), headers.get("referer"), self.trusted_origins(scope)):
             log.warning("refused cross-origin %s %s (Origin %r) from %s", scope.get("method", "WEBSOCKET"),
                         scope["path"], headers.get("origin"), _client(scope))
@@ -165,6 +165,13 @@ class FrontDoor:
 
 
 # --- small ASGI helpers ---------------------------------------------------------------------------------
+
+
+def api_key_request(scope: Scope, headers: Headers) -> bool:
+    """An API call carrying a bearer key: no page can make a browser send that header to another
+    origin (that needs a CORS preflight, which is never granted), so no same-origin check is needed.
+    Basic credentials are not exempt: browsers resend those on their own."""
+    return scope["path"].startswith("/api/") and headers.get("authorization", "").lower().startswith("bearer ")
 
 
 def _client(scope: Scope) -> str:
