@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -26,8 +25,6 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.rollups import bench_database
 from infra.database import engine_for
