@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with Python >= 3.11 and make:
 #   make run   - install, start Postgres (embedded unless MARKET_PULSE_DATABASE_URL is set),
-#                migrate, and open the Dagster UI on http://127.0.0.1:3000
+#                migrate, and serve the UI behind its login on http://127.0.0.1:3000
 #   make test  - install, lint and run the whole test suite (Dagster UI suite included)
 PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
@@ -21,7 +21,7 @@ $(CURDIR)/.tools/bin/uv:
 	@touch $@
 
 bytecode: install
-	@$(UV) run --frozen python -m compileall -q pipelines downloader infra cli demo >/dev/null
+	@$(UV) run --frozen python -m compileall -q pipelines downloader infra cli demo web >/dev/null
 
 run: bytecode
 	$(UV) run --frozen market-pulse dev

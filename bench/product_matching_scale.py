@@ -23,7 +23,6 @@ import os
 import random
 import time
 
-from pipelines.shared.windows import Window
 from sqlalchemy import text
 
 from bench.rollups import bench_database
@@ -33,6 +32,7 @@ from pipelines.products.identifiers import gtin_check_digit_ok
 from pipelines.products.identity import ListingText, load_rules
 from pipelines.products.matching import Product, compare
 from pipelines.products.store import _anchor_text, match_products
+from pipelines.shared.windows import Window
 
 BRANDS = ["Sony", "Samsung", "LG", "Canon", "Nikon", "Logitech", "Razer", "Corsair", "Bose", "JBL", "Apple", "Dell",
           "HP", "Lenovo", "ASUS", "Acer", "Panasonic", "Philips", "TP-Link", "Netgear", "Seagate", "SanDisk", "Crucial",

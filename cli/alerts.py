@@ -1,4 +1,4 @@
-"""``market-pulse users …``, ``market-pulse alerts …`` and ``market-pulse notifications``.
+"""``market-pulse alerts …`` and ``market-pulse notifications`` (users: :mod:`cli.users`).
 
 Registered in :mod:`cli.main`; Apprise URLs are only ever printed masked.
 """
@@ -30,7 +30,6 @@ from pipelines.alerts.criteria import (
 )
 from pipelines.alerts.targets import mask_url
 
-users_app = typer.Typer(help="People who own saved searches.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Saved searches that notify on new matches, price drops and below-market prices.",
                          no_args_is_help=True)
 
@@ -69,33 +68,6 @@ def _known_vendors(conn: Connection) -> set[str]:
 
 def _when(value: dt.datetime | None) -> str:
     return "never" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-# --- users -----------------------------------------------------------------------------------------
-
-
-@users_app.command("add")
-def users_add(
-    username: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ -).")],
-    email: Annotated[str, typer.Option("--email", help="E-mail address (unique).")],
-    display_name: Annotated[str | None, typer.Option("--display-name", help="Name shown in listings.")] = None,
-) -> None:
-    """Add a user who can own saved searches."""
-    with _transaction() as conn:
-        new_id = manage.add_user(conn, username, email, display_name)
-    typer.echo(f"user {username} added (id {new_id})")
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """Users and how many saved searches each has."""
-    with _transaction() as conn:
-        rows = manage.list_users(conn)
-    for r in rows:
-        state = "" if r.is_active else " (inactive)"
-        typer.echo(f"{r.id:>4}  {r.username}{state}  <{r.email}>  {r.searches} saved search(es)")
-    if not rows:
-        typer.echo("no users yet: market-pulse users add NAME --email ADDRESS")
 
 
 # --- alerts -------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import typer
 
-from cli.alerts import alerts_app, install_demo_alerts, notifications, users_app
+from cli.accounts import keys_app, users_app
+from cli.alerts import alerts_app, install_demo_alerts, notifications
 from cli.products import products_app
 from cli.sessions import sessions_app
 from cli.vendors import vendors_app
@@ -232,7 +233,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(sessions_app, name="sessions")  # pipelines/sessions/cli.py
 app.add_typer(vendors_app, name="vendors")  # cli/vendors.py: vendors check
 # Saved searches and alerts (pipelines/alerts/cli.py)
-app.add_typer(users_app, name="users")
+app.add_typer(users_app, name="users")  # people and their UI logins (cli/accounts.py)
+app.add_typer(keys_app, name="keys")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(products_app, name="products")
 app.command("notifications")(notifications)
@@ -385,30 +387,84 @@ def _print_summary(outcomes) -> None:  # type: ignore[no-untyped-def]
     Console().print(table)
 
 
+def _front_door_config():  # type: ignore[no-untyped-def]
+    from web.config import FrontDoorConfigError, load_config
+
+    try:
+        return load_config()
+    except FrontDoorConfigError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.command()
 def dev(
-    host: Annotated[str, typer.Option(help="Address of the Dagster UI.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address of the UI (loopback unless MARKET_PULSE_PUBLIC_URL or "
+                                      "MARKET_PULSE_ALLOWED_HOSTS is set).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the UI.")] = 3000,
     seed_days: Annotated[int, typer.Option(help="Days of demo history to scrape on first start (0: none).")] = 30,
 ) -> None:
-    """Prepare everything and start the Dagster UI with its daemon (what `make run` calls)."""
+    """Prepare everything and start the UI behind its login, with Dagster's daemon (what `make run` calls)."""
+    from pipelines.platform.code_servers import shared_code_servers
+    from web.config import FrontDoorConfigError
+    from web.server import announce_first_admin, ensure_first_admin
+
     settings = load_settings()
+    config = _front_door_config()
     try:
+        config.check_bind(host)
         env = prepare(settings)
-    except EXPECTED_ERRORS as exc:
+        created = ensure_first_admin(config, env.urls.app)
+    except (*EXPECTED_ERRORS, FrontDoorConfigError) as exc:
         raise fail(str(exc)) from None
+    url = config.public_url or f"http://{host}:{port}"
     typer.echo(f"warehouse: {redact(env.urls.app)}", err=True)
-    typer.echo(f"Dagster UI: http://{host}:{port}", err=True)
     typer.echo(f"example saved search: {install_demo_alerts(env.urls.app, settings.demo_url)}", err=True)
-    services = _start_services(host, port, settings)
-    background = []
-    if not (settings.home / SEEDED_MARKER).exists() and seed_days > 0:
-        background.append(_seed_in_background(settings, seed_days))
-    _wait_and_stop(services, background)
+    # From here on, files and sockets (code servers, logs) are private to this user: on a shared host
+    # nobody else can talk to a code server around the front door.
+    os.umask(0o077)
+    with shared_code_servers(PROJECT_ROOT / "workspace.yaml") as workspace:
+        services = _start_services(host, port, settings, workspace)
+        typer.echo(f"Market Pulse UI: {url} (log in first)", err=True)
+        announce_first_admin(created, url)
+        background = []
+        if not (settings.home / SEEDED_MARKER).exists() and seed_days > 0:
+            background.append(_seed_in_background(settings, seed_days))
+        _wait_and_stop(services, background)
 
 
-def _start_services(host: str, port: int, settings: Settings) -> list[subprocess.Popen[bytes]]:
-    """The long-running processes of a local install, each in its own process group."""
+@app.command("web")
+def web_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless MARKET_PULSE_PUBLIC_URL or "
+                                      "MARKET_PULSE_ALLOWED_HOSTS is set).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    workspace: Annotated[list[Path] | None, typer.Option("--workspace", "-w", help="Dagster workspace file(s) "
+                                                         "(default: the project's workspace.yaml).")] = None,
+) -> None:
+    """Serve the front door (login, roles, API keys) with the Dagster UI inside; the warehouse must be
+    migrated (`market-pulse db up`). `dev` starts it; on a server run it behind TLS (docs/security.md)."""
+    from pipelines.platform.bootstrap import write_dagster_home
+    from web.config import FrontDoorConfigError
+    from web.server import announce_first_admin, ensure_first_admin, serve
+
+    settings = load_settings()
+    config = _front_door_config()
+    try:
+        config.check_bind(host)
+        urls = resolve_urls(settings, start=False)
+        created = ensure_first_admin(config, urls.app)
+    except (*EXPECTED_ERRORS, FrontDoorConfigError) as exc:
+        raise fail(str(exc)) from None
+    _export_dagster_env(settings)
+    write_dagster_home(settings)
+    announce_first_admin(created, config.public_url or f"http://{host}:{port}")
+    files = [str(path) for path in workspace] if workspace else [str(PROJECT_ROOT / "workspace.yaml")]
+    serve(config, urls.app, host, port, files)
+
+
+def _start_services(host: str, port: int, settings: Settings, workspace: Path) -> list[subprocess.Popen[bytes]]:
+    """The long-running processes of a local install, each in its own process group: the demo
+    marketplace, Dagster's daemon and the front door (which serves Dagster's UI), the last two on
+    the shared code servers of ``workspace``."""
     from pipelines.platform.demo_service import demo_is_up
 
     children = []
@@ -420,11 +476,13 @@ def _start_services(host: str, port: int, settings: Settings) -> list[subprocess
         typer.echo(f"demo marketplace: {settings.demo_url}", err=True)
     # Started inside DAGSTER_HOME: from the project root Dagster would also see the template
     # dagster.yaml there and warn that it is ignored.
-    dagster = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-h", host, "-p", str(port), "-w",
-         str(PROJECT_ROOT / "workspace.yaml")],
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-daemon")), "run", "--log-level", "warning", "-w", str(workspace)],
         cwd=settings.dagster_home, env=os.environ.copy(), start_new_session=True)
-    return [*children, dagster]
+    front_door = subprocess.Popen(
+        [sys.executable, "-m", "cli", "web", "--host", host, "--port", str(port), "-w", str(workspace)],
+        cwd=settings.dagster_home, env=os.environ.copy(), start_new_session=True)
+    return [*children, daemon, front_door]
 
 
 def _seed_in_background(settings: Settings, days: int) -> subprocess.Popen[bytes]:

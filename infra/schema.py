@@ -509,19 +509,44 @@ class TrackedProductPrice(Base):
 # --- users and alerts ------------------------------------------------------------------------------
 
 
+USER_ROLES = ("viewer", "operator", "admin")
+"""viewer: read-only UI; operator: also launches runs and backfills, toggles schedules; admin: also
+users and keys. Ordered: each role can do what the ones before it can."""
+
+
 @_track_updated_at
 class User(Base):
+    """A person: owner of saved searches and, with a password, someone who can log in (argon2id hash)."""
+
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'operator', 'admin')", name="role"),)
     id: Mapped[int] = _id()
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), server_default="user")
+    role: Mapped[str] = mapped_column(String(20), server_default="viewer")
     display_name: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     last_login: Mapped[dt.datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    """Set for a one-time password: the front door lets the user do nothing else until it is changed."""
+    password_changed_at: Mapped[dt.datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = created_at_column()
     updated_at: Mapped[dt.datetime] = updated_at_column()
+
+
+class WebSession(Base):
+    """A logged-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = _id()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    last_seen_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class ApiKey(Base):
@@ -532,12 +557,13 @@ class ApiKey(Base):
     id: Mapped[int] = _id()
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     scopes: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     last_used_at: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = created_at_column()
 
 

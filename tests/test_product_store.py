@@ -8,7 +8,6 @@ import copy
 import datetime as dt
 
 import yaml
-from pipelines.shared.windows import Window
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from cli.main import app
 from pipelines.products.identity import DEFAULT_RULES_PATH, compile_rules, load_rules
 from pipelines.products.store import match_products
 from pipelines.shared.warehouse import Warehouse
+from pipelines.shared.windows import Window
 
 DAY1, DAY2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 GTIN = "0013803357905"

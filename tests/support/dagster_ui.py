@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from infra.settings import PROJECT_ROOT
+from tests.support.frontdoor import first_login, one_time_password
 
 LAUNCH = """
 mutation($p: ExecutionParams!) { launchPipelineExecution(executionParams: $p) {
@@ -63,10 +64,14 @@ class DevServer:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    admin_password: str = ""
+    """The first admin's own password, chosen at first login (the one-time password is spent)."""
+    client: httpx.Client | None = None
+    """Logged in as the first admin (who may do what an operator does)."""
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
-                              timeout=60)
+        assert self.client is not None, "not logged in"
+        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}})
         response.raise_for_status()
         body = response.json()
         assert "errors" not in body, body
@@ -161,6 +166,8 @@ def running_dev_server(env: dict[str, str], log: Path, timeout: float = 180,
     """`market-pulse dev` in its own process group; stopped with SIGINT like a user's Ctrl-C.
 
     ``seed_days`` is passed as ``--seed-days`` (0: no background history scrape on first start).
+    Once the login page answers, the first admin logs in with the one-time password from the log
+    and chooses a new one, as a newcomer does; the server's ``client`` is that admin's session.
     """
     port = free_port()
     command = [sys.executable, "-m", "cli", "dev", "--port", str(port)]
@@ -177,15 +184,18 @@ def running_dev_server(env: dict[str, str], log: Path, timeout: float = 180,
             if process.poll() is not None:
                 raise RuntimeError(f"market-pulse dev exited early:\n{log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{server.url}/server_info", timeout=2).status_code == 200:
+                if httpx.get(f"{server.url}/login", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"UI not up after {timeout}s:\n{log.read_text()[-3000:]}")
             time.sleep(1)
+        server.client, server.admin_password = first_login(server.url, "admin", one_time_password(log.read_text()))
         yield server
     finally:
+        if server.client is not None:
+            server.client.close()
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
             try:

@@ -69,9 +69,19 @@ class UiTab:
     failed: bool = False
 
 
+def log_in(page: Page, username: str, password: str) -> None:
+    """Through the front door's login page, as a person does; ends on the Dagster UI."""
+    page.goto("/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 @contextmanager
-def ui_tab(browser: Browser, base_url: str, name: str) -> Iterator[UiTab]:
-    """A fresh browser profile on the UI (a first-time visitor) recording a Playwright trace.
+def ui_tab(browser: Browser, base_url: str, name: str, login: tuple[str, str] | None = None) -> Iterator[UiTab]:
+    """A fresh browser profile on the UI (a first-time visitor) recording a Playwright trace;
+    logged in through the front door as ``login`` = (user, password) when given.
 
     When the block raises or marks the tab failed, ``test-artifacts/ui/FAILED-<name>.png`` and
     ``FAILED-<name>.trace.zip`` are written (open the trace with ``playwright show-trace``).
@@ -84,6 +94,8 @@ def ui_tab(browser: Browser, base_url: str, name: str) -> Iterator[UiTab]:
     dismiss_first_run_popups(page)
     tab = UiTab(context=context, page=page, name=name)
     try:
+        if login is not None:
+            log_in(page, *login)
         yield tab
     except BaseException:
         tab.failed = True

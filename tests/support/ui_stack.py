@@ -9,6 +9,10 @@ server deliberately lives outside pytest's shared temporary root: every pytest s
 resets /tmp/pytest-of-<user> to mode 0700, which cuts a running server's service user off from a
 data folder under it when several sessions run at once.
 
+The first admin logs in with the one-time password `dev` prints (and chooses a new one), then a
+viewer and an operator are added with `market-pulse users add`; browser tabs log in through the
+front door's login page.
+
 There is no background history seed: one day of one vendor is scraped with ``market-pulse run``
 before the browser opens, which is all the steps need.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -40,11 +45,20 @@ UI_DAY = TODAY - dt.timedelta(days=8)
 """Materialised from the launch dialog."""
 
 
+ROLES = ("viewer", "operator")
+"""Users made for the suite with `market-pulse users add --role ROLE` (the first admin exists already)."""
+
+
 @dataclass(frozen=True)
 class UiStack:
     server: DevServer
     env: dict[str, str]
     vendor: str
+    passwords: dict[str, str]
+    """User name (= role for the suite's users, and "admin") → password."""
+
+    def login(self, user: str) -> tuple[str, str]:
+        return user, self.passwords[user]
 
     @property
     def url(self) -> str:
@@ -82,7 +96,13 @@ def started_ui_stack(drop_database: Callable[[str, str], None]) -> Iterator[UiSt
             server.wait_until_loaded()
             vendors = server.partition_keys("listings")["vendor"]
             vendor = PREFERRED_VENDOR if PREFERRED_VENDOR in vendors else vendors[0]
-            stack = UiStack(server=server, env=env, vendor=vendor)
+            stack = UiStack(server=server, env=env, vendor=vendor, passwords={"admin": server.admin_password})
+            for role in ROLES:
+                stack.passwords[role] = secrets.token_urlsafe(18)
+                secret = home / f"{role}.password"
+                secret.write_text(stack.passwords[role] + "\n")
+                stack.cli("users", "add", role, "--email", f"{role}@example.com", "--role", role,
+                          "--password-file", str(secret), log=f"users-add-{role}.log")
             stack.cli("run", "--date", SEEDED_DAY.isoformat(), "--vendor", vendor, log="seed.log")
             yield stack
     finally:

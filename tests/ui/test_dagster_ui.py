@@ -11,21 +11,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.support.ui_browser import Screenshots, ui_tab
-from tests.support.ui_stack import SEEDED_DAY, UI_DAY, UiStack
+from tests.support.ui_browser import Screenshots
+from tests.support.ui_stack import SEEDED_DAY, UiStack
+from tests.support.ui_steps import RUN_TIMEOUT_S, LaunchedRun, instigator_switch, toast_link
 
 pytestmark = [pytest.mark.ui, pytest.mark.browser, pytest.mark.slow]
 
-RUN_TIMEOUT_S = 420
-"""A scrape run is six step processes: about a minute on an idle 2-core machine, 3 when it is busy."""
-SCRAPE_JOB = "scrape"
 ALERT_SENSOR = "alert_matching_sensor"
 PREFERRED_ROLLUP = "vendor_performance"
 """Backfilled when it exists: its metadata has a chart. Otherwise any daily single-run asset."""
@@ -60,24 +57,6 @@ def metadata_value(page: Page, key: str) -> str:
     return row.get_by_role("cell").last.inner_text().strip()
 
 
-def toast_link(page: Page) -> str:
-    """The "View" link of the toast a launch shows ("Launched run …" / "Created backfill …")."""
-    view = page.get_by_role("link", name="View", exact=True).last
-    expect(view).to_be_visible()
-    href = view.get_attribute("href")
-    assert href, "the toast's View link has no target"
-    return href
-
-
-def instigator_switch(page: Page, name: str) -> Locator:
-    """The on/off switch of a schedule or sensor in the Automation list."""
-    link = page.locator(f'a[href$="/schedules/{name}"], a[href$="/sensors/{name}"]')
-    row = page.locator("div").filter(has=link).filter(has=page.get_by_role("checkbox")).last
-    boxes = row.get_by_role("checkbox")
-    expect(boxes, f"{name}: selection box and on/off switch").to_have_count(2)  # the switch renders once loaded
-    return boxes.last
-
-
 def settle(spinner: Locator, timeout_ms: int = 15_000) -> None:
     """Give a loading indicator a moment to go (for a clean screenshot; not an assertion)."""
     with contextlib.suppress(PlaywrightTimeoutError):
@@ -87,46 +66,6 @@ def settle(spinner: Locator, timeout_ms: int = 15_000) -> None:
 def flip(switch: Locator) -> None:
     # The checkbox input is visually hidden under the drawn switch; a user clicks the switch (its label).
     switch.locator("xpath=ancestor::label[1]").click()
-
-
-@dataclass(frozen=True)
-class LaunchedRun:
-    run_id: str
-    partition: str
-
-
-@pytest.fixture(scope="session")
-def partition_launch(ui_stack: UiStack, browser: Browser, shots: Screenshots) -> LaunchedRun:
-    """raw_captures + listings for one (date, vendor) partition, launched from the scrape job's dialog.
-
-    Session-scoped and requested by the first test, so the run (a few minutes on a busy 2-core
-    machine) executes while the quicker steps are checked.
-    """
-    partition = f"{UI_DAY}|{ui_stack.vendor}"
-    with ui_tab(browser, ui_stack.url, "launch-partition") as tab:
-        page = tab.page
-        page.goto(f"/locations/market_pulse/jobs/{SCRAPE_JOB}")
-        page.get_by_role("button", name="Materialize all").click()
-        dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
-        expect(dialog.get_by_text("Launch runs to materialize 2 assets")).to_be_visible()
-        day = dialog.get_by_placeholder(re.compile(r"^ex: \d{4}-\d{2}-\d{2}"))  # the date dimension
-        day.fill(UI_DAY.isoformat())
-        day.press("Enter")
-        dialog.get_by_text("Select a partition or create one").click()  # the vendor dimension
-        page.get_by_role("menuitem").filter(has=page.get_by_title(ui_stack.vendor, exact=True)).click()
-        dialog.get_by_text("Launch runs to materialize 2 assets").click()  # closes the vendor list
-        expect(dialog.get_by_text("1 partition", exact=True)).to_be_visible()
-        expect(day).to_have_value(UI_DAY.isoformat())
-        shots.take(page, "01-launch-partition", doc="launch-partition")
-        dialog.get_by_role("button", name="Launch 1 run", exact=True).click()
-        href = toast_link(page)
-    return LaunchedRun(run_id=href.rstrip("/").rsplit("/", 1)[-1], partition=partition)
-
-
-@pytest.fixture(scope="session")
-def partition_run(ui_stack: UiStack, partition_launch: LaunchedRun) -> str:
-    """The launched run's final status (RunStatus: SUCCESS, FAILURE, CANCELED)."""
-    return ui_stack.server.wait_for_run(partition_launch.run_id, timeout=RUN_TIMEOUT_S)
 
 
 def test_launch_partition_from_dialog(partition_launch: LaunchedRun, page: Page, shots: Screenshots) -> None:

@@ -1,0 +1,1 @@
+DELETE FROM web_sessions WHERE token_hash = :token_hash
