@@ -18,7 +18,6 @@ from pipelines.products.identity import (
     normalise_card_number,
     normalise_gtin,
     normalise_text,
-    resolve,
 )
 
 NBSP, ZWSP = "\u00a0", "\u200b"
@@ -146,30 +145,6 @@ def test_identity_reports_category_method_and_a_clean_name() -> None:
     assert (card.key, card.method, card.code) == ("card:base-set:58:unlimited:psa-9", "card_number", "58/102")
     sealed = identify(ListingText("Pokémon™ Base Set Booster Pack Unlimited | Factory Sealed", vendor="cardvault"))
     assert sealed.key == "card:base-set:booster-pack:unlimited:sealed"
-
-
-def test_listings_sharing_a_gtin_land_on_one_product_whatever_their_titles() -> None:
-    gtin = "0194252707296"
-    listings = {
-        1: ListingText("Apple iPhone 13 128GB Azul", vendor="chapin", product_code=gtin),
-        2: ListingText("iPhone 13 128 GB azul", vendor="mercado", product_code=gtin[1:]),  # UPC-A spelling
-        3: ListingText("Oferta!! telefono liberado 128", vendor="chapin", product_code=gtin),  # useless title
-        4: ListingText("Apple iPhone 13 128GB – Midnight", vendor="toko"),  # no GTIN: meets them by title
-    }
-    resolved = resolve(listings)
-    assert len({i.key for i in resolved.values()}) == 1
-    assert [resolved[i].method for i in (1, 2, 3, 4)] == ["gtin", "gtin", "gtin", "title"]
-    assert resolved[2].code == "00194252707296"
-
-
-def test_a_card_without_its_set_joins_the_set_its_number_belongs_to() -> None:
-    resolved = resolve({1: ListingText("Mew ex 232/091 Paldean Fates SIR PSA 10", vendor="cardvault",
-                                       product_code="232/091"),
-                        2: ListingText("Mew ex #232 SIR PSA 10 Gem Mint", vendor="mercado")})
-    assert resolved[1].key == resolved[2].key == "card:paldean-fates:232:unlimited:psa-10"
-
-
-# --- rules file ------------------------------------------------------------------------------------
 
 
 def test_default_rules_load_and_are_cached() -> None:

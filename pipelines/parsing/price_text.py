@@ -138,11 +138,11 @@ def _normalise(text: str) -> str:
     Devanagari, full-width …), no direction marks."""
     if text.isascii():
         return " ".join(text.split())
-    cleaned = "".join(_plain(ch) for ch in unicodedata.normalize("NFKC", text))
+    cleaned = "".join(plain_words(ch) for ch in unicodedata.normalize("NFKC", text))
     return " ".join(cleaned.replace("\u2212", "-").split())
 
 
-def _plain(ch: str) -> str:
+def plain_words(ch: str) -> str:
     if ch.isascii():
         return ch
     digit = unicodedata.decimal(ch, None)

@@ -27,9 +27,9 @@ from pipelines.products.identity import (
     Identity,
     ListingText,
     _remove_noise,
-    _strip_marks,
     identify,
     normalise_text,
+    strip_marks,
 )
 
 
@@ -168,7 +168,7 @@ def features(listing: ListingText, rules: CompiledRules) -> Features:
     ids = rules.identifiers
     p = _patterns(rules)
     category = rules.by_slug.get(identity.category) or rules.categories[-1]
-    lowered = " ".join(_strip_marks(listing.title, rules.translit).casefold().split())
+    lowered = " ".join(strip_marks(listing.title, rules.translit).casefold().split())
     text = normalise_text(listing.title, rules.translit)
     brand = ids.canonical_brand(listing.brand) or ids.brand_in(text)
 
