@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from pipelines.parsing.currencies import MONEY_SCALE, minor_units, minor_units_table
+from pipelines.parsing.currencies import MONEY_SCALE, decimals, decimals_table
 from pipelines.parsing.price_text import (
     MAX_AMOUNT,
     ParsedPrice,
@@ -47,13 +47,13 @@ def test_real_world_price_texts(case: PriceCase) -> None:
         assert price.amount == (None if case.expected == ASK else 0)
         return
     assert (price.kind, price.amount) == (PriceKind.PRICED, Decimal(case.expected))
-    assert price.amount is not None and -price.amount.as_tuple().exponent >= minor_units(case.iso)
+    assert price.amount is not None and -price.amount.as_tuple().exponent >= decimals(case.iso)
 
 
 def test_the_evaluation_set_covers_the_world() -> None:
     cases = [*CASES, *HELD_OUT]
     assert len(cases) >= 250
-    assert {minor_units(c.iso) for c in cases} == {0, 2, 3}
+    assert {decimals(c.iso) for c in cases} == {0, 2, 3}
     assert len({c.iso for c in cases}) >= 50
     assert {c.expected for c in cases} >= {FREE, ASK, BAD}
 
@@ -211,8 +211,8 @@ def test_currency_from_text() -> None:
 # -- minor units ------------------------------------------------------------------------------------
 
 
-def test_minor_units_come_from_cldr_and_fit_the_warehouse() -> None:
-    table = minor_units_table()
+def test_decimals_come_from_cldr_and_fit_the_warehouse() -> None:
+    table = decimals_table()
     assert set(table) == ISO_4217_CURRENCIES
     assert max(table.values()) <= MONEY_SCALE  # NUMERIC(16, 3) holds every currency in use
     assert {c for c, n in table.items() if n == 3} >= {"KWD", "BHD", "OMR", "JOD", "TND"}
@@ -247,7 +247,7 @@ def _group(digits: str, separator: str) -> str:
 def written_prices(draw: st.DrawFn) -> tuple[str, str, str, Decimal]:
     """(text, vendor currency, vendor decimal separator, the amount it says)."""
     currency = draw(st.sampled_from(sorted(SYMBOLS)))
-    minor = minor_units(currency)
+    minor = decimals(currency)
     amount = Decimal(draw(st.integers(min_value=1, max_value=10**11 * 10**minor - 1))).scaleb(-minor)
     decimal = draw(st.sampled_from([".", ","]))
     grouping = draw(st.sampled_from([g for g in GROUPINGS if g != decimal and not (g == "lakh" and decimal == ",")]))

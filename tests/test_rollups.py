@@ -15,7 +15,7 @@ from dagster import AssetKey, materialize
 from sqlalchemy import text
 
 from pipelines.analytics.assets import search_analytics, vendor_performance
-from pipelines.parsing.currencies import minor_units
+from pipelines.parsing.currencies import decimals
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.checks import price_snapshots_band_ordered, price_snapshots_samples_positive
 from pipelines.shared.warehouse import Warehouse
@@ -99,7 +99,7 @@ def _frame(warehouse: Warehouse, sql: str) -> pd.DataFrame:
 def _digits(prices: pd.Series, currency: str) -> int:
     """The currency's minor unit, or the offers' own decimals where they have more."""
     written = max(max(0, -Decimal(p).normalize().as_tuple().exponent) for p in prices)
-    return max(minor_units(currency), written)
+    return max(decimals(currency), written)
 
 
 def _half_up(mills: float, digits: int) -> Decimal:

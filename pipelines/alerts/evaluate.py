@@ -22,7 +22,7 @@ from pipelines.alerts import store
 from pipelines.alerts.matching import CriteriaIndex, Event, Listing, Prepared, decide
 from pipelines.alerts.messages import digest_message, event_data, idempotency_key, single_message
 from pipelines.alerts.targets import target_id
-from pipelines.parsing.currencies import in_minor_units
+from pipelines.parsing.currencies import with_decimals
 
 Partition = tuple[dt.date, str]
 DayOrPartition = tuple[dt.date, str | None]
@@ -69,12 +69,12 @@ class EvaluationSummary:
 def dedupe_key(search_id: int, listing: Listing, event: Event, target: str) -> str:
     """Deterministic per (search, listing, rule, price, target): the same event is never queued twice.
     The price is written with the currency's decimals, whatever scale the warehouse returned it in."""
-    price = "none" if event.price is None else f"{in_minor_units(event.price, event.currency):f}"
+    price = "none" if event.price is None else f"{with_decimals(event.price, event.currency):f}"
     return f"alert:{search_id}:{listing.id}:{event.rule}:{price}:{event.currency}:{target_id(target)}"
 
 
 def _price_key(event: Event) -> str:
-    return "None" if event.price is None else f"{in_minor_units(event.price, event.currency):f}"
+    return "None" if event.price is None else f"{with_decimals(event.price, event.currency):f}"
 
 
 def digest_key(search_id: int, items: Sequence[tuple[Listing, Event]], target: str) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipelines.alerts.matching import Event, Listing
-from pipelines.parsing.currencies import format_money, in_minor_units
+from pipelines.parsing.currencies import format_money, with_decimals
 
 MAX_DIGEST_LINES = 50
 RULE_LABELS = {"new_match": "New match", "price_drop": "Price drop", "below_market": "Below market"}
@@ -21,7 +21,7 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 def _amount(amount: Decimal | None, currency: str) -> str | None:
     """The amount as a string for JSON targets, with the currency's decimals ("5000.00", "12.345")."""
-    return None if amount is None else str(in_minor_units(amount, currency))
+    return None if amount is None else str(with_decimals(amount, currency))
 
 
 def idempotency_key(dedupe_key: str) -> str:

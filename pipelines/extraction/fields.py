@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 from pipelines.extraction.plan import FieldPlan, Plan
 from pipelines.extraction.results import ExtractedItem, ItemFailure
 from pipelines.parsing.conditions import vocabulary_word
+from pipelines.parsing.currencies import from_minor_units, iso_exponent, number_amount
 from pipelines.parsing.embedded import EmbeddedDataError
-from pipelines.parsing.money import from_minor_units, minor_unit_exponent, quantize_amount
 from pipelines.parsing.price_text import ParsedPrice, PriceKind, PriceParseError, currency_from_text, parse_price
 from pipelines.parsing.selectors import PageData, node_value
 from pipelines.parsing.text import clean_text
@@ -162,12 +162,12 @@ def _amount(value: int | float | str, currency: str, fp: FieldPlan) -> tuple[Dec
             text = str(int(value))
         if not re.fullmatch(r"\d+", text):
             return None, f"minor units must be a whole number, got {text!r}"
-        exponent = fp.exponent if fp.exponent is not None else minor_unit_exponent(currency)
+        exponent = fp.exponent if fp.exponent is not None else iso_exponent(currency)
         if exponent is None:
             return None, f"ISO 4217 gives {currency} no minor unit; declare exponent"
         return from_minor_units(int(text), exponent), None
     try:
-        return quantize_amount(Decimal(str(value)), currency), None
+        return number_amount(Decimal(str(value)), currency), None
     except InvalidOperation:
         return None, f"not a number: {value!r}"
 

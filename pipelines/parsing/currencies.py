@@ -1,21 +1,29 @@
-"""Currencies as prices write them: symbols and codes next to a number, and how many decimals
-each currency has.
+"""Currencies as prices write them: symbols and codes next to a number, how many decimals each
+currency is written with, and amounts counted in a currency's minor unit.
 
-Minor units (the number of decimals: JPY 0, USD 2, KWD 3) come from the Unicode CLDR data that
-Babel ships, not from a hand-kept list. CLDR follows ISO 4217 except where everyday use differs
-(IDR, COP, HUF, IQD … are written without decimals), which is what matters when reading a shop's
-price text. The symbol table is ours: it says which *candidates* a symbol may stand for, and the
-vendor's own currency picks among them ("$" is MXN on a Mexican shop, "kr" is NOK on a Norwegian
-one).
+Two sources, each for what it is right about, neither a hand-kept list:
+
+* **Decimals as written** (JPY 0, USD 2, KWD 3) come from the Unicode CLDR data that Babel
+  ships. CLDR follows ISO 4217 except where everyday use differs (IDR, COP, HUF, IQD … are
+  written without decimals), which is what matters when reading a shop's price text, storing
+  the amount and showing it again (:func:`decimals`, :func:`with_decimals`).
+* **ISO 4217 exponents**, from the ``iso4217`` package (the maintenance agency's own list), for
+  amounts a shop's API counts in minor units (``{"amount": 129900, "currency": "SEK"}`` is 1299.00
+  kronor): that is what payment and shop APIs mean by "minor units" (:func:`iso_exponent`,
+  :func:`from_minor_units`).
+
+The symbol table is ours: it says which *candidates* a symbol may stand for, and the vendor's own
+currency picks among them ("$" is MXN on a Mexican shop, "kr" is NOK on a Norwegian one).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision
+from iso4217 import Currency
 
 from pipelines.parsing.standards import ISO_4217_CURRENCIES
 
@@ -23,14 +31,17 @@ __all__ = [
     "MONEY_SCALE",
     "SYMBOLS",
     "currency_from_text",
+    "decimals",
+    "decimals_table",
     "format_money",
-    "in_minor_units",
+    "from_minor_units",
+    "iso_exponent",
     "iso_for_token",
-    "minor_units",
-    "minor_units_table",
+    "number_amount",
     "token_anywhere",
     "token_ending_at",
     "token_starting_at",
+    "with_decimals",
 ]
 
 MONEY_SCALE = 3
@@ -39,12 +50,12 @@ MONEY_SCALE = 3
 
 
 @lru_cache(maxsize=512)
-def minor_units(currency: str) -> int:
+def decimals(currency: str) -> int:
     """How many decimals ``currency`` is written with (CLDR via Babel; 2 when CLDR does not know it)."""
     return int(get_currency_precision(currency.upper()))
 
 
-def in_minor_units(amount: Decimal, currency: str) -> Decimal:
+def with_decimals(amount: Decimal, currency: str) -> Decimal:
     """``amount`` written with the currency's decimals, or with more where it has them.
 
     The warehouse stores three decimals for every currency; read back, 5000 GTQ is 5000.000 and
@@ -52,19 +63,40 @@ def in_minor_units(amount: Decimal, currency: str) -> Decimal:
     price as it is too.
     """
     significant = max(0, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return amount.quantize(Decimal(1).scaleb(-max(minor_units(currency), significant)))
+    return amount.quantize(Decimal(1).scaleb(-max(decimals(currency), significant)))
 
 
 def format_money(amount: Decimal, currency: str) -> str:
     """``8,499,000 IDR``, ``1,234.50 GTQ``, ``12.345 KWD``; whole amounts without decimals (``10 USD``)."""
-    text = f"{in_minor_units(amount, currency):,f}"
+    text = f"{with_decimals(amount, currency):,f}"
     whole, _, fraction = text.partition(".")
     return f"{whole if not fraction.strip('0') else text} {currency}"
 
 
-def minor_units_table() -> dict[str, int]:
-    """Minor units of every ISO 4217 currency in circulation, for SQL that rounds per currency."""
-    return {code: minor_units(code) for code in sorted(ISO_4217_CURRENCIES)}
+def decimals_table() -> dict[str, int]:
+    """Decimals of every ISO 4217 currency in circulation, for SQL that rounds per currency."""
+    return {code: decimals(code) for code in sorted(ISO_4217_CURRENCIES)}
+
+
+@lru_cache(maxsize=512)
+def iso_exponent(currency: str) -> int | None:
+    """Decimals of ``currency``'s minor unit per ISO 4217, or ``None`` (unknown, or no minor unit)."""
+    try:
+        return Currency(currency.upper()).exponent
+    except ValueError:
+        return None
+
+
+def from_minor_units(units: int, exponent: int) -> Decimal:
+    """``units`` of the minor unit as an amount: ``from_minor_units(129900, 2) == Decimal("1299.00")``."""
+    return Decimal(units).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def number_amount(amount: Decimal, currency: str) -> Decimal:
+    """An amount a shop's data gives as a number (never re-parsed from text), rounded to the
+    currency's ISO minor unit with at least two places, as prices are stored."""
+    places = max(2, iso_exponent(currency) or 0)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 _DOLLAR_CURRENCIES = (

@@ -36,10 +36,12 @@ from pipelines.parsing.currencies import (
     MONEY_SCALE,
     currency_from_text,
     iso_for_token,
-    minor_units,
     token_anywhere,
     token_ending_at,
     token_starting_at,
+)
+from pipelines.parsing.currencies import (
+    decimals as currency_decimals,
 )
 
 __all__ = [
@@ -223,7 +225,7 @@ def _candidates(text: str, default_currency: str) -> list[_Candidate]:
 
 def _cents_after(text: str, index: int, currency: str) -> tuple[str | None, int]:
     """Minor units written after the currency symbol ("35€ 99", "35€99"), and where they end."""
-    digits = minor_units(currency)
+    digits = currency_decimals(currency)
     start = index + 1 if text.startswith(" ", index) else index
     end = start
     while end < len(text) and text[end].isdigit():
@@ -340,7 +342,7 @@ def parse_price(
     chosen = max(candidates, key=lambda c: c.rank) if candidates else None  # max keeps the first of ties
     token = chosen.token if chosen is not None else token_anywhere(normalised)
     currency = iso_for_token(token, default_currency) if token else default_currency
-    minor = minor_units(currency)
+    minor = currency_decimals(currency)
 
     # "Call for price: 555-1234" asks the seller; "Contact us for bulk orders. $12.99" is a price.
     if (chosen is None or chosen.token is None) and (

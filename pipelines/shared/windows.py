@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pipelines.parsing.currencies import minor_units_table
+from pipelines.parsing.currencies import decimals_table
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ class Window:
         return {"start": self.start, "end": self.end}
 
     def money_params(self) -> dict[str, Any]:
-        """:meth:`params` plus ``minor_units`` (ISO code -> decimals, as JSON), for SQL that rounds
-        each statistic to its currency's minor unit."""
-        return {**self.params(), "minor_units": _minor_units_json()}
+        """:meth:`params` plus ``currency_decimals`` (ISO code -> decimals, as JSON), for SQL that
+        rounds each statistic to the decimals its currency is written with."""
+        return {**self.params(), "currency_decimals": _decimals_json()}
 
     def __str__(self) -> str:
         return str(self.start) if self.days == 1 else f"{self.start}..{self.last}"
 
 
 @cache
-def _minor_units_json() -> str:
-    return json.dumps(minor_units_table())
+def _decimals_json() -> str:
+    return json.dumps(decimals_table())

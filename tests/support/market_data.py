@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from pipelines.parsing.currencies import minor_units
+from pipelines.parsing.currencies import decimals
 
 VENDORS = {"toko": "IDR", "chapin": "GTQ", "cardvault": "USD"}
 QUERIES = {"toko": ["iphone", "samsung galaxy"], "chapin": ["iphone", "Nintendo Switch "],
@@ -59,7 +59,7 @@ def seed_market(conn: Connection, days: list[dt.date], *, seed: int = 7, product
             three_decimals = vendor == "chapin" and n % 5 == 4
             cur = "KWD" if three_decimals else cur
             rate = Decimal("0.307") if three_decimals else scale
-            unit = Decimal(1).scaleb(-minor_units(cur))  # whole rupiah, cents, fils
+            unit = Decimal(1).scaleb(-decimals(cur))  # whole rupiah, cents, fils
             base = Decimal(rng.randint(80, 400)) + Decimal(rng.randint(0, 99)) / 100
             if n % 13 == 0:
                 base *= 12  # an outlier the Tukey fences should trim

@@ -1,12 +1,12 @@
 -- Products the tracked queries found, per day and currency: how often they appeared in search
 -- results (appearances, best position, which queries), and the offers behind them: min and
 -- median of the day's price of each distinct listing (priced, not sold), rounded half up to the
--- currency's minor unit (:minor_units, ISO code -> decimals; 2 for a code it does not list) or to
+-- currency's minor unit (:currency_decimals, ISO code -> decimals; 2 for a code it does not list) or to
 -- the offers' own decimals where they have more, as in price_snapshots.
 INSERT INTO tracked_product_prices (product_id, stats_date, currency, appearances, listings, vendors, best_position,
                                     queries, priced_listings, min_price, median_price)
 WITH units AS (
-    SELECT key AS currency, CAST(value AS integer) AS digits FROM jsonb_each_text(CAST(:minor_units AS jsonb))
+    SELECT key AS currency, CAST(value AS integer) AS digits FROM jsonb_each_text(CAST(:currency_decimals AS jsonb))
 ),
 hits AS (
     SELECT s.partition_date AS day, lower(btrim(s.query)) AS query, r.listing_id, r.position

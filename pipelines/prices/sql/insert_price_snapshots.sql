@@ -8,7 +8,7 @@
 -- (what a patient seller can ask). Percentiles interpolate linearly between the two nearest
 -- offers, exactly as percentile_cont and pandas/numpy do (position p * (n - 1)), on integer
 -- thousandths (the warehouse's scale). Every statistic is rounded half up to the currency's minor
--- unit (:minor_units, ISO code -> decimals, 2 for a code it does not list: 12.35 USD, 12.345 KWD,
+-- unit (:currency_decimals, ISO code -> decimals, 2 for a code it does not list: 12.35 USD, 12.345 KWD,
 -- 12345 IDR), or to the offers' own decimals where they have more (a fuel price of 3.999 USD),
 -- so min <= every percentile <= max holds after rounding too. volume_confidence: low below 5 offers, medium 5-14,
 -- high 15 or more. analyses: the fences, offers kept and trimmed, and by_vendor / by_condition
@@ -23,7 +23,7 @@ INSERT INTO price_snapshots (product_id, snapshot_date, currency, fmv_low, fmv_h
                              patient_sale, sample_size, min_price, max_price, avg_price, volume_confidence,
                              analyses)
 WITH units AS (
-    SELECT key AS currency, CAST(value AS integer) AS digits FROM jsonb_each_text(CAST(:minor_units AS jsonb))
+    SELECT key AS currency, CAST(value AS integer) AS digits FROM jsonb_each_text(CAST(:currency_decimals AS jsonb))
 ),
 offers AS MATERIALIZED (
     SELECT l.product_id, s.partition_date AS day, s.currency, s.vendor_id,
