@@ -228,7 +228,7 @@ _CAMERAS: tuple[tuple[str, str, tuple[str, ...], str | None, str | None, float, 
 )
 
 # --- cards: (name, number, set, year, variant, rarity, {grade: usd}, popularity) ---------------
-_CARDS: tuple[tuple[str, str, str, int, str | None, str, tuple[tuple[str, float], ...], float], ...] = (
+_CARDS: tuple[tuple[str, str | None, str, int, str | None, str, tuple[tuple[str, float], ...], float], ...] = (
     ("Pikachu", "58/102", "Base Set", 1999, "Unlimited", "Common",
      (("Raw", 12), ("PSA 8", 40), ("PSA 9", 85), ("PSA 10", 420)), 1.1),
     ("Pikachu", "58/102", "Base Set", 1999, "1st Edition Red Cheeks", "Common",
@@ -278,12 +278,12 @@ _GRADE_WEIGHT = {"Raw": 1.0, "Sealed": 1.0, "PSA 8": 0.5, "PSA 9": 0.8, "PSA 10"
 def _build() -> tuple[Product, ...]:
     out: list[Product] = []
     for brand, model, aliases, storages, colours, pop in _PHONES:
-        for gb, usd in storages:
-            for i, colour in enumerate(colours):
-                key = _slug(f"{brand} {model} {gb}gb {colour}")
+        for phone_gb, usd in storages:
+            for i, phone_colour in enumerate(colours):
+                key = _slug(f"{brand} {model} {phone_gb}gb {phone_colour}")
                 out.append(Product(
                     key=key, category=PHONE, brand=brand, model=model, aliases=(model, *aliases), usd=usd,
-                    popularity=pop / (1 + 0.35 * i), storage_gb=gb, color=colour,
+                    popularity=pop / (1 + 0.35 * i), storage_gb=phone_gb, color=phone_colour,
                     gtin=_gtin13(_GTIN_PREFIX[brand], key),
                 ))
     for brand, model, aliases, edition, gb, colour, usd, pop in _CONSOLES:

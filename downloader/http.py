@@ -199,10 +199,12 @@ class HttpSession:
             or make_transport(cfg.transport, max_connections=cfg.max_connections, fence=self._fence),
         )
 
-    def _scoped_cookies(self) -> CookiesLike:
+    def _scoped_cookies(self) -> httpx.Cookies | dict[str, str] | None:
         """A plain {name: value} mapping is scoped to the fence's base host (never to any host)."""
-        if self._fence is None or self._cookies is None or isinstance(self._cookies, httpx.Cookies):
+        if self._cookies is None or isinstance(self._cookies, httpx.Cookies):
             return self._cookies
+        if self._fence is None:
+            return dict(self._cookies)
         jar = httpx.Cookies()
         for name, value in self._cookies.items():
             jar.set(name, value, domain=self._fence.base_host)

@@ -152,7 +152,7 @@ class FencedSocksProxy:
         return None
 
 
-async def _reply(writer: asyncio.StreamWriter, code: int, bound: tuple[object, ...] = ("0.0.0.0", 0)) -> None:
+async def _reply(writer: asyncio.StreamWriter, code: int, bound: tuple[str, int] = ("0.0.0.0", 0)) -> None:
     address = ipaddress.ip_address(str(bound[0]))
     kind = _IPV4 if address.version == 4 else _IPV6
     writer.write(bytes([_VERSION, code, 0, kind]) + address.packed + struct.pack("!H", int(bound[1])))

@@ -68,6 +68,7 @@ class PreciseAiohttpTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         with _precise_errors(request):
             response = await super().handle_async_request(request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)  # an async transport's body
         response.stream = _PreciseStream(response.stream, request)
         return response
 

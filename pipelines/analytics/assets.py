@@ -13,7 +13,7 @@ from pipelines.analytics.store import (
     vendor_performance_preview,
     vendor_success_history,
 )
-from pipelines.shared.charts import price_history_png, success_rate_png
+from pipelines.shared.charts import PricePoint, price_history_png, success_rate_png
 from pipelines.shared.markdown import markdown_table, png_markdown
 from pipelines.shared.rollups import (
     daily_rollup,
@@ -74,7 +74,7 @@ def search_analytics(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
     last = next((r for r in days if r.day == window.last), None)
     searches = sum(r.searches or 0 for r in days)
     cache_hits = sum(r.cache_hits or 0 for r in days)
-    series: dict[str, list[tuple[dt.date, object, object, object]]] = defaultdict(list)
+    series: dict[str, list[PricePoint]] = defaultdict(list)
     for r in history:
         series[f"{r.name} ({r.currency})"].append((r.stats_date, r.median_price, r.min_price, r.median_price))
     chart = price_history_png(series, f"Median offer of the most-watched products, {CHART_DAYS} days")

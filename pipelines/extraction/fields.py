@@ -247,6 +247,7 @@ def read_item(plan: Plan, item: Any, position: int, resolve: UrlResolver,
         problems = problems or [_Problem("price", "missing")]
         reason = "; ".join(problem.reason for problem in problems)
         return ItemFailure(position, external_id, problems[0].field_name, reason)
+    assert external_id is not None, "external_id is a required field: a missing one is a problem above"
     return ExtractedItem(
         external_id=external_id,
         title=values["title"],

@@ -1,13 +1,12 @@
 """``price_snapshots``: each product's daily market, from the offers matched to it."""
 
-import datetime as dt
 from collections import defaultdict
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from pipelines.prices.store import price_history, replace_price_snapshots, snapshot_preview
 from pipelines.products.assets import product_matches
-from pipelines.shared.charts import price_history_png
+from pipelines.shared.charts import PricePoint, price_history_png
 from pipelines.shared.markdown import markdown_table, png_markdown
 from pipelines.shared.rollups import (
     daily_rollup,
@@ -35,7 +34,7 @@ def price_snapshots(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
         days = replace_price_snapshots(conn, window)
         preview = snapshot_preview(conn, window.last)
         history = price_history(conn, window.last, days=HISTORY_DAYS, top=WATCHED_PRODUCTS)
-    series: dict[str, list[tuple[dt.date, object, object, object]]] = defaultdict(list)
+    series: dict[str, list[PricePoint]] = defaultdict(list)
     for r in history:
         series[f"{r.name} ({r.currency})"].append((r.snapshot_date, r.market_value, r.fmv_low, r.fmv_high))
     chart = price_history_png(series, f"Market value and FMV band, {HISTORY_DAYS} days to {window.last}")

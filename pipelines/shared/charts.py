@@ -11,7 +11,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,12 +61,12 @@ def price_history_png(series: Mapping[str, Sequence[PricePoint]], title: str) ->
     fig.suptitle(title, fontsize=10)
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
-        points = [p for p in series[name] if p[1] is not None]
-        days = [p[0] for p in points]
-        ax.plot(days, [float(p[1]) for p in points], marker="o", markersize=2.5, linewidth=1.2,  # type: ignore[arg-type]
+        points = [(day, value, low, high) for day, value, low, high in series[name] if value is not None]
+        days: list[Any] = [p[0] for p in points]  # matplotlib plots dates; its stubs only list numbers
+        ax.plot(days, [float(p[1]) for p in points], marker="o", markersize=2.5, linewidth=1.2,
                 label="market value")
-        lows = [float(p[2]) if p[2] is not None else float(p[1]) for p in points]  # type: ignore[arg-type]
-        highs = [float(p[3]) if p[3] is not None else float(p[1]) for p in points]  # type: ignore[arg-type]
+        lows = [float(low if low is not None else value) for _, value, low, _ in points]
+        highs = [float(high if high is not None else value) for _, value, _, high in points]
         ax.fill_between(days, lows, highs, alpha=0.25, label="FMV band")
         ax.set_title(name[:60], fontsize=8)
         ax.tick_params(labelsize=7)
@@ -89,8 +89,8 @@ def success_rate_png(series: Mapping[str, Sequence[tuple[dt.date, float | None]]
     for vendor, points in sorted(series.items()):
         kept = [(d, r) for d, r in points if r is not None]
         all_days += [d for d, _ in kept]
-        ax.plot([d for d, _ in kept], [100 * r for _, r in kept], marker="o", markersize=3,  # type: ignore[operator]
-                linewidth=1.2, label=vendor)
+        days: list[Any] = [d for d, _ in kept]  # matplotlib plots dates; its stubs only list numbers
+        ax.plot(days, [100 * r for _, r in kept], marker="o", markersize=3, linewidth=1.2, label=vendor)
     ax.set_ylim(-5, 105)
     ax.set_ylabel("successful searches (%)", fontsize=8)
     ax.set_title(title, fontsize=10)

@@ -77,7 +77,8 @@ ROLLUP_AUTOMATION = (
     .replace("in_latest_time_window", AutomationCondition.in_latest_time_window(LOOKBACK))
     # Refresh as each vendor's day lands instead of waiting for every vendor (one failing shop
     # must not freeze the others' numbers); a day without any data waits.
-    .without(~AutomationCondition.any_deps_missing())
+    # (replace() is typed to return the base class; eager() is an AND, which has without())
+    .without(~AutomationCondition.any_deps_missing())  # type: ignore[attr-defined]
     & _any_dep_present
     # Bad data never reaches a rollup: no upstream partition of the day has a failed blocking
     # check (a failure inside the same run stops the run before its downstream steps).

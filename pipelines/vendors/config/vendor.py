@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -243,7 +243,7 @@ class VendorConfig(StrictModel):
         data["base_url"] = base_url
         return parse_vendor(data, source=f"{self.name} (base_url override)")
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> VendorConfig:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> VendorConfig:
         """A copy without the derived-data memo, which may not match the updated fields."""
         copied = super().model_copy(update=update, deep=deep)
         copied._cache = {}
