@@ -76,12 +76,15 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 
 
 def backup(url: str, file: Path) -> Tool:
-    """Dump the database at ``url`` to ``file`` (custom format, compressed)."""
+    """Dump the database at ``url`` to ``file`` (custom format, compressed), readable by this user
+    only (mode 0600): a backup holds everything the warehouse holds."""
     major = int(server_version(url).split(".")[0])
     tool = find_tool("pg_dump", major)
     args, env = _libpq_env(url)
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # pg_dump keeps the mode
     _run([str(tool.path), *args, "-d", make_url(url).database or "", "-Fc", "--no-owner", "-f", str(partial)],
          env, f"pg_dump of {redact(url)}")
     partial.replace(file)  # a crash mid-dump never leaves a truncated file under the real name
