@@ -27,7 +27,9 @@ __all__ = [
     "NotificationSettings",
     "PriceDropRule",
     "Rule",
+    "SealedTarget",
     "SearchCriteria",
+    "StoredNotification",
     "describe_rule",
     "format_validation_error",
     "parse_rule",
@@ -190,6 +192,21 @@ class NotificationSettings(_Model):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+class SealedTarget(_Model):
+    """One notification target as stored: encrypted, with a stable random id and a masked label."""
+
+    id: str = Field(pattern=r"^[0-9a-f]{12,32}$", description="Stable per saved search target: dedupe keys.")
+    label: str = Field(description="The target masked (`json://bob:****@host/…`): what every listing shows.")
+    sealed: str = Field(min_length=1, description="Fernet token of the URL as written (`${VAR}` references kept).")
+
+
+class StoredNotification(_Model):
+    """``saved_searches.notification_settings``: where matches go, with every target sealed."""
+
+    targets: list[SealedTarget] = Field(min_length=1)
+    digest: bool = False
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
