@@ -17,7 +17,7 @@ import typer.main
 from cli.main import app
 from infra.settings import PROJECT_ROOT
 
-DOCS = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "docs" / "guide.md",
+DOCS = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "docs" / "guide.md", PROJECT_ROOT / "docs" / "security.md",
         PROJECT_ROOT / "pipelines" / "alerts" / "README.md"]
 BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 

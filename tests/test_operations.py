@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from demo.server import running_demo
 from infra.settings import PROJECT_ROOT, with_database
-from tests.conftest import _create_database, drop_database
+from tests.conftest import drop_database
+from tests.support.databases import SessionRoles
 from tests.support.pipeline import ScrapingPipeline
 
 TABLES = ("vendors", "searches", "raw_captures", "capture_bodies", "listings", "listing_sightings",
@@ -39,19 +42,18 @@ def fingerprint(url: str) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture
-def stack_env(tmp_path: Path, pg_server_url: str, migrated_template: str) -> Iterator[dict[str, str]]:
+def stack_env(tmp_path: Path, pg_server_url: str, test_roles: SessionRoles,
+              migrated_template: str) -> Iterator[dict[str, str]]:
+    """A deployment on a configured server: one URL per role (pipeline, owner, read-only, Dagster)."""
     name = f"mpt_ops_{uuid.uuid4().hex[:10]}"
-    url = _create_database(pg_server_url, name, template=migrated_template)
-    dagster_url = _create_database(pg_server_url, name + "_dagster")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
-    env.update(MARKET_PULSE_HOME=str(tmp_path / "home"), MARKET_PULSE_DATABASE_URL=url,
-               MARKET_PULSE_DAGSTER_DATABASE_URL=dagster_url)
+    env.update(MARKET_PULSE_HOME=str(tmp_path / "home"), **test_roles.stack(name, template=migrated_template))
     yield env
-    drop_database(pg_server_url, url)
-    drop_database(pg_server_url, dagster_url)
+    drop_database(pg_server_url, env["MARKET_PULSE_DATABASE_URL"])
+    drop_database(pg_server_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"])
 
 
-def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path) -> None:
+def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path, pg_server_url: str) -> None:
     url = stack_env["MARKET_PULSE_DATABASE_URL"]
     with running_demo() as demo:
         pipeline = ScrapingPipeline(url, demo)
@@ -65,6 +67,7 @@ def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path
     made = _cli(["backup", str(dump)], stack_env)
     assert made.returncode == 0, made.stderr
     assert dump.stat().st_size > 1000 and not dump.with_name(dump.name + ".partial").exists()
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600, "a backup holds everything: readable by its owner only"
 
     engine = create_engine(url)
     with engine.begin() as conn:  # damage: what a bad deploy or a wrong command might do
@@ -73,7 +76,9 @@ def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path
     engine.dispose()
     assert fingerprint(url) != before
 
-    restored = _cli(["restore", str(dump), "--yes"], stack_env)
+    # Replacing a database on a configured server is the DBA's: restore runs as a role that may create one.
+    admin = with_database(pg_server_url, make_url(url).database or "")
+    restored = _cli(["restore", str(dump), "--yes"], {**stack_env, "MARKET_PULSE_OWNER_DATABASE_URL": admin})
     assert restored.returncode == 0, restored.stderr
     assert fingerprint(url) == before
     assert _cli(["health"], stack_env).returncode == 0  # migrations at head again
