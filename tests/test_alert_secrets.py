@@ -239,3 +239,32 @@ def test_migration_0009_seals_what_was_stored_in_clear_and_its_downgrade_opens_i
             "urls": [legacy["target"]], "digest": False}
         assert conn.execute(text("SELECT target FROM notifications")).scalar_one() == legacy["target"]
     engine.dispose()
+
+
+def test_rotating_the_key_re_encrypts_every_target(fresh_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.secrets import generate_key
+
+    monkeypatch.setenv("MARKET_PULSE_DATABASE_URL", fresh_database)
+    wh = Warehouse(database_url=fresh_database)
+    target = f"json://127.0.0.1:9/hooks/{TOKEN}"
+    runner = CliRunner()
+    runner.invoke(app, ["users", "add", "alice", "--email", "alice@example.com"])
+    assert runner.invoke(app, ["alerts", "add", "s", "--user", "alice", "--query", "console",
+                               "--notify", target]).exit_code == 0
+    with wh.begin() as conn:
+        see(conn, add_vendor(conn, "mercado"), "MC-1", DAY, title="Wii console", price=80)
+        evaluate_partitions(conn, [(DAY, "mercado")])
+    old, new = sealing_box().secret_key or "", generate_key()
+    monkeypatch.setenv(SECRET_KEY_ENV, f"{new},{old}")
+    rotated = runner.invoke(app, ["secrets", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "re-encrypted 0 vendor session(s) and 2 notification target(s)" in rotated.output
+    assert new not in rotated.output and old not in rotated.output
+    only_new = SecretBox(secret_key=new)
+    with wh.connect() as conn:
+        settings = conn.execute(text("SELECT notification_settings FROM saved_searches")).scalar_one()
+        outbox = conn.execute(text("SELECT target FROM notifications")).scalar_one()
+    assert open_reference(only_new, settings["targets"][0]["sealed"]) == target
+    assert open_reference(only_new, outbox) == target
+    with pytest.raises(SecretKeyError):
+        open_reference(SecretBox(secret_key=old), outbox)
