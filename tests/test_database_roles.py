@@ -267,3 +267,30 @@ def test_app_url_is_the_pipelines_and_never_the_superuser(database_url: str) -> 
         user = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     assert user is not None and user[0].endswith("_app") and user[1] is False
 
+
+
+def test_urls_given_as_files_are_handed_to_child_processes_resolved(stack: dict[str, str], tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dev` and `run` export the URLs their children (Dagster's processes) need; a URL given as a
+    file is exported resolved, and the settings still read without a NAME/NAME_FILE clash."""
+    from infra.settings import load_settings
+    from pipelines.platform.bootstrap import prepare
+
+    for name, value in stack.items():
+        if name.startswith("MARKET_PULSE_") and name.endswith("_URL"):
+            (tmp_path / name).write_text(value)
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.setenv(f"{name}_FILE", str(tmp_path / name))
+        else:
+            monkeypatch.setenv(name, value)
+    before = dict(os.environ)
+    try:
+        prepared = prepare(load_settings())
+        assert os.environ["MARKET_PULSE_DATABASE_URL"] == prepared.urls.app == stack["MARKET_PULSE_DATABASE_URL"]
+        assert "MARKET_PULSE_DATABASE_URL_FILE" not in os.environ
+        assert not {"MARKET_PULSE_OWNER_DATABASE_URL", "MARKET_PULSE_OWNER_DATABASE_URL_FILE"} & set(os.environ), \
+            "children (Dagster's processes) never get the owner's URL"
+        assert load_settings().database_url == stack["MARKET_PULSE_DATABASE_URL"]
+    finally:  # prepare() exports to this process: leave the next test the environment it had
+        os.environ.clear()
+        os.environ.update(before)

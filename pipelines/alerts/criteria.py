@@ -1,5 +1,5 @@
 """What a saved search asks for: criteria and rules (``saved_searches.criteria``) and where to send
-matches (``saved_searches.notification_settings``), as validated pydantic models.
+matches (``saved_searches.notification_settings``, targets sealed), as validated pydantic models.
 
 Pure: no Dagster, no SQL, no network. The CLI, the YAML sync and the matcher all go through
 these models, so a search that was stored is a search that validates.
@@ -169,7 +169,9 @@ class SearchCriteria(_Model):
 
 class NotificationSettings(_Model):
     """Where matches go: one or more Apprise URLs; ``digest`` sends one message per evaluation
-    (all of that run's matches of this search) instead of one per match."""
+    (all of that run's matches of this search) instead of one per match. The URLs are as the
+    user wrote them (``${VAR}`` references kept); they are stored sealed, as
+    :class:`StoredNotification`."""
 
     urls: list[str] = Field(min_length=1)
     digest: bool = False

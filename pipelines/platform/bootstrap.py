@@ -14,7 +14,7 @@ from infra import migrate
 from infra.database import DatabaseUnavailable, DatabaseUrls, ensure_database, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgres
 from infra.secrets import ensure_home_key
-from infra.settings import PROJECT_ROOT, Settings, redact, user_of
+from infra.settings import OWNER, PASSWORD_SETTINGS, PROJECT_ROOT, URL_SETTINGS, Settings, redact, user_of
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,18 @@ def write_dagster_home(settings: Settings) -> None:
 
 
 def prepare(settings: Settings) -> Environment:
-    """Make the databases and Dagster's home ready and export the variables to this process."""
+    """Make the databases and Dagster's home ready and export the variables to this process (and
+    so to its children). A URL given as a file (``NAME_FILE``) is exported resolved, as ``NAME``:
+    Dagster's instance reads its storage URL from the environment only. The owner's settings are
+    taken out: migrations are done, and no Dagster process should hold the owner's password."""
     env = Environment(urls=prepare_databases(settings), settings=settings)
     write_dagster_home(settings)
-    os.environ.update(env.variables())
+    variables = env.variables()
+    for name in [*(f"{v}_FILE" for v in variables), *OWNER_SETTINGS]:
+        os.environ.pop(name, None)
+    os.environ.update(variables)
     return env
+
+
+OWNER_SETTINGS = [f"{name}{suffix}" for name in (URL_SETTINGS[OWNER], PASSWORD_SETTINGS[OWNER])
+                  for suffix in ("", "_FILE")]
