@@ -35,8 +35,15 @@ from tests.support.databases import SessionRoles
 TEMPLATE = f"mpt_template_{os.getpid()}"
 
 
+_HOME = tempfile.mkdtemp(prefix="market-pulse-test-home-")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ["MARKET_PULSE_HOME"] = tempfile.mkdtemp(prefix="market-pulse-test-home-")
+    os.environ["MARKET_PULSE_HOME"] = _HOME
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
