@@ -129,7 +129,9 @@ def make_searches(rng: random.Random, products: list[tuple[str, str, str, Decima
 
 
 def load_throughput_data(url: str, *, searches: int, listings: int, day: dt.date, seed: int = 7) -> None:
+    from infra.secrets import SecretBox, generate_key
     from pipelines.alerts.criteria import NotificationSettings, SearchCriteria
+    from pipelines.alerts.vault import seal
 
     rng = random.Random(seed)
     products = catalogue(rng)
@@ -166,9 +168,10 @@ def load_throughput_data(url: str, *, searches: int, listings: int, day: dt.date
         conn.execute(text("""
             INSERT INTO price_observations (listing_id, observed_at, observed_date, price, currency)
             SELECT id, first_seen_at, :day, price, currency FROM listings"""), {"day": day})
+        box = SecretBox(secret_key=generate_key())  # targets are stored sealed, as the CLI stores them
         for s in make_searches(rng, products, searches):
             criteria = SearchCriteria.model_validate(s["criteria"]).model_dump_json()
-            settings = NotificationSettings.model_validate(s["settings"]).model_dump_json()
+            settings = seal(NotificationSettings.model_validate(s["settings"]), box).model_dump_json()
             conn.execute(text("""
                 INSERT INTO saved_searches (user_id, name, query, criteria, notification_settings)
                 VALUES (:u, :n, :q, CAST(:c AS jsonb), CAST(:s AS jsonb))"""),
@@ -223,7 +226,7 @@ def bench_latency(server_url: str, rounds: int, interval: int, dequeue_interval:
     from pipelines.platform.runner import QUIET
     from pipelines.shared.partitions import day_vendor_key
     from pipelines.vendors.assets import vendor_catalog
-    from tests.support.alert_data import add_search, add_user
+    from tests.support.alert_data import TEST_SECRET_KEY, add_search, add_user
     from tests.support.alert_receivers import webhook_receiver
 
     app_url = fresh_database(server_url, "mp_bench_alerts_app")
@@ -244,6 +247,7 @@ def bench_latency(server_url: str, rounds: int, interval: int, dequeue_interval:
     with running_demo(subprocess_mode=True) as demo_url, webhook_receiver() as hook:
         os.environ.update({
             "MARKET_PULSE_DATABASE_URL": app_url, "MARKET_PULSE_DAGSTER_STORAGE_URL": dagster_url,
+            "MARKET_PULSE_SECRET_KEY": TEST_SECRET_KEY,  # opens the targets add_search sealed
             "DAGSTER_HOME": str(home), "MARKET_PULSE_DEMO_URL": demo_url,
             "MARKET_PULSE_ALERT_SENSOR_INTERVAL": str(interval),
             "MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT": str(20 if sensor_send_limit is None else sensor_send_limit)})

@@ -1,6 +1,8 @@
 """``market-pulse alerts …`` and ``market-pulse notifications`` (users: :mod:`cli.users`).
 
-Registered in :mod:`cli.main`; Apprise URLs are only ever printed masked.
+Registered in :mod:`cli.main`. Targets (Apprise URLs) are stored encrypted and only ever printed as
+their masked labels; a target may be given as ``${VAR}`` references (quote them for the shell) so
+that the secret never appears on a command line.
 """
 
 from __future__ import annotations
@@ -18,23 +20,31 @@ from sqlalchemy import Connection
 
 from infra.database import DatabaseUnavailable, engine_for, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgresError
+from infra.secrets import SecretBox, SecretKeyError, ensure_home_key
 from infra.settings import PROJECT_ROOT, load_settings
 from pipelines.alerts import manage
 from pipelines.alerts.alerts_file import AlertEntry, load_alerts_file
 from pipelines.alerts.criteria import (
     CriteriaError,
-    NotificationSettings,
     SearchCriteria,
     describe_rule,
     format_validation_error,
 )
-from pipelines.alerts.targets import mask_url
+from pipelines.alerts.vault import parse_stored
 
 alerts_app = typer.Typer(help="Saved searches that notify on new matches, price drops and below-market prices.",
                          no_args_is_help=True)
 
 DEMO_ALERTS_FILE = PROJECT_ROOT / "demo" / "alerts.yaml"
-EXPECTED = (DatabaseUnavailable, EmbeddedPostgresError, manage.ManageError, CriteriaError)
+EXPECTED = (DatabaseUnavailable, EmbeddedPostgresError, manage.ManageError, CriteriaError, SecretKeyError)
+
+
+def secret_box() -> SecretBox:
+    """The key ring that seals targets. The embedded (laptop) setup gets a key file of its own on
+    first use; with a configured server the key must be given (the error says how)."""
+    if load_settings().embedded:
+        ensure_home_key()
+    return SecretBox.from_env()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -115,7 +125,7 @@ def alerts_add(
     except ValidationError as exc:
         raise _fail(format_validation_error(exc)) from None
     with _transaction() as conn:
-        new_id = manage.add_search(conn, entry, _known_vendors(conn))
+        new_id = manage.add_search(conn, entry, _known_vendors(conn), secret_box())
     typer.echo(f"saved search {new_id} '{name}' added for {user}")
 
 
@@ -134,11 +144,11 @@ def _describe_criteria(c: SearchCriteria) -> str:
 
 
 def _search_json(r: Any) -> dict[str, Any]:
-    try:
-        settings = NotificationSettings.model_validate(r.notification_settings)
-        targets, digest = [mask_url(u) for u in settings.urls], settings.digest
-    except ValidationError:
-        targets, digest = ["(invalid settings)"], False
+    stored = parse_stored(r.notification_settings)
+    if stored is not None:
+        targets, digest = [t.label for t in stored.targets], stored.digest
+    else:
+        targets, digest = ["(unreadable settings: run `market-pulse db migrate`)"], False
     try:
         criteria: Any = SearchCriteria.model_validate(r.criteria)
         rules = [describe_rule(x) for x in criteria.rules]
@@ -242,7 +252,7 @@ def alerts_sync(
         engine = engine_for(resolve_urls(load_settings()).app)
         with engine.connect() as conn:
             transaction = conn.begin()
-            report = manage.sync_file(conn, spec, _known_vendors(conn), prune=prune)
+            report = manage.sync_file(conn, spec, _known_vendors(conn), secret_box(), prune=prune)
             if dry_run:
                 transaction.rollback()
             else:
@@ -271,7 +281,7 @@ def notifications(
         rows = manage.notifications_report(conn, status=status, search=search, limit=limit)
         counts = manage.outbox_counts(conn)
     items = [{"id": r.id, "created_at": r.created_at.isoformat(), "status": r.status, "attempts": r.attempts,
-              "target": mask_url(r.target), "user": r.username, "search": r.search, "title": r.title,
+              "target": r.target_label, "user": r.username, "search": r.search, "title": r.title,
               "last_error": r.last_error, "sent_at": r.sent_at and r.sent_at.isoformat(),
               "next_attempt_at": r.next_attempt_at.isoformat() if r.status in ("pending", "sending") else None}
              for r in rows]
@@ -302,9 +312,9 @@ def install_demo_alerts(database_url: str, demo_url: str) -> str:
     """Create the demo's example user and saved search if missing (never overwrites edits); returns
     what happened, in words. Never raises for expected problems: ``dev`` must start regardless."""
     try:
-        spec = load_alerts_file(DEMO_ALERTS_FILE, {"MARKET_PULSE_DEMO_INBOX": inbox_target(demo_url)})
+        spec = load_alerts_file(DEMO_ALERTS_FILE, constants={"MARKET_PULSE_DEMO_INBOX": inbox_target(demo_url)})
         with engine_for(database_url).begin() as conn:
-            report = manage.sync_file(conn, spec, _known_vendors(conn), only_missing=True)
+            report = manage.sync_file(conn, spec, _known_vendors(conn), secret_box(), only_missing=True)
     except EXPECTED as exc:
         return f"not installed ({exc})"
     return f"{report.describe()}; inbox at {demo_url.rstrip('/')}/alerts-inbox"

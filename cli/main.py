@@ -19,13 +19,15 @@ import typer
 from cli.accounts import keys_app, users_app
 from cli.alerts import alerts_app, install_demo_alerts, notifications
 from cli.products import products_app
+from cli.roles import db_roles
+from cli.secrets import secrets_app
 from cli.sessions import sessions_app
 from cli.vendors import vendors_app
 from infra import migrate
 from infra.database import DatabaseUnavailable, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
-from infra.settings import PROJECT_ROOT, Settings, load_settings, redact
-from pipelines.platform.bootstrap import prepare, prepare_databases
+from infra.settings import PROJECT_ROOT, ROLE_PURPOSES, Settings, load_settings, redact, with_database
+from pipelines.platform.bootstrap import prepare, prepare_databases, upgrade_as_owner
 from pipelines.platform.health import check_health
 
 app = typer.Typer(help="Market Pulse: price intelligence for online marketplaces.", no_args_is_help=True,
@@ -34,6 +36,8 @@ db_app = typer.Typer(help="The warehouse database: start, stop, migrate.", no_ar
 
 
 app.add_typer(db_app, name="db")
+db_app.command("roles")(db_roles)
+app.add_typer(secrets_app, name="secrets")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -44,9 +48,19 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 EXPECTED_ERRORS = (DatabaseUnavailable, EmbeddedPostgresError, ValueError)
 
 
+@app.callback()
+def check_settings() -> None:
+    """Market Pulse: price intelligence for online marketplaces."""
+    try:
+        load_settings()  # a malformed setting (e.g. NAME and NAME_FILE both set) is one line, for every command
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
 @db_app.command("up")
 def db_up() -> None:
-    """Start the embedded server if no URL is configured, create the databases, migrate; print the URL."""
+    """Start the embedded server if no URL is configured, create the databases, migrate; print the
+    pipeline's URL (password masked: `db url --show-password` prints it)."""
     settings = load_settings()
     try:
         started = time.monotonic()
@@ -56,7 +70,7 @@ def db_up() -> None:
     where = "embedded" if urls.embedded else "configured"
     typer.echo(f"warehouse ({where}) ready in {time.monotonic() - started:.2f}s at migration "
                f"{migrate.head_revision()}", err=True)
-    typer.echo(urls.app)
+    typer.echo(redact(urls.app))
 
 
 @db_app.command("down")
@@ -74,35 +88,45 @@ def db_down() -> None:
 
 
 @db_app.command("url")
-def db_url(dagster: Annotated[bool, typer.Option(help="Dagster's storage database instead.")] = False) -> None:
-    """Print the database URL (starts the embedded server if needed)."""
+def db_url(
+    dagster: Annotated[bool, typer.Option(help="Dagster's storage database (same as --role dagster).")] = False,
+    role: Annotated[str, typer.Option(help="Whose URL: app (the pipeline), owner (migrations), readonly or "
+                                      "dagster.")] = "app",
+    show_password: Annotated[bool, typer.Option("--show-password", help="Print the password instead of "
+                                                "***.")] = False,
+) -> None:
+    """Print a database URL, password masked unless asked (starts the embedded server if needed)."""
+    purpose = "dagster" if dagster else role
+    if purpose not in ROLE_PURPOSES:
+        raise fail(f"--role {role!r}: use one of {', '.join(ROLE_PURPOSES)}")
     try:
         urls = resolve_urls(load_settings())
     except EXPECTED_ERRORS as exc:
         raise fail(str(exc)) from None
-    typer.echo(urls.dagster if dagster else urls.app)
+    url = urls.of(purpose)
+    typer.echo(url if show_password else redact(url))
 
 
 @db_app.command("migrate")
 def db_migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Upgrade the warehouse schema (to the latest revision by default)."""
+    """Upgrade the warehouse schema (to the latest revision by default), as the owner role."""
     try:
         urls = resolve_urls(load_settings())
-        migrate.upgrade(urls.app, revision)
+        upgrade_as_owner(urls, revision)
     except EXPECTED_ERRORS as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"{redact(urls.app)} at {migrate.current_revision(urls.app)}")
+    typer.echo(f"{redact(urls.owner)} at {migrate.current_revision(urls.owner)}")
 
 
 @db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
-    """Roll the warehouse schema back to REVISION."""
+    """Roll the warehouse schema back to REVISION, as the owner role."""
     try:
         urls = resolve_urls(load_settings())
-        migrate.downgrade(urls.app, revision)
-    except EXPECTED_ERRORS as exc:
-        raise fail(str(exc)) from None
-    typer.echo(f"{redact(urls.app)} at {migrate.current_revision(urls.app) or 'base'}")
+        migrate.downgrade(urls.owner, revision)
+    except (*EXPECTED_ERRORS, RuntimeError) as exc:
+        raise fail(" ".join(str(exc).split())) from None
+    typer.echo(f"{redact(urls.owner)} at {migrate.current_revision(urls.owner) or 'base'}")
 
 
 @app.command()
@@ -148,10 +172,11 @@ def backup(file: Annotated[Path, typer.Argument(help="Where to write the dump (p
 
     try:
         urls = resolve_urls(load_settings())
-        tool = dump(urls.app, file)
+        tool = dump(urls.owner, file)
     except (BackupError, *EXPECTED_ERRORS) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"backed up {redact(urls.app)} to {file} ({file.stat().st_size} bytes, pg_dump {tool.major})")
+    typer.echo(f"backed up {redact(urls.owner)} to {file} ({file.stat().st_size} bytes, pg_dump {tool.major}, "
+               "readable by you only)")
 
 
 @app.command()
@@ -162,22 +187,35 @@ def restore(
     """Replace the warehouse with the contents of FILE (everything since the backup is lost).
 
     FILE is restored into a new database and checked there; only then is it swapped in, so a
-    truncated, damaged or foreign file leaves the warehouse untouched."""
-    from pipelines.platform.backup import BackupError
+    truncated, damaged or foreign file leaves the warehouse untouched. On the embedded server this
+    runs as its superuser (the roles' rights are put back afterwards); on a configured server as
+    MARKET_PULSE_OWNER_DATABASE_URL's role, which must be allowed to create databases."""
+    from pipelines.platform.backup import BackupError, deployment_roles
     from pipelines.platform.backup import restore as load
 
+    settings = load_settings()
     try:
-        urls = resolve_urls(load_settings())
+        urls = resolve_urls(settings)
     except EXPECTED_ERRORS as exc:
         raise fail(str(exc)) from None
     if not yes and not typer.confirm(f"Replace {redact(urls.app)} with {file}?"):
         raise typer.Exit(1)
+    target = with_database(urls.admin, _database_of(urls.app)) if urls.admin else urls.owner
     try:
-        tool = load(urls.app, file)
+        tool = load(target, file, roles=None if urls.embedded else deployment_roles(urls))
+        if urls.embedded:
+            server = EmbeddedPostgres(settings.postgres_dir)
+            server.provision(server.ensure_running())
     except (BackupError, *EXPECTED_ERRORS) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"restored {redact(urls.app)} from {file} (pg_restore {tool.major}); "
                f"schema at {migrate.current_revision(urls.app)}")
+
+
+def _database_of(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or ""
 
 
 @app.command()

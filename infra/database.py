@@ -2,18 +2,24 @@
 
 One server holds two databases: the app warehouse (owned by Alembic) and Dagster's storage
 (owned by Dagster). Keeping them apart stops both from fighting over ``alembic_version``.
+
+Each component connects as its own role (:mod:`infra.roles`): migrations as the schema owner,
+the pipeline as the app role, read-only pages and the API as the read-only role, Dagster as its
+storage role. On the embedded server these are the roles it was provisioned with; on a real
+server they are the URLs of the settings (without an owner URL, migrations use the pipeline's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from infra.embedded_postgres import EmbeddedPostgres
+from infra.connections import DatabaseUnavailable, connect, libpq_conninfo
+from infra.embedded_postgres import ROLES, EmbeddedPostgres
 from infra.settings import (
     APP_DATABASE,
     DAGSTER_DATABASE,
@@ -23,61 +29,57 @@ from infra.settings import (
     with_driver,
 )
 
-
-class DatabaseUnavailable(RuntimeError):
-    """A database URL does not answer; the message is one line, fit to print."""
+__all__ = ["DatabaseUnavailable", "DatabaseUrls", "connect", "engine_for", "ensure_database", "libpq_conninfo",
+           "resolve_urls", "server_version"]
 
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    app: str
-    """The warehouse, for SQLAlchemy with psycopg 3."""
-    dagster: str
-    """Dagster's storage, for dagster-postgres with psycopg2."""
+    """Every URL carries its role's password: print them only through :func:`infra.settings.redact`."""
+
+    app: str = field(repr=False)
+    """The warehouse as the pipeline's app role (DML only), for SQLAlchemy with psycopg 3."""
+    dagster: str = field(repr=False)
+    """Dagster's storage as its own role, for dagster-postgres with psycopg2."""
     embedded: bool
+    owner: str = field(default="", repr=False)
+    """The warehouse as the schema owner: migrations only."""
+    readonly: str = field(default="", repr=False)
+    """The warehouse as the read-only role (read-only pages, the HTTP API)."""
+    admin: str | None = field(default=None, repr=False)
+    """The embedded server's superuser (its maintenance database): provisioning and restores only.
+    None for a configured server, which is its DBA's."""
+
+    def __post_init__(self) -> None:
+        if not self.owner:
+            object.__setattr__(self, "owner", self.app)
+        if not self.readonly:
+            object.__setattr__(self, "readonly", self.app)
+
+    def of(self, purpose: str) -> str:
+        """The URL of a purpose of :data:`infra.settings.ROLE_PURPOSES`."""
+        return str(getattr(self, purpose))
 
 
 def resolve_urls(settings: Settings, *, start: bool = True) -> DatabaseUrls:
-    """The two URLs to use; starts the embedded server first when no URL was given and ``start``."""
+    """The URLs to use; starts the embedded server first when no URL was given and ``start``."""
     if settings.database_url:
         app = with_driver(settings.database_url, "psycopg")
-        embedded = False
-    else:
-        server = EmbeddedPostgres(settings.postgres_dir)
-        running = server.ensure_running() if start else server.status()
-        if running is None:
-            raise DatabaseUnavailable(
-                f"the embedded PostgreSQL under {settings.postgres_dir} is not running: "
-                "run `market-pulse db up`")
-        app = running.url(APP_DATABASE)
-        embedded = True
-    dagster = settings.dagster_database_url or with_database(app, DAGSTER_DATABASE)
-    return DatabaseUrls(app=app, dagster=with_driver(dagster, "psycopg2"), embedded=embedded)
-
-
-def libpq_conninfo(url: str) -> str:
-    """A psycopg connection string for a SQLAlchemy URL (drivers differ, servers do not)."""
-    parsed = make_url(url)
-    parts = {
-        "host": parsed.host or "127.0.0.1",
-        "port": str(parsed.port or 5432),
-        "user": parsed.username or "",
-        "password": parsed.password or "",
-        "dbname": parsed.database or "postgres",
-        **{k: str(v) for k, v in parsed.query.items()},
-    }
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
-
-
-def connect(url: str, *, timeout: float = 5, autocommit: bool = False) -> psycopg.Connection:
-    """A psycopg connection, or :class:`DatabaseUnavailable` with a one-line reason."""
-    try:
-        return psycopg.connect(libpq_conninfo(url), connect_timeout=max(1, int(timeout)),
-                               autocommit=autocommit)
-    except psycopg.OperationalError as exc:
-        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-        reason = lines[0] if lines else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {reason}") from exc
+        dagster = settings.dagster_database_url or with_database(app, DAGSTER_DATABASE)
+        return DatabaseUrls(
+            app=app, dagster=with_driver(dagster, "psycopg2"), embedded=False,
+            owner=with_driver(settings.owner_database_url or app, "psycopg"),
+            readonly=with_driver(settings.readonly_database_url or app, "psycopg"))
+    server = EmbeddedPostgres(settings.postgres_dir)
+    running = server.ensure_running() if start else server.status()
+    if running is None:
+        raise DatabaseUnavailable(
+            f"the embedded PostgreSQL under {settings.postgres_dir} is not running: run `market-pulse db up`")
+    return DatabaseUrls(
+        app=running.url(APP_DATABASE, ROLES.app),
+        dagster=with_driver(running.url(DAGSTER_DATABASE, ROLES.dagster), "psycopg2"),
+        embedded=True, owner=running.url(APP_DATABASE, ROLES.owner),
+        readonly=running.url(APP_DATABASE, ROLES.readonly), admin=running.url("postgres"))
 
 
 def ensure_database(url: str) -> bool:

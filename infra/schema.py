@@ -569,7 +569,8 @@ class ApiKey(Base):
 
 @_track_updated_at
 class SavedSearch(Base):
-    """A user's standing query: criteria and rule in JSONB, where and how to notify."""
+    """A user's standing query: criteria and rule in JSONB, where and how to notify (targets encrypted,
+    see ``pipelines.alerts.vault``)."""
 
     __tablename__ = "saved_searches"
     __table_args__ = (
@@ -622,6 +623,9 @@ class Notification(Base):
     alert_match_id: Mapped[int | None] = mapped_column(ForeignKey("alert_matches.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     target: Mapped[str] = mapped_column(Text)
+    """Encrypted (a Fernet token of the Apprise URL as written): opened only to send."""
+    target_label: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    """The target masked, for listings and logs."""
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))

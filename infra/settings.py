@@ -2,6 +2,11 @@
 
 Commands, Dagster resources and tests all go through :func:`load_settings`, so the names and
 defaults documented in the README are the only ones that exist.
+
+Secrets (database URLs and passwords, the Fernet key) may also be given as files: for every
+secret setting ``NAME`` there is ``NAME_FILE``, the path of a file holding the value (the
+Docker/Kubernetes secrets convention), so no secret has to be on a command line or in a
+process listing. :func:`secret` reads either.
 """
 
 from __future__ import annotations
@@ -17,6 +22,26 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 APP_DATABASE = "market_pulse"
 DAGSTER_DATABASE = "market_pulse_dagster"
+DEFAULT_HOME = ".market-pulse"
+
+OWNER, APP, READONLY, DAGSTER = "owner", "app", "readonly", "dagster"
+"""Who connects: the schema owner (migrations), the pipeline (DML only), read-only pages and the
+HTTP API (SELECT only), and Dagster's own storage."""
+ROLE_PURPOSES = (OWNER, APP, READONLY, DAGSTER)
+URL_SETTINGS = {
+    OWNER: "MARKET_PULSE_OWNER_DATABASE_URL",
+    APP: "MARKET_PULSE_DATABASE_URL",
+    READONLY: "MARKET_PULSE_READONLY_DATABASE_URL",
+    DAGSTER: "MARKET_PULSE_DAGSTER_DATABASE_URL",
+}
+PASSWORD_SETTINGS = {
+    OWNER: "MARKET_PULSE_OWNER_PASSWORD",
+    APP: "MARKET_PULSE_APP_PASSWORD",
+    READONLY: "MARKET_PULSE_READONLY_PASSWORD",
+    DAGSTER: "MARKET_PULSE_DAGSTER_PASSWORD",
+}
+"""A password setting fills in the password of its URL when the URL carries none, so the URL can
+be plain configuration and the password a mounted secret file."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +58,18 @@ class Settings:
     """Resolved configuration; URLs are ``None`` when the embedded server should provide them."""
 
     home: Path
-    database_url: str | None
-    dagster_database_url: str | None
+    database_url: str | None = field(repr=False)
+    """The pipeline's (app role's) warehouse URL."""
+    dagster_database_url: str | None = field(repr=False)
     dagster_home: Path
     vendors_dir: Path
     demo_url: str
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
+    owner_database_url: str | None = field(default=None, repr=False)
+    """Migrations' (schema owner's) URL; without it the pipeline's URL is used."""
+    readonly_database_url: str | None = field(default=None, repr=False)
+    role_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Passwords given for the roles (by purpose), for `db roles --sql`."""
 
     @property
     def embedded(self) -> bool:
@@ -53,11 +84,18 @@ class Settings:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read the environment (or ``env``) once and apply the documented defaults."""
     env = dict(os.environ if env is None else env)
-    home = Path(env.get("MARKET_PULSE_HOME") or ".market-pulse").expanduser().resolve()
+    home = home_dir(env)
+    passwords = {purpose: value for purpose, name in PASSWORD_SETTINGS.items()
+                 if (value := secret(name, env)) is not None}
+    urls = {purpose: with_password(url, passwords.get(purpose)) if url else None
+            for purpose, name in URL_SETTINGS.items() for url in [secret(name, env)]}
     return Settings(
         home=home,
-        database_url=env.get("MARKET_PULSE_DATABASE_URL") or None,
-        dagster_database_url=env.get("MARKET_PULSE_DAGSTER_DATABASE_URL") or None,
+        database_url=urls[APP],
+        dagster_database_url=urls[DAGSTER],
+        owner_database_url=urls[OWNER],
+        readonly_database_url=urls[READONLY],
+        role_passwords=passwords,
         dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster").expanduser().resolve(),
         vendors_dir=Path(env.get("MARKET_PULSE_VENDORS_DIR") or PROJECT_ROOT / "vendors").resolve(),
         demo_url=(env.get("MARKET_PULSE_DEMO_URL") or "http://127.0.0.1:8765").rstrip("/"),
@@ -67,6 +105,52 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             sensor_send_limit=env_int("MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT", 20, env=env),
         ),
     )
+
+
+def home_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$MARKET_PULSE_HOME`` (default ``./.market-pulse``), absolute."""
+    env = os.environ if env is None else env
+    return Path(env.get("MARKET_PULSE_HOME") or DEFAULT_HOME).expanduser().resolve()
+
+
+def secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The secret setting ``name``: its value, or the contents of the file named by ``name_FILE``
+    (surrounding whitespace and the final newline dropped); None when neither is set.
+
+    Both set is an error (which one wins would be a guess), as is a file that cannot be read; the
+    messages name the variables and the path, never the value.
+    """
+    env = os.environ if env is None else env
+    value = env.get(name) or None
+    path = env.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise ValueError(f"both {name} and {name}_FILE are set: set only one")
+    if path is None:
+        return value
+    try:
+        content = Path(path).expanduser().read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"{name}_FILE={path}: cannot read it ({exc.strerror or exc})") from None
+    if not content:
+        raise ValueError(f"{name}_FILE={path}: the file is empty")
+    return content
+
+
+def with_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` filled in when it has none (a password in the URL wins)."""
+    parsed = make_url(url)
+    if password is None or parsed.password:
+        return url
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
+def with_user(url: str, user: str, password: str | None) -> str:
+    """Same server and database, connecting as ``user``."""
+    return make_url(url).set(username=user, password=password).render_as_string(hide_password=False)
+
+
+def user_of(url: str) -> str | None:
+    return make_url(url).username
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:

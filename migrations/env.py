@@ -1,9 +1,9 @@
-"""Alembic environment: migrates the warehouse at the URL the caller gives."""
+"""Alembic environment: migrates the warehouse at the URL the caller gives (the owner role's)."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from infra.schema import Base
 
@@ -18,7 +18,7 @@ def _url() -> str:
     from infra.database import resolve_urls
     from infra.settings import load_settings
 
-    return resolve_urls(load_settings()).app
+    return resolve_urls(load_settings()).owner
 
 
 def run_migrations_offline() -> None:
@@ -43,6 +43,33 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
                       transaction_per_migration=True)
     with context.begin_transaction():
         context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+    _keep_version_to_owner(connection)
+
+
+# Default privileges give the app role DML on every table the owner creates, alembic_version
+# included; only migrations may move the schema's version, so writes to it are taken back.
+KEEP_VERSION_TO_OWNER = text("""
+DO $$
+DECLARE grantee text;
+BEGIN
+  IF EXISTS (SELECT FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'alembic_version'
+             AND tableowner = current_user) THEN
+    FOR grantee IN SELECT DISTINCT g.grantee FROM information_schema.role_table_grants g
+                   WHERE g.table_schema = current_schema() AND g.table_name = 'alembic_version'
+                     AND g.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+                     AND g.grantee NOT IN (current_user, 'PUBLIC') LOOP
+      EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM %I', grantee);
+    END LOOP;
+  END IF;
+END $$
+""")
+
+
+def _keep_version_to_owner(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.execute(KEEP_VERSION_TO_OWNER)
+    connection.commit()
 
 
 if context.is_offline_mode():

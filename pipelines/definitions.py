@@ -5,6 +5,8 @@ Loaded lazily (``@definitions``): importing this module reads nothing; Dagster c
 names are the vendor dimension of the scraping partitions, their crons the schedules).
 """
 
+import os
+
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 from dagster import definitions as lazy_definitions
 
@@ -50,7 +52,8 @@ def build_definitions(settings: Settings) -> Definitions:
         alerts.build_defs(settings.alerts),
         Definitions(
             sensors=[rollup_automation_sensor()],
-            resources={"warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL"))},
+            resources={"warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL"))
+                       if os.environ.get("MARKET_PULSE_DATABASE_URL") else Warehouse()},
         ),
     )
 

@@ -4,6 +4,11 @@ The server is the embedded one (started under a temporary folder), or the server
 ``MARKET_PULSE_TEST_DATABASE_URL`` (CI runs the suite a second time against PostgreSQL 15).
 Databases are cloned from a migrated template, so each module starts from an empty, current
 schema in a few milliseconds.
+
+Every test runs with the rights of a real install (:mod:`tests.support.databases`): warehouse
+URLs handed to tests are the app role's (DML only, like the pipeline), migrations run as the
+owner role and Dagster's storage belongs to its own role. ``MARKET_PULSE_HOME`` points at a
+temporary folder, so nothing a developer's own home holds (its secret key) leaks into a test.
 """
 
 from __future__ import annotations
@@ -19,12 +24,26 @@ import pytest
 from psycopg import sql
 
 from infra import migrate
-from infra.database import connect, ensure_database
+from infra.database import connect
 from infra.embedded_postgres import EmbeddedPostgres
-from infra.settings import with_database, with_driver
+from infra.secrets import SECRET_KEY_ENV
+from infra.settings import OWNER, with_database, with_driver
 from pipelines.shared.warehouse import Warehouse
+from tests.support.alert_data import TEST_SECRET_KEY
+from tests.support.databases import SessionRoles
 
 TEMPLATE = f"mpt_template_{os.getpid()}"
+
+
+_HOME = tempfile.mkdtemp(prefix="market-pulse-test-home-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["MARKET_PULSE_HOME"] = _HOME
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -71,6 +90,22 @@ def market_pulse_home() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def test_roles(pg_server_url: str) -> Iterator[SessionRoles]:
+    """This session's owner, app, read-only and Dagster roles on the test server."""
+    roles = SessionRoles.create(pg_server_url, f"mpt_{os.getpid()}")
+    yield roles
+    roles.drop()
+
+
+@pytest.fixture
+def secret_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The key ring of this test (``MARKET_PULSE_SECRET_KEY``): notification targets are stored
+    encrypted, and the test data of :mod:`tests.support.alert_data` is sealed with this key."""
+    monkeypatch.setenv(SECRET_KEY_ENV, TEST_SECRET_KEY)
+    return TEST_SECRET_KEY
+
+
 def _create_database(server_url: str, name: str, template: str | None = None) -> str:
     with connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -94,12 +129,14 @@ def drop_database(server_url: str, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_template(pg_server_url: str) -> Iterator[str]:
-    url = _create_database(pg_server_url, TEMPLATE)
-    migrate.upgrade(url)
-    drop_engine(url)
+def migrated_template(pg_server_url: str, test_roles: SessionRoles) -> Iterator[str]:
+    """A warehouse migrated by the owner role: clones get its tables, grants and default privileges."""
+    test_roles.create_warehouse(TEMPLATE)
+    owner = test_roles.url(TEMPLATE, OWNER)
+    migrate.upgrade(owner)
+    drop_engine(owner)
     yield TEMPLATE
-    drop_database(pg_server_url, url)
+    drop_database(pg_server_url, owner)
 
 
 def drop_engine(url: str) -> None:
@@ -112,17 +149,17 @@ def drop_engine(url: str) -> None:
 
 
 @pytest.fixture
-def fresh_database(pg_server_url: str, migrated_template: str) -> Iterator[str]:
-    """A new, migrated, empty warehouse for one test."""
-    url = _create_database(pg_server_url, f"mpt_{uuid.uuid4().hex[:12]}", template=migrated_template)
+def fresh_database(pg_server_url: str, test_roles: SessionRoles, migrated_template: str) -> Iterator[str]:
+    """A new, migrated, empty warehouse for one test, as the app role."""
+    url = test_roles.create_warehouse(f"mpt_{uuid.uuid4().hex[:12]}", template=migrated_template)
     yield url
     drop_database(pg_server_url, url)
 
 
 @pytest.fixture(scope="module")
-def database_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
-    """A migrated, empty warehouse shared by the tests of one module."""
-    url = _create_database(pg_server_url, f"mpt_{uuid.uuid4().hex[:12]}", template=migrated_template)
+def database_url(pg_server_url: str, test_roles: SessionRoles, migrated_template: str) -> Iterator[str]:
+    """A migrated, empty warehouse shared by the tests of one module, as the app role."""
+    url = test_roles.create_warehouse(f"mpt_{uuid.uuid4().hex[:12]}", template=migrated_template)
     yield url
     drop_database(pg_server_url, url)
 
@@ -133,10 +170,10 @@ def warehouse(database_url: str) -> Warehouse:
 
 
 @pytest.fixture(scope="session")
-def dagster_storage_url(pg_server_url: str) -> Iterator[str]:
-    """Dagster's own database for this session (kept apart from every warehouse)."""
-    url = _create_database(pg_server_url, f"mpt_dagster_{os.getpid()}")
-    yield with_driver(url, "psycopg2")
+def dagster_storage_url(pg_server_url: str, test_roles: SessionRoles) -> Iterator[str]:
+    """Dagster's own database for this session (kept apart from every warehouse), as its role."""
+    url = test_roles.create_dagster_storage(f"mpt_dagster_{os.getpid()}")
+    yield url
     drop_database(pg_server_url, url)
 
 
@@ -152,9 +189,10 @@ def dagster_instance(dagster_storage_url: str, tmp_path: Path):  # type: ignore[
 
 
 @pytest.fixture
-def empty_database_url(pg_server_url: str) -> Iterator[str]:
-    """A new database without any schema, for migration tests."""
-    url = _create_database(pg_server_url, f"mpt_empty_{uuid.uuid4().hex[:12]}")
-    ensure_database(url)
+def empty_database_url(pg_server_url: str, test_roles: SessionRoles) -> Iterator[str]:
+    """A new warehouse database without any schema, as the owner role (migrations run as it)."""
+    name = f"mpt_empty_{uuid.uuid4().hex[:12]}"
+    test_roles.create_warehouse(name)
+    url = test_roles.url(name, OWNER)
     yield url
     drop_database(pg_server_url, url)

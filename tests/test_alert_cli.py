@@ -11,7 +11,11 @@ from typer.testing import CliRunner
 
 from cli.alerts import inbox_target, install_demo_alerts
 from cli.main import app
+from pipelines.alerts.vault import open_reference
 from pipelines.shared.warehouse import Warehouse
+from tests.support.alert_data import sealing_box
+
+pytestmark = pytest.mark.usefixtures("secret_key")
 
 SECRET = "tok3n-Very-Secret"
 HOOK = f"json://bob:{SECRET}@127.0.0.1:9/hook"
@@ -59,6 +63,9 @@ def test_users_and_alerts_lifecycle(cli) -> None:  # type: ignore[no-untyped-def
     assert "last match: none yet" in listing and "delivery: 0 sent, 0 pending, 0 failed" in listing
     data = json.loads(cli("alerts", "list", "--json"))
     assert data[0]["targets"][0] == "json://bob:****@127.0.0.1:9/hook" and data[0]["active"] is True
+    with cli.warehouse.connect() as conn:  # at rest: sealed, only the masked label in clear
+        stored = conn.execute(text("SELECT notification_settings::text FROM saved_searches")).scalar_one()
+    assert SECRET not in stored and "json://bob:****@127.0.0.1:9/hook" in stored and '"sealed": "gAAAAA' in stored
 
     assert "paused" in cli("alerts", "pause", "Cheap iPhones")
     assert json.loads(cli("alerts", "list", "--json"))[0]["active"] is False
@@ -98,7 +105,12 @@ def test_sync_is_idempotent_and_reports_problems(cli, tmp_path: Path) -> None:  
     assert "users: 2 created; saved searches: 2 created" in cli("alerts", "sync", str(path), env=env)
     with cli.warehouse.connect() as conn:
         before = conn.execute(text("SELECT id, updated_at, criteria FROM saved_searches ORDER BY id")).all()
+        settings = conn.execute(text("SELECT notification_settings FROM saved_searches ORDER BY id")).scalars().first()
     assert before[0].criteria["all_words"] == ["iphone", "13"] and before[0].criteria["vendors"] == ["toko"]
+    # the reference is stored (sealed) as written, to be expanded when a message is sent
+    (target,) = settings["targets"]
+    assert open_reference(sealing_box(), target["sealed"]) == "json://bob:${HOOK_PASSWORD}@127.0.0.1:9/hook"
+    assert target["label"] == "json://bob:****@127.0.0.1:9/hook"
     out = cli("alerts", "sync", str(path), env=env)
     assert "users: 2 unchanged; saved searches: 2 unchanged" in out
     with cli.warehouse.connect() as conn:
@@ -125,12 +137,13 @@ def test_notifications_command_shows_failures_masked(cli) -> None:  # type: igno
     cli("alerts", "add", "s", "--user", "alice", "--query", "x", "--notify", HOOK)
     with cli.warehouse.begin() as conn:
         conn.execute(text("""
-            INSERT INTO notifications (user_id, saved_search_id, dedupe_key, target, title, body, status, attempts,
-                                       last_error)
-            SELECT user_id, id, 'k' || g, :t, 'Price drop -12%: PlayStation 5', 'b',
+            INSERT INTO notifications (user_id, saved_search_id, dedupe_key, target, target_label, title, body, status,
+                                       attempts, last_error)
+            SELECT user_id, id, 'k' || g, s.notification_settings #>> '{targets,0,sealed}',
+                   s.notification_settings #>> '{targets,0,label}', 'Price drop -12%: PlayStation 5', 'b',
                    CASE WHEN g = 1 THEN 'failed' ELSE 'sent' END, g, CASE WHEN g = 1 THEN 'HTTP 503' END
-            FROM saved_searches, generate_series(1, 2) g
-        """), {"t": HOOK})
+            FROM saved_searches s, generate_series(1, 2) g
+        """))
     out = cli("notifications")
     assert "outbox: failed 1, sent 1" in out and "json://bob:****@127.0.0.1:9/hook" in out
     assert "error: HTTP 503" in out and "Price drop -12%: PlayStation 5" in out
@@ -151,7 +164,10 @@ def test_demo_example_is_installed_once_and_never_overwritten(fresh_database: st
     assert "saved searches: 1 unchanged" in install_demo_alerts(fresh_database, "http://127.0.0.1:8765")
     with wh.connect() as conn:
         row = conn.execute(text("SELECT is_active, notification_settings FROM saved_searches")).one()
-    assert row.is_active is False and row.notification_settings["urls"] == ["json://127.0.0.1:8765/alerts-inbox"]
+    assert row.is_active is False
+    (target,) = row.notification_settings["targets"]
+    assert open_reference(sealing_box(), target["sealed"]) == "json://127.0.0.1:8765/alerts-inbox"
+    assert target["label"] == "json://127.0.0.1:8765/alerts-inbox"
 
 
 def test_list_shows_the_last_match(cli) -> None:  # type: ignore[no-untyped-def]
@@ -174,3 +190,14 @@ def test_list_shows_the_last_match(cli) -> None:  # type: ignore[no-untyped-def]
     listing = cli("alerts", "list")
     assert "[price_drop] PlayStation 4; 2 match(es)" in listing
     assert "delivery: 0 sent, 3 pending, 0 failed" in listing
+
+
+def test_a_target_is_never_stored_without_a_key(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """With a configured database and no key, nothing is stored, and one line says how to make a key."""
+    monkeypatch.delenv("MARKET_PULSE_SECRET_KEY")
+    cli("users", "add", "alice", "--email", "alice@example.com")
+    out = cli("alerts", "add", "s", "--user", "alice", "--query", "x", "--notify", HOOK, ok=False)
+    assert out.startswith("error: notification targets are stored encrypted: MARKET_PULSE_SECRET_KEY is not set")
+    assert "market-pulse secrets generate-key --file" in out and len(out.strip().splitlines()) == 1
+    with cli.warehouse.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM saved_searches")).scalar_one() == 0

@@ -18,9 +18,12 @@ from sqlalchemy import text
 from pipelines.alerts.delivery import InjectedCrash, deliver_due
 from pipelines.alerts.evaluate import evaluate_partitions
 from pipelines.alerts.notifier import Notifier
+from pipelines.alerts.vault import open_url
 from pipelines.shared.warehouse import Warehouse
-from tests.support.alert_data import add_search, add_user, add_vendor, rows, see
+from tests.support.alert_data import add_search, add_user, add_vendor, rows, sealing_box, see
 from tests.support.alert_receivers import WebhookReceiver, free_port, smtp_receiver, webhook_receiver
+
+pytestmark = pytest.mark.usefixtures("secret_key")
 
 DAY = dt.date(2026, 3, 1)
 SECRET = "s3cr3t-Pa55word"
@@ -66,8 +69,9 @@ def test_webhook_and_email_receive_real_messages(wh: Warehouse, hook: WebhookRec
         (posted,) = hook.wait_for(1, "/hook")
         (mail,) = smtp.wait_for(1)
     sent = outbox(wh)
-    json_row = next(n for n in sent if n.target.startswith("json://"))
-    mail_row = next(n for n in sent if n.target.startswith("mailto://"))
+    json_row = next(n for n in sent if n.target_label.startswith("json://"))
+    mail_row = next(n for n in sent if n.target_label.startswith("mailto://"))
+    assert SECRET not in json_row.target_label and SECRET not in json_row.target  # masked, and sealed
     key = json_row.data["idempotency_key"]
     assert posted.json["title"] == "New match: Xbox Series X console"
     assert "100 EUR at mercado" in posted.json["message"] and f"ref: {key}" in posted.json["message"]
@@ -134,7 +138,7 @@ def test_a_target_that_is_down_does_not_block_the_others(wh: Warehouse, hook: We
     assert len(hook.wait_for(3, "/ok")) == 3
     by_target: dict[str, list] = {}  # type: ignore[type-arg]
     for n in outbox(wh):
-        by_target.setdefault(n.target.rsplit("/", 1)[-1], []).append(n)
+        by_target.setdefault(n.target_label.rsplit("/", 1)[-1], []).append(n)
     assert {n.status for n in by_target["ok"]} == {"sent"}
     down = by_target["hook"] + by_target["nobody-listens"]
     assert {(n.status, n.attempts) for n in down} == {("pending", 1)}
@@ -144,7 +148,7 @@ def test_a_target_that_is_down_does_not_block_the_others(wh: Warehouse, hook: We
     assert caplog.records and not [r for r in caplog.records if SECRET in r.getMessage()]  # Apprise's own logs
     # Second and last attempt (backoff 0 here): they stay visible as failed.
     summary = deliver_due(wh.engine, quick)
-    assert summary.failed == 6 and {n.status for n in outbox(wh) if "/ok" not in n.target} == {"failed"}
+    assert summary.failed == 6 and {n.status for n in outbox(wh) if "/ok" not in n.target_label} == {"failed"}
     assert deliver_due(wh.engine, quick).claimed == 0
 
 
@@ -212,7 +216,8 @@ def test_demo_inbox_receives_and_dedupes(wh: Warehouse) -> None:
         queue(wh, [inbox_target(demo_url)], ["Xbox console", "PS5 console"], digest=True)
         assert deliver_due(wh.engine, notifier()).sent == 1
         (row,) = outbox(wh)
-        again = notifier().send(row.target, row.title, row.body, idempotency_key=row.data["idempotency_key"])
+        again = notifier().send(open_url(sealing_box(), row.target), row.title, row.body,
+                                idempotency_key=row.data["idempotency_key"])
         assert again.ok  # a retried delivery is acknowledged...
         inbox = httpx.get(f"{demo_url}/alerts-inbox.json").json()
         assert (inbox["received"], inbox["duplicates"]) == (1, 1)  # ...but shown once

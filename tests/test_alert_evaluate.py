@@ -10,8 +10,21 @@ from sqlalchemy import text
 
 from pipelines.alerts import saved_search_queries
 from pipelines.alerts.evaluate import evaluate_partitions
+from pipelines.alerts.targets import mask_url
+from pipelines.alerts.vault import open_url
 from pipelines.shared.warehouse import Warehouse
-from tests.support.alert_data import add_product, add_search, add_snapshot, add_user, add_vendor, rows, see
+from tests.support.alert_data import (
+    add_product,
+    add_search,
+    add_snapshot,
+    add_user,
+    add_vendor,
+    rows,
+    sealing_box,
+    see,
+)
+
+pytestmark = pytest.mark.usefixtures("secret_key")
 
 D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 HOOK = "json://127.0.0.1:9/hook"
@@ -48,7 +61,10 @@ def test_new_match_queues_one_message_per_target_once(wh: Warehouse) -> None:
         4, 1, 1, 2)
     assert "4 listings new or changed" in summary.describe() and "2 notifications queued" in summary.describe()
     queued = outbox(wh)
-    assert [n.target for n in queued] == [HOOK, MAIL]
+    # the outbox holds the targets sealed, labelled with their masked form
+    assert sorted(open_url(sealing_box(), n.target) for n in queued) == sorted([HOOK, MAIL])
+    assert sorted(n.target_label for n in queued) == sorted([mask_url(HOOK), mask_url(MAIL)])
+    assert not any("127.0.0.1" in n.target for n in queued)
     assert {n.status for n in queued} == {"pending"} and queued[0].alert_match_id is not None
     assert queued[0].dedupe_key.startswith(f"alert:{sid}:{hit}:new_match:8499000:IDR:")  # whole rupiah
     assert queued[0].title == "New match: Apple iPhone 13 128GB"

@@ -22,6 +22,8 @@ from tests.support.alert_data import add_search, add_user, rows
 from tests.support.alert_receivers import webhook_receiver
 from tests.support.pipeline import ScrapingPipeline
 
+pytestmark = pytest.mark.usefixtures("secret_key")
+
 DAY = dt.date(2025, 3, 3)
 SECRET = "Sup3r-s3cret-t0ken"
 ALERT_SENSORS = build_alert_sensors(AlertSettings())
@@ -66,7 +68,7 @@ def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_data
             expected = rows(conn, """
                 SELECT l.id FROM listings l JOIN vendors v ON v.id = l.vendor_id
                 WHERE v.name = 'toko' AND lower(l.title) LIKE '%iphone%' AND NOT l.is_sold AND NOT l.is_removed""")
-            queued = rows(conn, "SELECT target, status FROM notifications")
+            queued = rows(conn, "SELECT target, target_label, status FROM notifications")
         assert expected, "the demo should list iPhones on toko"
         assert int(tags["market_pulse/alerts/listings_evaluated"]) >= len(expected)
         assert int(tags["market_pulse/alerts/matches"]) == 2 * len(expected)
@@ -135,8 +137,8 @@ def test_a_small_burst_is_sent_by_the_sensor_tick_itself(fresh_database: str,
         assert not first.run_requests, "nothing left due: no delivery run"
         assert "sent in this tick: claimed 2: sent 1, retry later 1" in (first.skip_message or "")
         with wh.connect() as conn:
-            outbox = {r.target: (r.status, r.attempts) for r in conn.execute(text(
-                "SELECT target, status, attempts FROM notifications"))}
+            outbox = {r.target_label: (r.status, r.attempts) for r in conn.execute(text(
+                "SELECT target_label, status, attempts FROM notifications"))}
         assert outbox == {hook.apprise_url("/digest"): ("sent", 1), "json://127.0.0.1:9/down": ("pending", 1)}
 
         again = tick(None)  # a replayed tick: nothing new to match, nothing sent twice

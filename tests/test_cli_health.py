@@ -34,7 +34,11 @@ def test_health_after_db_up_with_the_embedded_server(clean_env: dict[str, str]) 
     up = _run(["db", "up"], clean_env)
     try:
         assert up.returncode == 0, up.stderr
-        assert up.stdout.strip().startswith("postgresql+psycopg://postgres@127.0.0.1:")
+        # the pipeline's role, password masked (`db url --show-password` prints it)
+        assert up.stdout.strip().startswith("postgresql+psycopg://market_pulse_app:***@127.0.0.1:")
+        shown = _run(["db", "url", "--show-password"], clean_env).stdout.strip()
+        password = shown.split(":")[2].split("@")[0]
+        assert len(password) >= 32 and password not in up.stdout + up.stderr
 
         health = _run(["health"], clean_env)
         assert health.returncode == 0, health.stderr
@@ -43,6 +47,11 @@ def test_health_after_db_up_with_the_embedded_server(clean_env: dict[str, str]) 
         assert report["database"]["server_version"].startswith("18")
         assert report["migrations"]["current"] == report["migrations"]["head"]
         assert report["dagster_storage"]["ok"] is True
+        roles = report["roles"]  # each component as its own role; the pipeline's may do DML only
+        assert roles["ok"] is True and roles["pipeline"]["role"] == "market_pulse_app"
+        assert roles["pipeline"]["superuser"] is False and roles["pipeline"]["problems"] == []
+        assert roles["migrations"]["role"] == "market_pulse_owner"
+        assert roles["Dagster storage"]["role"] == "market_pulse_dagster"
 
         # A second `db up` reuses the running server: same URL.
         assert _run(["db", "up"], clean_env).stdout == up.stdout

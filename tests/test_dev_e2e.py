@@ -9,19 +9,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from infra.settings import with_database
 from tests.conftest import drop_database
 from tests.support.dagster_ui import running_dev_server
+from tests.support.databases import SessionRoles
 
 pytestmark = pytest.mark.slow
 
 
-def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_home: Path, pg_server_url: str) -> None:
+def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_home: Path, pg_server_url: str,
+                                                test_roles: SessionRoles) -> None:
+    """On a configured server with one role per component: `dev` migrates the empty warehouse as the
+    owner, and the run materialises as the app role."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
     env["MARKET_PULSE_HOME"] = str(market_pulse_home)
-    warehouse_url = with_database(pg_server_url, f"mpt_dev_{os.getpid()}")
-    env["MARKET_PULSE_DATABASE_URL"] = warehouse_url
-    env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(pg_server_url, f"mpt_dev_dagster_{os.getpid()}")
+    env.update(test_roles.stack(f"mpt_dev_{os.getpid()}"))
+    warehouse_url = env["MARKET_PULSE_DATABASE_URL"]
     try:
         with running_dev_server(env, tmp_path / "dev.log", seed_days=0) as server:
             assert "vendor_catalog" in server.asset_keys()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from demo.server import running_demo
 from infra.settings import PROJECT_ROOT, with_database
 from tests.conftest import _create_database, drop_database, drop_engine
+from tests.support.databases import SessionRoles
 from tests.support.pipeline import ScrapingPipeline
 
 TABLES = ("vendors", "searches", "raw_captures", "capture_bodies", "listings", "listing_sightings",
@@ -75,19 +78,25 @@ def populated(stack_env: dict[str, str], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def stack_env(tmp_path: Path, pg_server_url: str, migrated_template: str) -> Iterator[dict[str, str]]:
+def stack_env(tmp_path: Path, pg_server_url: str, test_roles: SessionRoles,
+              migrated_template: str) -> Iterator[dict[str, str]]:
+    """A deployment on a configured server: one URL per role (pipeline, owner, read-only, Dagster)."""
     name = f"mpt_ops_{uuid.uuid4().hex[:10]}"
-    url = _create_database(pg_server_url, name, template=migrated_template)
-    dagster_url = _create_database(pg_server_url, name + "_dagster")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
-    env.update(MARKET_PULSE_HOME=str(tmp_path / "home"), MARKET_PULSE_DATABASE_URL=url,
-               MARKET_PULSE_DAGSTER_DATABASE_URL=dagster_url)
+    env.update(MARKET_PULSE_HOME=str(tmp_path / "home"), **test_roles.stack(name, template=migrated_template))
     yield env
-    drop_database(pg_server_url, url)
-    drop_database(pg_server_url, dagster_url)
+    drop_database(pg_server_url, env["MARKET_PULSE_DATABASE_URL"])
+    drop_database(pg_server_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"])
 
 
-def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path) -> None:
+def _restore(file: Path, stack_env: dict[str, str], pg_server_url: str) -> subprocess.CompletedProcess[str]:
+    """``market-pulse restore FILE`` as a DBA runs it on a configured server: replacing a database is
+    theirs, so the owner URL names a role that may create databases."""
+    admin = with_database(pg_server_url, make_url(stack_env["MARKET_PULSE_DATABASE_URL"]).database or "")
+    return _cli(["restore", str(file), "--yes"], {**stack_env, "MARKET_PULSE_OWNER_DATABASE_URL": admin})
+
+
+def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path, pg_server_url: str) -> None:
     url = stack_env["MARKET_PULSE_DATABASE_URL"]
     with running_demo() as demo:
         pipeline = ScrapingPipeline(url, demo)
@@ -101,6 +110,7 @@ def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path
     made = _cli(["backup", str(dump)], stack_env)
     assert made.returncode == 0, made.stderr
     assert dump.stat().st_size > 1000 and not dump.with_name(dump.name + ".partial").exists()
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600, "a backup holds everything: readable by its owner only"
 
     engine = create_engine(url)
     with engine.begin() as conn:  # damage: what a bad deploy or a wrong command might do
@@ -109,7 +119,7 @@ def test_backup_and_restore_round_trip(stack_env: dict[str, str], tmp_path: Path
     engine.dispose()
     assert fingerprint(url) != before
 
-    restored = _cli(["restore", str(dump), "--yes"], stack_env)
+    restored = _restore(dump, stack_env, pg_server_url)
     assert restored.returncode == 0, restored.stderr
     assert fingerprint(url) == before
     assert _cli(["health"], stack_env).returncode == 0  # migrations at head again
@@ -129,7 +139,7 @@ def test_a_truncated_backup_leaves_every_table_as_it_was(stack_env: dict[str, st
                         (len(data) - 64, "pg_restore of")):
         truncated = populated.with_name(f"cut-{keep}.dump")
         truncated.write_bytes(data[:keep])
-        result = _cli(["restore", str(truncated), "--yes"], stack_env)
+        result = _restore(truncated, stack_env, pg_server_url)
         assert result.returncode == 1 and stage in result.stderr and "truncated" in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert every_table(url) == before
@@ -159,7 +169,7 @@ def test_a_foreign_backup_leaves_every_table_as_it_was(stack_env: dict[str, str]
     cases = {tmp_path / "other.dump": "is not a Market Pulse warehouse backup (no alembic_version table)",
              tmp_path / "newer.dump": "is not a warehouse this version knows: its schema revision is f00dfeed0001"}
     for dump, message in cases.items():
-        result = _cli(["restore", str(dump), "--yes"], stack_env)
+        result = _restore(dump, stack_env, pg_server_url)
         assert result.returncode == 1 and message in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1
         assert every_table(url) == before
@@ -182,7 +192,7 @@ def test_an_older_backup_is_restored_at_the_current_schema(stack_env: dict[str, 
     drop_database(pg_server_url, old)
     url = stack_env["MARKET_PULSE_DATABASE_URL"]
     held = create_engine(url).connect()  # a session on the warehouse (the UI's, a run's) does not block it
-    result = _cli(["restore", str(tmp_path / "old.dump"), "--yes"], stack_env)
+    result = _restore(tmp_path / "old.dump", stack_env, pg_server_url)
     assert result.returncode == 0, result.stderr
     assert f"schema at {migrate.head_revision()}" in result.stdout
     with create_engine(url).connect() as conn:
@@ -198,6 +208,16 @@ def test_migrating_to_an_unknown_revision_is_one_line(stack_env: dict[str, str])
     assert result.stderr.count("\n") == 1, result.stderr
     result = _cli(["db", "downgrade", "cafe"], stack_env)
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_restore_by_a_role_that_may_not_create_databases_is_one_line(stack_env: dict[str, str],
+                                                                       populated: Path) -> None:
+    url = stack_env["MARKET_PULSE_DATABASE_URL"]
+    before = every_table(url)
+    result = _cli(["restore", str(populated), "--yes"], stack_env)  # the owner role: no CREATEDB
+    assert result.returncode == 1 and "may not create the database the backup is restored into" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert every_table(url) == before
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(stack_env: dict[str, str], tmp_path: Path) -> None:

@@ -21,14 +21,19 @@ An alerts file (GitOps style, applied with ``market-pulse alerts sync FILE``)::
           digest: false
         active: true
 
-``${NAME}`` anywhere in a string is replaced by the environment variable NAME (keep secrets out of
-the file); a missing variable is an error that names it.
+``${NAME}`` is the environment variable NAME (or the file named by NAME_FILE): keep secrets out of
+the file. In notification targets (``notify``) the reference itself is stored (encrypted) and
+expanded only when a message is sent, so the secret is never written to the database and a
+changed secret needs no new sync; the variable must be set where alerts are sent (Dagster's
+daemon and runs) as well as where the file is synced (to validate the URL). Anywhere else a
+reference is replaced when the file is read. A missing variable is an error that names it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from infra.settings import secret
 from pipelines.alerts.criteria import (
     CriteriaError,
     NotificationSettings,
@@ -43,7 +49,9 @@ from pipelines.alerts.criteria import (
     format_validation_error,
     parse_rule,
 )
+from pipelines.alerts.targets import InvalidTarget
 from pipelines.alerts.text import normalize
+from pipelines.alerts.vault import expand
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -105,8 +113,11 @@ class AlertEntry(BaseModel):
             raise ValueError("must not be blank")
         return value
 
-    def build(self) -> tuple[SearchCriteria, NotificationSettings]:
-        """The stored models, or :class:`CriteriaError` with one ``field: problem`` line per problem."""
+    def build(self, env: Mapping[str, str] | None = None) -> tuple[SearchCriteria, NotificationSettings]:
+        """The models to store, or :class:`CriteriaError` with one ``field: problem`` line per problem.
+
+        Targets keep their ``${VAR}`` references; each is validated by Apprise with the references
+        expanded from ``env`` (default: the process environment)."""
         try:
             rules = [parse_rule(r) if isinstance(r, str) else r for r in self.rules]
         except CriteriaError as exc:
@@ -125,13 +136,27 @@ class AlertEntry(BaseModel):
         except ValidationError as exc:
             problems.append(format_validation_error(exc, "criteria."))
         try:
-            settings = NotificationSettings.model_validate(self.notify.model_dump())
+            settings = self._notification_settings(env)
         except ValidationError as exc:
             problems.append(format_validation_error(exc, "notify."))
+        except InvalidTarget as exc:
+            problems.append(f"notify.urls: {exc}")
         if problems:
             raise CriteriaError("\n".join(problems))
         assert criteria is not None and settings is not None
         return criteria, settings
+
+    def _notification_settings(self, env: Mapping[str, str] | None) -> NotificationSettings:
+        """Validated with references expanded; returned as written (references kept)."""
+        expanded = []
+        for i, url in enumerate(self.notify.urls):
+            try:
+                expanded.append(expand(url, env))
+            except InvalidTarget as exc:
+                raise InvalidTarget(f"entry {i + 1}: {exc}") from None
+        NotificationSettings.model_validate({"urls": expanded, "digest": self.notify.digest})
+        return NotificationSettings.model_validate({"urls": self.notify.urls, "digest": self.notify.digest},
+                                                   context={"stored": True})
 
 
 class UserEntry(BaseModel):
@@ -147,24 +172,46 @@ class AlertsFile(BaseModel):
     alerts: list[AlertEntry] = Field(default_factory=list)
 
 
-def expand_variables(value: Any, env: dict[str, str], path: str = "") -> Any:
-    """Replace ``${NAME}`` in every string of a parsed YAML document."""
+_TARGETS = re.compile(r"^alerts\[\d+\]\.notify(\.|\[|$)")
+"""Where references are kept as references (notification targets)."""
+
+
+def expand_variables(value: Any, env: Mapping[str, str], path: str = "", *,
+                     constants: Mapping[str, str] | None = None) -> Any:
+    """Replace ``${NAME}`` in every string of a parsed YAML document, except in notification
+    targets, where only ``constants`` (values that are no secret, e.g. the demo's inbox URL) are
+    replaced and other references are kept for delivery to expand."""
+    constants = constants or {}
     if isinstance(value, str):
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name not in env:
+            if name in constants:
+                return constants[name]
+            if _TARGETS.match(path):
+                return match.group(0)
+            try:
+                found = secret(name, env)
+            except ValueError as exc:
+                raise CriteriaError(f"{path or 'file'}: {exc}") from None
+            if found is None:
                 raise CriteriaError(f"{path or 'file'}: environment variable {name} is not set")
-            return env[name]
+            return found
         return _VAR.sub(sub, value)
     if isinstance(value, list):
-        return [expand_variables(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [expand_variables(v, env, f"{path}[{i}]", constants=constants) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: expand_variables(v, env, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        return {k: expand_variables(v, env, f"{path}.{k}" if path else str(k), constants=constants)
+                for k, v in value.items()}
     return value
 
 
-def load_alerts_file(path: Path, env: dict[str, str] | None = None) -> AlertsFile:
-    """Parse and validate an alerts file; every problem is reported with where it is."""
+def load_alerts_file(path: Path, env: Mapping[str, str] | None = None, *,
+                     constants: Mapping[str, str] | None = None) -> AlertsFile:
+    """Parse and validate an alerts file; every problem is reported with where it is.
+
+    ``constants`` are replaced everywhere when the file is read, targets included (for values
+    that are no secret); ``env`` (default: the process environment) provides the rest."""
+    env = os.environ if env is None else env
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -172,7 +219,7 @@ def load_alerts_file(path: Path, env: dict[str, str] | None = None) -> AlertsFil
     if not isinstance(raw, dict):
         raise CriteriaError(f"{path}: expected a mapping with `users:` and/or `alerts:`")
     try:
-        data = expand_variables(raw, dict(os.environ if env is None else env))
+        data = expand_variables(raw, env, constants=constants)
     except CriteriaError as exc:
         raise CriteriaError(f"{path}: {exc}") from None
     try:
@@ -187,7 +234,7 @@ def load_alerts_file(path: Path, env: dict[str, str] | None = None) -> AlertsFil
             problems.append(f"{where}: duplicate name for user {entry.user}")
         seen.add((entry.user, entry.name))
         try:
-            entry.build()
+            entry.build(env)
         except CriteriaError as exc:
             problems.append(f"{where}:\n" + _indent(str(exc)))
     if problems:

@@ -1,5 +1,5 @@
 """What a saved search asks for: criteria and rules (``saved_searches.criteria``) and where to send
-matches (``saved_searches.notification_settings``), as validated pydantic models.
+matches (``saved_searches.notification_settings``, targets sealed), as validated pydantic models.
 
 Pure: no Dagster, no SQL, no network. The CLI, the YAML sync and the matcher all go through
 these models, so a search that was stored is a search that validates.
@@ -27,7 +27,9 @@ __all__ = [
     "NotificationSettings",
     "PriceDropRule",
     "Rule",
+    "SealedTarget",
     "SearchCriteria",
+    "StoredNotification",
     "describe_rule",
     "format_validation_error",
     "parse_rule",
@@ -167,7 +169,9 @@ class SearchCriteria(_Model):
 
 class NotificationSettings(_Model):
     """Where matches go: one or more Apprise URLs; ``digest`` sends one message per evaluation
-    (all of that run's matches of this search) instead of one per match."""
+    (all of that run's matches of this search) instead of one per match. The URLs are as the
+    user wrote them (``${VAR}`` references kept); they are stored sealed, as
+    :class:`StoredNotification`."""
 
     urls: list[str] = Field(min_length=1)
     digest: bool = False
@@ -190,6 +194,21 @@ class NotificationSettings(_Model):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+class SealedTarget(_Model):
+    """One notification target as stored: encrypted, with a stable random id and a masked label."""
+
+    id: str = Field(pattern=r"^[0-9a-f]{12,32}$", description="Stable per saved search target: dedupe keys.")
+    label: str = Field(description="The target masked (`json://bob:****@host/…`): what every listing shows.")
+    sealed: str = Field(min_length=1, description="Fernet token of the URL as written (`${VAR}` references kept).")
+
+
+class StoredNotification(_Model):
+    """``saved_searches.notification_settings``: where matches go, with every target sealed."""
+
+    targets: list[SealedTarget] = Field(min_length=1)
+    digest: bool = False
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> str:

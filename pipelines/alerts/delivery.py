@@ -27,6 +27,12 @@ tried one after the other against a target known to be down.
 A caller with a time budget (the alert sensor's tick) passes a ``deadline``: messages not yet
 started when it passes are released — back to ``pending``, due now, the attempt not counted — for
 the next delivery run, so a slow target cannot hold a sensor tick.
+
+Targets are stored sealed (:mod:`pipelines.alerts.vault`): each claimed row's target is opened
+(decrypted, ``${VAR}`` references expanded from this process's environment) just before it is
+sent and never logged; logs, errors and Dagster metadata show the stored masked label. A target
+that cannot be opened (no key, a key since removed, a variable not set here) is a failed attempt
+with that reason, retried like any other (the fix is configuration, not the message).
 """
 
 from __future__ import annotations
@@ -42,9 +48,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from infra.secrets import SecretBox, SecretKeyError
 from pipelines.alerts import store
 from pipelines.alerts.notifier import Notifier, SendOutcome
-from pipelines.alerts.targets import mask_url
+from pipelines.alerts.targets import InvalidTarget
+from pipelines.alerts.vault import open_url
 
 CRASH_AFTER_SEND_ENV = "MARKET_PULSE_ALERTS_CRASH_AFTER_SEND"
 """Test-only fault injection: when set to 1, a delivery run dies right after its first send,
@@ -60,6 +68,9 @@ class Claimed:
     id: int
     dedupe_key: str
     target: str
+    """Sealed: open it only to send."""
+    label: str
+    """The target masked: what logs and errors show."""
     title: str
     body: str
     data: dict[str, Any]
@@ -101,7 +112,7 @@ def claim_batch(engine: Engine, notifier: Notifier, claim: str, limit: int) -> t
         expired = store.expire_exhausted(conn, notifier.max_attempts)
         rows = store.claim_due(conn, claim=claim, limit=limit, lease_seconds=notifier.lease_seconds,
                                max_attempts=notifier.max_attempts)
-    claimed = [Claimed(r.id, r.dedupe_key, r.target, r.title, r.body, dict(r.data or {}), r.attempts)
+    claimed = [Claimed(r.id, r.dedupe_key, r.target, r.target_label, r.title, r.body, dict(r.data or {}), r.attempts)
                for r in sorted(rows, key=lambda r: r.id)]
     return claimed, expired
 
@@ -133,12 +144,14 @@ def crash_hook_from_env() -> AfterSend | None:
 
 def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | None = None,
                 max_batches: int = 50, log: Callable[[str], None] | None = None,
-                deadline: float | None = None) -> DeliverySummary:
+                deadline: float | None = None, secrets: SecretBox | None = None) -> DeliverySummary:
     """Send everything due now, batch by batch, until nothing is due (or ``max_batches``).
 
     ``deadline`` (``time.monotonic()``): no new batch and no new send after it; what was claimed
-    and not sent is released for the next run.
+    and not sent is released for the next run. ``secrets`` opens the targets (default: the key
+    ring of this process's environment, :mod:`infra.secrets`).
     """
+    box = secrets or SecretBox()
     summary = DeliverySummary()
     claim = uuid.uuid4().hex
     for _ in range(max_batches):
@@ -150,21 +163,29 @@ def deliver_due(engine: Engine, notifier: Notifier, *, after_send: AfterSend | N
             break
         summary.claimed += len(batch)
         by_target: dict[str, list[Claimed]] = {}
+        unopened: dict[int, str] = {}
         for item in batch:
-            by_target.setdefault(item.target, []).append(item)
+            try:
+                url = open_url(box, item.target)
+            except (SecretKeyError, InvalidTarget) as exc:
+                url, unopened[item.id] = f"unopened:{item.id}", f"cannot open the target: {exc}"
+            by_target.setdefault(url, []).append(item)
         with ThreadPoolExecutor(max_workers=min(notifier.concurrency, len(by_target)),
                                 thread_name_prefix="deliver") as pool:
-            futures = [pool.submit(_deliver_target, engine, notifier, claim, items, after_send, summary, log,
-                                   deadline) for items in by_target.values()]
+            futures = [pool.submit(_deliver_target, engine, notifier, claim, url, items, after_send, summary, log,
+                                   deadline, unopened) for url, items in by_target.items()]
             for future in futures:
                 future.result()  # re-raise (e.g. an injected crash) after the other targets finished
     return summary
 
 
-def _deliver_target(engine: Engine, notifier: Notifier, claim: str, items: list[Claimed],
+def _deliver_target(engine: Engine, notifier: Notifier, claim: str, url: str, items: list[Claimed],
                     after_send: AfterSend | None, summary: DeliverySummary,
-                    log: Callable[[str], None] | None, deadline: float | None = None) -> None:
-    masked = mask_url(items[0].target)
+                    log: Callable[[str], None] | None, deadline: float | None = None,
+                    unopened: dict[int, str] | None = None) -> None:
+    """Send ``items`` (all to ``url``, opened) one after the other; ``unopened`` holds, by id, why
+    a target could not be opened (such an item is a failed attempt, nothing is sent)."""
+    masked = items[0].label
     down: SendOutcome | None = None
     for item in items:
         if deadline is not None and time.monotonic() >= deadline:
@@ -173,8 +194,10 @@ def _deliver_target(engine: Engine, notifier: Notifier, claim: str, items: list[
             with _COUNTING:
                 summary.released += released
             continue
-        if down is None:
-            outcome = notifier.send(item.target, item.title, item.body, idempotency_key=item.idempotency_key,
+        if unopened and item.id in unopened:
+            outcome = SendOutcome(False, unopened[item.id])
+        elif down is None:
+            outcome = notifier.send(url, item.title, item.body, idempotency_key=item.idempotency_key,
                                     data=_payload(item))
             if after_send is not None:
                 after_send(item, outcome)

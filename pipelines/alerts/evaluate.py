@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 from pipelines.alerts import store
 from pipelines.alerts.matching import CriteriaIndex, Event, Listing, Prepared, decide
 from pipelines.alerts.messages import digest_message, event_data, idempotency_key, single_message
-from pipelines.alerts.targets import target_id
 from pipelines.parsing.currencies import with_decimals
 
 Partition = tuple[dt.date, str]
@@ -66,20 +65,21 @@ class EvaluationSummary:
                 "market_pulse/alerts/partitions": str(len(self.partitions))}
 
 
-def dedupe_key(search_id: int, listing: Listing, event: Event, target: str) -> str:
+def dedupe_key(search_id: int, listing: Listing, event: Event, target_id: str) -> str:
     """Deterministic per (search, listing, rule, price, target): the same event is never queued twice.
-    The price is written with the currency's decimals, whatever scale the warehouse returned it in."""
+    The price is written with the currency's decimals, whatever scale the warehouse returned it in;
+    ``target_id`` is the stored target's random id (never derived from the URL)."""
     price = "none" if event.price is None else f"{with_decimals(event.price, event.currency):f}"
-    return f"alert:{search_id}:{listing.id}:{event.rule}:{price}:{event.currency}:{target_id(target)}"
+    return f"alert:{search_id}:{listing.id}:{event.rule}:{price}:{event.currency}:{target_id}"
 
 
 def _price_key(event: Event) -> str:
     return "None" if event.price is None else f"{with_decimals(event.price, event.currency):f}"
 
 
-def digest_key(search_id: int, items: Sequence[tuple[Listing, Event]], target: str) -> str:
+def digest_key(search_id: int, items: Sequence[tuple[Listing, Event]], target_id: str) -> str:
     content = "|".join(sorted(f"{listing.id}:{event.rule}:{_price_key(event)}" for listing, event in items))
-    return f"digest:{search_id}:{hashlib.sha256(content.encode()).hexdigest()[:24]}:{target_id(target)}"
+    return f"digest:{search_id}:{hashlib.sha256(content.encode()).hexdigest()[:24]}:{target_id}"
 
 
 def evaluate_partitions(conn: Connection, partitions: Sequence[DayOrPartition]) -> EvaluationSummary:
@@ -144,22 +144,24 @@ def _evaluate(conn: Connection, summary: EvaluationSummary, searches: list[store
         if search.settings.digest:
             digests.setdefault(sid, []).append((listing, event))
             continue
-        for target in search.settings.urls:
-            key = dedupe_key(sid, listing, event, target)
+        for target in search.settings.targets:
+            key = dedupe_key(sid, listing, event, target.id)
             ref = idempotency_key(key)
             title, body = single_message(search.name, listing, event, ref)
             data = {**event_data(sid, search.name, listing, event), "idempotency_key": ref}
-            outbox.append(store.OutboxRow(seq, sid, search.user_id, key, target, title, body, data))
+            outbox.append(store.OutboxRow(seq, sid, search.user_id, key, target.sealed, target.label, title, body,
+                                          data))
     for sid, items in digests.items():
         search = by_id[sid]
-        for target in search.settings.urls:
-            key = digest_key(sid, items, target)
+        for target in search.settings.targets:
+            key = digest_key(sid, items, target.id)
             ref = idempotency_key(key)
             title, body = digest_message(search.name, items, ref)
             data = {"saved_search_id": sid, "saved_search": search.name, "digest": True, "idempotency_key": ref,
                     "listing_ids": [listing.id for listing, _ in items],
                     "items": [event_data(sid, search.name, listing, event) for listing, event in items[:200]]}
-            outbox.append(store.OutboxRow(None, sid, search.user_id, key, target, title, body, data))
+            outbox.append(store.OutboxRow(None, sid, search.user_id, key, target.sealed, target.label, title, body,
+                                          data))
     written = store.write_events(conn, events, outbox)
     summary.matches_written = written.matches_written
     summary.notifications_queued = written.notifications_queued

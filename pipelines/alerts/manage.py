@@ -1,4 +1,9 @@
-"""Managing users and saved searches (what the CLI and ``alerts sync`` do), and reporting on them."""
+"""Managing users and saved searches (what the CLI and ``alerts sync`` do), and reporting on them.
+
+Writing a saved search seals its targets with a :class:`~infra.secrets.SecretBox`
+(:mod:`pipelines.alerts.vault`); without a key nothing is written and the error says how to
+create one.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from pipelines.alerts import store
+from infra.secrets import SecretBox, SecretKeyError
+from pipelines.alerts import store, vault
 from pipelines.alerts.alerts_file import AlertEntry, AlertsFile, UserEntry
-from pipelines.alerts.criteria import CriteriaError, NotificationSettings, SearchCriteria
+from pipelines.alerts.criteria import CriteriaError, NotificationSettings, SearchCriteria, StoredNotification
 from pipelines.vendors.store import vendor_names
 
 
@@ -78,16 +84,25 @@ def build_entry(entry: AlertEntry, known: set[str]) -> tuple[SearchCriteria, Not
     return criteria, settings
 
 
-def add_search(conn: Connection, entry: AlertEntry, known: set[str]) -> int:
+def add_search(conn: Connection, entry: AlertEntry, known: set[str], box: SecretBox) -> int:
     criteria, settings = build_entry(entry, known)
     uid = user_id(conn, entry.user)
+    sealed = _seal(settings, box)
     try:
         with conn.begin_nested():
             return store.insert_saved_search(conn, user_id=uid, name=entry.name, query=entry.query,
                                              criteria=criteria.model_dump_json(),
-                                             settings=settings.model_dump_json(), active=entry.active)
+                                             settings=sealed.model_dump_json(), active=entry.active)
     except IntegrityError:
         raise ManageError(f"{entry.user} already has a saved search named {entry.name!r}") from None
+
+
+def _seal(settings: NotificationSettings, box: SecretBox,
+          previous: StoredNotification | None = None) -> StoredNotification:
+    try:
+        return vault.seal(settings, box, previous)
+    except SecretKeyError as exc:
+        raise ManageError(f"notification targets are stored encrypted: {exc}") from None
 
 
 def resolve_search(conn: Connection, ref: str, username: str | None = None) -> Any:
@@ -143,7 +158,7 @@ class SyncReport:
         return f"users: {u}; saved searches: {a}"
 
 
-def sync_file(conn: Connection, spec: AlertsFile, known: set[str], *, prune: bool = False,
+def sync_file(conn: Connection, spec: AlertsFile, known: set[str], box: SecretBox, *, prune: bool = False,
               only_missing: bool = False) -> SyncReport:
     """Make the database say what the file says (idempotent: a second run changes nothing).
 
@@ -169,14 +184,15 @@ def sync_file(conn: Connection, spec: AlertsFile, known: set[str], *, prune: boo
         uid = user_id(conn, entry.user)
         row = store.find_user_saved_search(conn, uid, entry.name)
         if row is None:
-            add_search(conn, entry, known)
+            add_search(conn, entry, known, box)
             report.alerts["created"].append(label)
             continue
-        if only_missing or _same(row, entry, criteria, settings):
+        if only_missing or _same(row, entry, criteria, settings, box):
             report.alerts["unchanged"].append(label)
             continue
+        sealed = _seal(settings, box, vault.parse_stored(row.notification_settings))
         store.update_saved_search(conn, row.id, query=entry.query, criteria=criteria.model_dump_json(),
-                                  settings=settings.model_dump_json(), active=entry.active)
+                                  settings=sealed.model_dump_json(), active=entry.active)
         report.alerts["updated"].append(label)
     if prune:
         users = {e.username for e in spec.users} | {e.user for e in spec.alerts}
@@ -188,10 +204,42 @@ def sync_file(conn: Connection, spec: AlertsFile, known: set[str], *, prune: boo
     return report
 
 
-def _same(row: Any, entry: AlertEntry, criteria: SearchCriteria, settings: NotificationSettings) -> bool:
+def _same(row: Any, entry: AlertEntry, criteria: SearchCriteria, settings: NotificationSettings,
+          box: SecretBox) -> bool:
     try:
-        stored = (SearchCriteria.model_validate(row.criteria), NotificationSettings.model_validate(
-            row.notification_settings))
+        stored_criteria = SearchCriteria.model_validate(row.criteria)
     except Exception:
         return False
-    return (row.query, row.is_active, stored) == (entry.query, entry.active, (criteria, settings))
+    stored = vault.parse_stored(row.notification_settings)
+    return ((row.query, row.is_active, stored_criteria) == (entry.query, entry.active, criteria)
+            and stored is not None and vault.same_targets(stored, settings, box))
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+def rotate_target_keys(conn: Connection, box: SecretBox) -> tuple[int, list[str]]:
+    """Re-encrypt every stored target (saved searches and outbox) with the first key of ``box``;
+    returns (targets re-encrypted, rows no configured key can open: left untouched)."""
+    count, unreadable = 0, []
+    for row in store.sealed_search_targets(conn):
+        stored = vault.parse_stored(row.notification_settings)
+        if stored is None:
+            unreadable.append(f"saved search {row.id}")
+            continue
+        try:
+            targets = [t.model_copy(update={"sealed": box.rotate(t.sealed.encode("ascii")).decode("ascii")})
+                       for t in stored.targets]
+        except SecretKeyError:
+            unreadable.append(f"saved search {row.id}")
+            continue
+        store.update_search_targets(conn, row.id, stored.model_copy(update={"targets": targets}).model_dump_json())
+        count += len(targets)
+    for row in store.sealed_notification_targets(conn):
+        try:
+            store.update_notification_target(conn, row.id, box.rotate(row.target.encode("ascii")).decode("ascii"))
+        except (SecretKeyError, UnicodeEncodeError):
+            unreadable.append(f"notification {row.id}")
+            continue
+        count += 1
+    return count, unreadable

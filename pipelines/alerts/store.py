@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row
 
-from pipelines.alerts.criteria import NotificationSettings, SearchCriteria, format_validation_error
+from pipelines.alerts.criteria import SearchCriteria, StoredNotification, format_validation_error
 from pipelines.alerts.matching import Listing, Market, MatchState
 from pipelines.shared.sql import SqlFiles
 from pipelines.vendors.store import vendor_ids
@@ -38,7 +38,8 @@ class ActiveSearch:
     name: str
     query: str
     criteria: SearchCriteria
-    settings: NotificationSettings
+    settings: StoredNotification
+    """Targets sealed: matching copies them into the outbox without opening them."""
 
 
 def lock_evaluation(conn: Connection) -> None:
@@ -52,9 +53,14 @@ def load_active_searches(conn: Connection) -> tuple[list[ActiveSearch], list[str
     rows = SQL.rows(conn, "select_active_searches")
     searches, problems = [], []
     for row in rows:
+        if isinstance(row.notification_settings, dict) and "targets" not in row.notification_settings \
+                and "urls" in row.notification_settings:
+            problems.append(f"saved search {row.id} ({row.name}) skipped: its notification targets are stored "
+                            "unencrypted; run `market-pulse db migrate`")
+            continue
         try:
             criteria = SearchCriteria.model_validate(row.criteria)
-            settings = NotificationSettings.model_validate(row.notification_settings, context={"stored": True})
+            settings = StoredNotification.model_validate(row.notification_settings)
         except ValidationError as exc:
             problems.append(f"saved search {row.id} ({row.name}) skipped: "
                             + format_validation_error(exc).replace("\n", "; "))
@@ -148,6 +154,8 @@ class OutboxRow:
     user_id: int
     dedupe_key: str
     target: str
+    """Sealed (a Fernet token), as stored in the saved search."""
+    target_label: str
     title: str
     body: str
     data: dict[str, Any]
@@ -172,8 +180,9 @@ def write_events(conn: Connection, events: Sequence[EventRow], outbox: Sequence[
     SQL.copy(conn, "copy_alert_events", ((e.seq, e.saved_search_id, e.listing_id, e.user_id, e.action, e.rule,
                                           e.price, e.currency, e.expected_price, e.below_market_notified)
                                          for e in events))
-    SQL.copy(conn, "copy_alert_outbox", ((o.seq, o.saved_search_id, o.user_id, o.dedupe_key, o.target, o.title,
-                                          o.body, json.dumps(o.data, default=str)) for o in outbox))
+    SQL.copy(conn, "copy_alert_outbox", ((o.seq, o.saved_search_id, o.user_id, o.dedupe_key, o.target,
+                                          o.target_label, o.title, o.body, json.dumps(o.data, default=str))
+                                         for o in outbox))
     SQL.run(conn, "insert_alert_matches")
     SQL.run(conn, "update_alert_matches")
     fired = SQL.scalar(conn, "count_fired_matches")
@@ -326,6 +335,24 @@ def saved_searches_of_users(conn: Connection, usernames: Sequence[str]) -> list[
 def search_report(conn: Connection, username: str | None = None) -> list[Row[Any]]:
     """Each saved search (of ``username``, when given) with its matches and outbox state."""
     return SQL.rows(conn, "select_search_report", {"user": username})
+
+
+def sealed_search_targets(conn: Connection) -> list[Row[Any]]:
+    """``id`` and ``notification_settings`` of every saved search, locked for re-keying."""
+    return SQL.rows(conn, "select_sealed_search_targets")
+
+
+def update_search_targets(conn: Connection, search_id: int, settings: str) -> None:
+    SQL.run(conn, "update_search_targets", {"id": search_id, "settings": settings})
+
+
+def sealed_notification_targets(conn: Connection) -> list[Row[Any]]:
+    """``id`` and sealed ``target`` of every outbox row, locked for re-keying."""
+    return SQL.rows(conn, "select_sealed_notification_targets")
+
+
+def update_notification_target(conn: Connection, notification_id: int, target: str) -> None:
+    SQL.run(conn, "update_notification_target", {"id": notification_id, "target": target})
 
 
 def notifications_report(conn: Connection, *, status: str | None, search: str | None, limit: int) -> list[Row[Any]]:

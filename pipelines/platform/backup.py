@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from infra import migrate
-from infra.database import connect, server_version
+from infra.database import DatabaseUrls, connect, server_version
 from infra.embedded_postgres import binaries_dir
+from infra.roles import RoleError, RoleNames, adopt, apply, schema_steps, warehouse_database_steps
 from infra.settings import redact, with_database
 
 
@@ -79,12 +81,15 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 
 
 def backup(url: str, file: Path) -> Tool:
-    """Dump the database at ``url`` to ``file`` (custom format, compressed)."""
+    """Dump the database at ``url`` to ``file`` (custom format, compressed), readable by this user
+    only (mode 0600): a backup holds everything the warehouse holds."""
     major = int(server_version(url).split(".")[0])
     tool = find_tool("pg_dump", major)
     args, env = _libpq_env(url)
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # pg_dump keeps the mode
     _run([str(tool.path), *args, "-d", make_url(url).database or "", "-Fc", "--no-owner", "-f", str(partial)],
          env, f"pg_dump of {redact(url)}")
     partial.replace(file)  # a crash mid-dump never leaves a truncated file under the real name
@@ -95,7 +100,7 @@ RESTORE_SUFFIX = "_restoring"
 REPLACED_SUFFIX = "_replaced"
 
 
-def restore(url: str, file: Path) -> Tool:
+def restore(url: str, file: Path, roles: RoleNames | None = None) -> Tool:
     """Replace the database at ``url`` with the contents of ``file`` (made by :func:`backup`).
 
     The file is restored into a new database next to the warehouse, checked there (a Market
@@ -104,6 +109,12 @@ def restore(url: str, file: Path) -> Tool:
     database is dropped last. A truncated, damaged or foreign file fails before the swap and
     leaves the warehouse as it was. A restore is a rollback to the moment of the backup: what
     was written since is gone.
+
+    ``roles``: the deployment's roles, given when ``url``'s role is not the schema owner (a DBA
+    restoring as a role that may create databases): before the swap, everything restored or
+    migrated is handed to ``roles.owner`` and the app and read-only roles get their rights again,
+    as ``db roles --sql`` sets them up, whatever the backup itself carried (a backup made before
+    the roles existed carries none).
     """
     if not file.is_file():
         raise BackupError(f"no backup file at {file}")
@@ -120,14 +131,23 @@ def restore(url: str, file: Path) -> Tool:
 
     staging = _side_name(name, RESTORE_SUFFIX)
     staging_url = with_database(url, staging)
-    with connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(staging)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(staging)))
+    try:
+        with connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(staging)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(staging)))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise BackupError(
+            f"{make_url(url).username or 'this role'} may not create the database the backup is restored into "
+            f"({' '.join(str(exc).split())}): set MARKET_PULSE_OWNER_DATABASE_URL to a role that may "
+            "create databases; nothing was changed") from None
     try:
         args, env = _libpq_env(url)
         _run([str(tool.path), *args, "-d", staging, "--no-owner", "--exit-on-error", "--single-transaction",
               str(file)], env, f"pg_restore of {file} (truncated or damaged?)")
         _verify(staging_url, file)
+        if roles is not None:
+            adopt(server, staging, roles.owner)
+            apply(server, [*warehouse_database_steps(roles, staging), *schema_steps(roles, staging)])
     except BaseException:
         _forget_engine(staging_url)
         with connect(server, autocommit=True) as conn:
@@ -205,3 +225,18 @@ def _disconnect_everyone(conn: Any, name: str, timeout_s: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise BackupError(f"{left} sessions on {name} did not end within {timeout_s:.0f}s; nothing was replaced")
         time.sleep(0.05)
+
+
+def deployment_roles(urls: DatabaseUrls) -> RoleNames | None:
+    """The roles a configured server's warehouse runs with: the owner of the warehouse database as
+    it is now, and the users of the app, read-only and Dagster URLs; ``None`` for a deployment
+    that uses one role for several purposes (nothing to hand over then)."""
+    with connect(urls.owner) as conn:
+        row = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+                           ).fetchone()
+    owner = row[0] if row else make_url(urls.owner).username
+    try:
+        return RoleNames(owner=owner or "", app=make_url(urls.app).username or "",
+                         readonly=make_url(urls.readonly).username or "", dagster=make_url(urls.dagster).username or "")
+    except RoleError:
+        return None

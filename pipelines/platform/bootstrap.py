@@ -11,8 +11,10 @@ import shutil
 from dataclasses import dataclass
 
 from infra import migrate
-from infra.database import DatabaseUrls, ensure_database, resolve_urls
-from infra.settings import PROJECT_ROOT, Settings
+from infra.database import DatabaseUnavailable, DatabaseUrls, ensure_database, resolve_urls
+from infra.embedded_postgres import EmbeddedPostgres
+from infra.secrets import ensure_home_key
+from infra.settings import OWNER, PASSWORD_SETTINGS, PROJECT_ROOT, URL_SETTINGS, Settings, redact, user_of
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,13 @@ class Environment:
     settings: Settings
 
     def variables(self) -> dict[str, str]:
-        """What child processes (dagster dev, runs) need in their environment."""
+        """What child processes (dagster dev, runs) need in their environment: the pipeline's,
+        the read-only and Dagster's URLs, never the owner's (children do not migrate)."""
         return {
             "MARKET_PULSE_HOME": str(self.settings.home),
             "MARKET_PULSE_DATABASE_URL": self.urls.app,
+            "MARKET_PULSE_READONLY_DATABASE_URL": self.urls.readonly,
+            "MARKET_PULSE_DAGSTER_DATABASE_URL": self.urls.dagster,
             "MARKET_PULSE_DAGSTER_STORAGE_URL": self.urls.dagster,
             "MARKET_PULSE_VENDORS_DIR": str(self.settings.vendors_dir),
             "MARKET_PULSE_DEMO_URL": self.settings.demo_url,
@@ -33,12 +38,41 @@ class Environment:
 
 
 def prepare_databases(settings: Settings) -> DatabaseUrls:
-    """Start the embedded server if needed, create both databases, migrate the warehouse."""
+    """Start the embedded server if needed, create both databases, migrate the warehouse.
+
+    The embedded server is (re)provisioned every time (roles, rights, ownership: cheap and
+    idempotent; it repairs a database restored as the superuser) and gets its secret key file.
+    Migrations run as the owner role, and only when the warehouse is behind: a process with the
+    pipeline's URL alone (a Dagster run, `demo seed` started by `dev`) never needs the owner's.
+    """
+    if settings.embedded:
+        ensure_home_key()
     urls = resolve_urls(settings)
-    ensure_database(urls.app)
-    ensure_database(urls.dagster)
-    migrate.upgrade(urls.app)
+    if urls.embedded:
+        server = EmbeddedPostgres(settings.postgres_dir)
+        running = server.status()
+        if running is not None:
+            server.provision(running)
+    else:
+        ensure_database(urls.app)
+        ensure_database(urls.dagster)
+    if migrate.current_revision(urls.app) != migrate.head_revision():
+        upgrade_as_owner(urls)  # default privileges give the new tables to the app and read-only roles
     return urls
+
+
+def upgrade_as_owner(urls: DatabaseUrls, revision: str = "head") -> None:
+    """Migrate as the owner role, with a one-line error when that role may not run DDL."""
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        migrate.upgrade(urls.owner, revision)
+    except ProgrammingError as exc:
+        if "permission denied" not in str(exc) and "must be owner" not in str(exc):
+            raise
+        raise DatabaseUnavailable(
+            f"cannot migrate {redact(urls.owner)}: role {user_of(urls.owner)} may not change the schema; set "
+            "MARKET_PULSE_OWNER_DATABASE_URL to the owner role's URL (see `market-pulse db roles`)") from None
 
 
 def write_dagster_home(settings: Settings) -> None:
@@ -48,8 +82,18 @@ def write_dagster_home(settings: Settings) -> None:
 
 
 def prepare(settings: Settings) -> Environment:
-    """Make the databases and Dagster's home ready and export the variables to this process."""
+    """Make the databases and Dagster's home ready and export the variables to this process (and
+    so to its children). A URL given as a file (``NAME_FILE``) is exported resolved, as ``NAME``:
+    Dagster's instance reads its storage URL from the environment only. The owner's settings are
+    taken out: migrations are done, and no Dagster process should hold the owner's password."""
     env = Environment(urls=prepare_databases(settings), settings=settings)
     write_dagster_home(settings)
-    os.environ.update(env.variables())
+    variables = env.variables()
+    for name in [*(f"{v}_FILE" for v in variables), *OWNER_SETTINGS]:
+        os.environ.pop(name, None)
+    os.environ.update(variables)
     return env
+
+
+OWNER_SETTINGS = [f"{name}{suffix}" for name in (URL_SETTINGS[OWNER], PASSWORD_SETTINGS[OWNER])
+                  for suffix in ("", "_FILE")]

@@ -1,13 +1,44 @@
-"""``market-pulse health``: is everything a run needs reachable and up to date?"""
+"""``market-pulse health``: is everything a run needs reachable and up to date, and does each
+component connect with no more rights than it needs?"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from infra import migrate
-from infra.database import DatabaseUnavailable, resolve_urls, server_version
+from infra.database import DatabaseUnavailable, DatabaseUrls, connect, resolve_urls, server_version
 from infra.embedded_postgres import EmbeddedPostgresError
-from infra.settings import Settings, redact
+from infra.roles import PURPOSE_LABELS, inspect_role
+from infra.settings import APP, DAGSTER, OWNER, READONLY, Settings, redact, user_of
+
+
+def role_report(urls: DatabaseUrls) -> dict[str, Any]:
+    """Which role each component connects as; the pipeline's and the read-only role's rights.
+
+    ``ok`` is false when the pipeline's role (the one every run uses) is a superuser, owns the
+    schema or its tables, may create objects in it, or may run programs or read files on the
+    server: readiness fails then.
+    """
+    report: dict[str, Any] = {"ok": False}
+    for purpose in (APP, READONLY, OWNER, DAGSTER):
+        report[PURPOSE_LABELS[purpose]] = {"role": user_of(urls.of(purpose))}
+    for purpose in (APP, READONLY):
+        entry = report[PURPOSE_LABELS[purpose]]
+        try:
+            with connect(urls.of(purpose)) as conn:
+                entry.update(inspect_role(conn).as_dict())
+        except DatabaseUnavailable as exc:
+            entry["error"] = str(exc)
+    pipeline = report[PURPOSE_LABELS[APP]]
+    problems = pipeline.get("problems", [])
+    if "error" in pipeline:
+        report["error"] = pipeline["error"]
+    elif problems:
+        report["error"] = (f"the pipeline connects as {pipeline['role']}, which {' and '.join(problems)}: give it "
+                           "a role with DML rights only (`market-pulse db roles --sql`)")
+    else:
+        report["ok"] = True
+    return report
 
 
 def check_health(settings: Settings) -> dict[str, Any]:
@@ -46,6 +77,9 @@ def check_health(settings: Settings) -> dict[str, Any]:
         storage["ok"] = True
     except DatabaseUnavailable as exc:
         storage["error"] = str(exc)
+
+    if database["ok"]:
+        report["roles"] = role_report(urls)
 
     failed = [name for name in ("database", "migrations", "dagster_storage") if not report[name]["ok"]]
     report["healthy"] = not failed
@@ -93,8 +127,11 @@ def check_readiness(settings: Settings, *, max_scrape_age_hours: float | None = 
         if max_scrape_age_hours is not None and (age is None or age > max_scrape_age_hours):
             stale.append(row.name)
     report["vendors"] = vendors
-    report["ready"] = daemon["ok"] and not stale
-    if not daemon["ok"]:
+    roles_ok = report["roles"]["ok"]
+    report["ready"] = roles_ok and daemon["ok"] and not stale
+    if not roles_ok:
+        report["error"] = report["roles"]["error"]
+    elif not daemon["ok"]:
         report["error"] = daemon["error"]
     elif stale:
         report["error"] = (f"no successful scrape within {max_scrape_age_hours:g} h for: {', '.join(stale)}")

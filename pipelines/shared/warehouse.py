@@ -9,22 +9,32 @@ from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 
-from infra.database import engine_for
+from infra.database import engine_for, resolve_urls
+from infra.settings import load_settings
+
+
+def _settings_url() -> str:
+    """The pipeline's warehouse URL from the settings (``*_FILE`` variants included)."""
+    return resolve_urls(load_settings(), start=False).app
 
 
 class Warehouse(ConfigurableResource):
     """Postgres holding Market Pulse's data (vendors, listings, rollups, alerts).
 
     Configured from ``MARKET_PULSE_DATABASE_URL`` (our commands set it to the embedded server
-    when the user gave none). Every asset writes its partition inside one :meth:`begin` block,
-    so a failure rolls the whole partition back.
+    when the user gave none); without it (the URL given as ``MARKET_PULSE_DATABASE_URL_FILE``,
+    say) the URL is looked up from the settings when first used, so it never sits in the
+    resource's configuration. Either way it is the pipeline's app role: DML, no DDL. Every asset
+    writes its partition inside one :meth:`begin` block, so a failure rolls the whole partition back.
     """
 
-    database_url: str = Field(description="SQLAlchemy URL of the app database (password never logged).")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the app database as the pipeline's role (password never "
+        "logged); default: from the settings.")
 
     @property
     def engine(self) -> Engine:
-        return engine_for(self.database_url)
+        return engine_for(self.database_url or _settings_url())
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

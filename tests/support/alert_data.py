@@ -12,6 +12,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from infra.secrets import SecretBox, generate_key
+
+TEST_SECRET_KEY = generate_key()
+"""The key ring of the test session (the ``secret_key`` fixture puts it in the environment)."""
+
+
+def sealing_box() -> SecretBox:
+    return SecretBox(secret_key=TEST_SECRET_KEY)
+
 
 def add_vendor(conn: Connection, name: str, currency: str = "EUR") -> int:
     return int(conn.execute(text("""
@@ -88,12 +97,14 @@ def add_user(conn: Connection, username: str = "alice") -> int:
 
 def add_search(conn: Connection, user_id: int, name: str, query: str, *, urls: list[str], digest: bool = False,
                active: bool = True, **criteria: Any) -> int:
-    """A saved search stored exactly as the CLI stores it (validated models)."""
+    """A saved search stored exactly as the CLI stores it (validated models, targets sealed with
+    :data:`TEST_SECRET_KEY`)."""
     from pipelines.alerts.criteria import NotificationSettings, SearchCriteria
+    from pipelines.alerts.vault import seal
 
     criteria.setdefault("all_words", query.split())
     c = SearchCriteria.model_validate(criteria)
-    s = NotificationSettings(urls=urls, digest=digest)
+    s = seal(NotificationSettings(urls=urls, digest=digest), sealing_box())
     return int(conn.execute(text("""
         INSERT INTO saved_searches (user_id, name, query, criteria, notification_settings, is_active)
         VALUES (:u, :n, :q, CAST(:c AS jsonb), CAST(:s AS jsonb), :a) RETURNING id

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from infra.settings import PROJECT_ROOT, with_database, with_driver
 from tests.support.dagster_ui import DevServer, free_port, running_dev_server
+from tests.support.databases import SessionRoles
 from tests.support.ui_browser import ARTIFACTS
 
 PREFERRED_VENDOR = "toko"
@@ -88,9 +89,9 @@ def started_ui_stack(drop_database: Callable[[str, str], None]) -> Iterator[UiSt
     env["MARKET_PULSE_DEMO_URL"] = f"http://127.0.0.1:{free_port()}"
     configured = os.environ.get("MARKET_PULSE_TEST_DATABASE_URL")
     server_url = with_database(with_driver(configured, "psycopg"), "postgres") if configured else None
-    if server_url:
-        env["MARKET_PULSE_DATABASE_URL"] = with_database(server_url, f"mpt_ui_{os.getpid()}")
-        env["MARKET_PULSE_DAGSTER_DATABASE_URL"] = with_database(server_url, f"mpt_ui_dagster_{os.getpid()}")
+    roles = SessionRoles.create(server_url, f"mpt_ui_{os.getpid()}") if server_url else None
+    if roles is not None:  # one role per component, as `market-pulse db roles --sql` makes them
+        env.update(roles.stack(f"mpt_ui_{os.getpid()}"))
     try:
         with running_dev_server(env, ARTIFACTS / "dev.log", seed_days=0) as server:
             server.wait_until_loaded()
@@ -106,9 +107,10 @@ def started_ui_stack(drop_database: Callable[[str, str], None]) -> Iterator[UiSt
             stack.cli("run", "--date", SEEDED_DAY.isoformat(), "--vendor", vendor, log="seed.log")
             yield stack
     finally:
-        if server_url:
+        if server_url and roles is not None:
             for url in (env["MARKET_PULSE_DATABASE_URL"], env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
                 drop_database(server_url, url)
+            roles.drop()
         else:
             subprocess.run([sys.executable, "-m", "cli", "db", "down"], cwd=PROJECT_ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)

@@ -13,5 +13,5 @@ SET status = 'sending', attempts = n.attempts + 1,
     next_attempt_at = now() + make_interval(secs => :lease),
     data = n.data || jsonb_build_object('claim', CAST(:claim AS text), 'claimed_at', now())
 FROM due WHERE n.id = due.id
-RETURNING n.id, n.dedupe_key, n.target, n.title, n.body, n.data, n.attempts, n.saved_search_id,
+RETURNING n.id, n.dedupe_key, n.target, n.target_label, n.title, n.body, n.data, n.attempts, n.saved_search_id,
           n.alert_match_id;

@@ -8,6 +8,6 @@ CREATE TEMP TABLE alert_events (
 ) ON COMMIT DROP;
 CREATE TEMP TABLE alert_outbox (
     seq bigint, saved_search_id bigint NOT NULL, user_id bigint NOT NULL, dedupe_key text NOT NULL,
-    target text NOT NULL, title text NOT NULL, body text NOT NULL, data jsonb NOT NULL
+    target text NOT NULL, target_label text NOT NULL, title text NOT NULL, body text NOT NULL, data jsonb NOT NULL
 ) ON COMMIT DROP;
 CREATE TEMP TABLE alert_fired (seq bigint PRIMARY KEY, match_id bigint NOT NULL) ON COMMIT DROP;

@@ -1,5 +1,5 @@
 -- The latest :limit notifications, optionally of one status and of one saved search (id or name).
-SELECT n.id, n.created_at, n.status, n.attempts, n.target, n.title, n.last_error, n.next_attempt_at,
+SELECT n.id, n.created_at, n.status, n.attempts, n.target_label, n.title, n.last_error, n.next_attempt_at,
        n.sent_at, s.name AS search, u.username
 FROM notifications n
 LEFT JOIN saved_searches s ON s.id = n.saved_search_id

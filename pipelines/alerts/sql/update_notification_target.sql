@@ -1,0 +1,1 @@
+UPDATE notifications SET target = :target WHERE id = :id;
