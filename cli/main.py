@@ -288,6 +288,9 @@ def run(
     if failed:
         raise fail(f"{len(failed)} of {len(outcomes)} partitions failed: "
                    + ", ".join(f"{o.vendor} {o.day}" for o in failed))
+    if not vendor and runner.vendor_problems:
+        raise fail("not scraped, their vendor files are invalid: "
+                   + ", ".join(p.path for p in runner.vendor_problems))
 
 
 def _parse_day(value: str) -> dt.date:
@@ -309,6 +312,9 @@ def _headless_runner():  # type: ignore[no-untyped-def]
         raise fail(str(exc)) from None
     except RuntimeError as exc:
         raise fail(f"vendor catalogue: {exc}") from None
+    for problem in runner.vendor_problems:  # the other vendors run; this one is left out
+        for line in problem.errors:
+            typer.echo(f"error: {line}", err=True)
     return runner
 
 
@@ -316,6 +322,9 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
     known = runner.vendors
     if not wanted:
         return known
+    broken = [p for p in runner.vendor_problems if p.name in wanted]
+    if broken:
+        raise fail(f"{broken[0].name}: its vendor file is invalid ({broken[0].errors[0]}); fix it first")
     unknown = [v for v in wanted if v not in known]
     if unknown:
         raise fail(f"unknown vendor(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -324,6 +333,7 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
 
 def _run_with_progress(runner, days: list[dt.date], vendors: list[str], workers: int = 1):  # type: ignore[no-untyped-def]
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
@@ -334,8 +344,10 @@ def _run_with_progress(runner, days: list[dt.date], vendors: list[str], workers:
         def done(outcome) -> None:  # type: ignore[no-untyped-def]
             mark = "[green]ok[/green]" if outcome.success else "[red]failed[/red]"
             detail = (f"{outcome.captures.get('pages', 0)} pages, {outcome.listings.get('listings_seen', 0)} listings"
-                      if outcome.success else outcome.error)
-            progress.console.print(f"{outcome.day} {outcome.vendor}: {mark} {detail}")
+                      if outcome.success else escape(outcome.error or ""))  # selectors hold [brackets]
+            if outcome.success and outcome.listings.get("audit_warnings", "none") != "none":
+                detail += f" [yellow](warning: {escape(outcome.listings['audit_warnings'])})[/yellow]"
+            progress.console.print(f"{outcome.day} {outcome.vendor}: {mark} {detail}", soft_wrap=True)  # one line
             progress.advance(task)
 
         progress.update(task, description="scraping")

@@ -111,14 +111,31 @@ def _field_problem(parts: list[str]) -> str:
     return "the fields do not combine into a valid schedule"
 
 
+def _overlong_step(parts: list[str]) -> str | None:
+    """A step longer than its range (``*/90`` minutes): cron does not carry it over into the next
+    hour, so it would run hourly, not every 90 minutes (Dagster builds it with a warning)."""
+    for part, (name, _low, high) in zip(parts, _CRON_FIELDS, strict=True):
+        for piece in part.split(","):
+            base, slash, step = piece.partition("/")
+            if not slash or not step.isdigit():
+                continue
+            end = base.partition("-")[2]
+            top = int(end) if end.isdigit() else high
+            if int(step) > top:
+                return (f"{name} step {step} is longer than its range (up to {top}): it would not run every "
+                        f"{step}; list the times instead")
+    return None
+
+
 def check_cron(expression: str) -> str:
     """Validate a five-field cron expression (or a macro such as ``@daily``); return it normalised.
 
     Whatever passes here also builds as a Dagster schedule: the expression is parsed with
     croniter, the parser Dagster uses, under Dagster's own rules (exactly five fields: minute,
     hour, day of month, month, day of week; no seconds or years; never the 30th or 31st of
-    February). On top of those, a schedule that can never run (``0 0 31 4 *``: April has 30 days)
-    is refused: Dagster would build it and then wait forever.
+    February). On top of those, what Dagster would build but not run as written is refused: a
+    schedule that can never run (``0 0 31 4 *``: April has 30 days, Dagster would wait forever)
+    and a step longer than its range (``*/90`` minutes runs hourly; Dagster only warns).
     """
     expr = " ".join(expression.split())
     if expr.lower() in CRON_MACROS:
@@ -131,6 +148,9 @@ def check_cron(expression: str) -> str:
         )
     if not croniter.is_valid(expr):
         raise ValueError(f"invalid cron expression {expression!r}: {_field_problem(parts)}")
+    overlong = _overlong_step(parts)
+    if overlong:
+        raise ValueError(f"invalid cron expression {expression!r}: {overlong}")
     fields = croniter.expand(expr)[0]
     if len(fields) != 5:
         raise ValueError(f"invalid cron expression {expression!r}: expected 5 fields, not {len(fields)}")

@@ -19,7 +19,9 @@ from dagster import DagsterInstance, Definitions, MultiPartitionsDefinition
 
 from pipelines.scraping.schedules import SCRAPE_JOB
 from pipelines.shared.partitions import day_vendor_key
+from pipelines.vendors.config import VendorFileProblem
 from pipelines.vendors.defs import SYNC_VENDORS_JOB
+from pipelines.vendors.resources import VendorRegistry
 
 
 @dataclass
@@ -71,8 +73,16 @@ class HeadlessRunner:
 
             definitions = defs()
         self.instance = instance or DagsterInstance.get()
+        self.definitions = definitions
         self.sync_job = definitions.resolve_job_def(SYNC_VENDORS_JOB.name)
         self.scrape_job = definitions.resolve_job_def(SCRAPE_JOB.name)
+
+    @property
+    def vendor_problems(self) -> list[VendorFileProblem]:
+        """Vendor files that cannot be used (their vendors are left out; the others run), as the
+        ``vendor_files_valid`` check on ``vendor_catalog`` reports them."""
+        registry = self.definitions.resources.get("vendor_registry")
+        return list(registry.problems()) if isinstance(registry, VendorRegistry) else []
 
     @property
     def vendors(self) -> list[str]:
