@@ -245,8 +245,11 @@ def demo_seed(
     days: Annotated[int, typer.Option(help="How many days of history, ending today (UTC).", min=1, max=730)] = 30,
     vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
     workers: Annotated[int, typer.Option(help="Partitions scraped at once, each in its own process.", min=1)] = 2,
+    rollups_timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollups' backfill when a "
+                                                   "Dagster daemon runs it.", min=0)] = 900,
 ) -> None:
-    """Fill N days of history by scraping the demo marketplace as of each past day."""
+    """Fill N days of history by scraping the demo marketplace as of each past day, then backfill every
+    rollup over those days in one run (listed under Overview > Backfills)."""
     from pipelines.platform.demo_service import demo_available
 
     today = dt.datetime.now(dt.UTC).date()
@@ -262,6 +265,23 @@ def demo_seed(
     if failed:
         raise fail("failed: " + "; ".join(f"{o.vendor} {o.day}: {o.error}" for o in failed[:5]))
     (settings.home / SEEDED_MARKER).write_text(f"{day_list[0]}..{day_list[-1]}\n")
+    _backfill_rollups(runner, day_list[0], day_list[-1], wait_seconds=rollups_timeout)
+
+
+def _backfill_rollups(runner, first: dt.date, last: dt.date, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """The seeded history's rollups, every day of it, as one backfill listed under Overview → Backfills."""
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    done = runner.backfill_rollups(first, last, wait_seconds=wait_seconds)
+    what = f"rollups: backfill {done.backfill_id} of {first} to {last} (one run)"
+    if not done.daemon_running:
+        typer.echo(f"{what} requested; it runs when the Dagster daemon runs (market-pulse dev)")
+    elif done.status is None:
+        typer.echo(f"{what} still running after {wait_seconds:.0f}s; follow it under Overview > Backfills")
+    elif done.status != BulkActionStatus.COMPLETED_SUCCESS:
+        raise fail(f"{what} ended {done.status.value}; see Overview > Backfills in the UI")
+    else:
+        typer.echo(f"{what} done")
 
 
 SEEDED_MARKER = "demo-seeded"

@@ -142,6 +142,8 @@ def test_demo_seed_fills_history_and_marks_the_home(stack_env: dict[str, str]) -
         seeded = _cli(["demo", "seed", "--days", "2", "--vendor", "chapin", "--workers", "1"], env)
     assert seeded.returncode == 0, seeded.stderr
     assert "seeded 2 of 2 partitions" in seeded.stdout
+    # no daemon runs in this test: the rollups' backfill is requested and waits for one
+    assert "rollups: backfill " in seeded.stdout and "it runs when the Dagster daemon runs" in seeded.stdout
     assert (Path(stack_env["MARKET_PULSE_HOME"]) / "demo-seeded").exists()
     engine = create_engine(stack_env["MARKET_PULSE_DATABASE_URL"])
     with engine.connect() as conn:

@@ -21,7 +21,8 @@ from dagster import AssetCheckSeverity
 from sqlalchemy import text
 
 from demo.server import running_demo
-from pipelines.alerts.admin import ADMIN_NOTICE_KIND
+from infra.settings import load_settings
+from pipelines.alerts.admin import ADMIN_NOTICE_KIND, AdminTargets
 from pipelines.alerts.delivery import deliver_due
 from pipelines.alerts.notifier import Notifier
 from pipelines.shared.warehouse import Warehouse
@@ -195,3 +196,19 @@ def test_a_failed_audit_tells_the_admins_once_per_vendor_and_day(make: Make, rec
     assert VENDOR in first["title"] and str(DAY) in first["title"]
     assert "table#listings tr.offer" in first["message"] and "cardvault.yaml and re-run" in first["message"]
     assert deliver_due(bad.warehouse.engine, Notifier(timeout_seconds=5)).claimed == 0
+
+
+def test_admin_targets_come_from_the_variable_and_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "admin-targets"
+    secret.write_text("# the on-call channel\nslack://T1/B2/abcdefghijklmnop/#ops\n\njson://127.0.0.1:9/hook\n")
+    variable = " json://127.0.0.1:9/hook  mailto://ops:pa55word@example.com "
+    settings = load_settings({"MARKET_PULSE_ADMIN_TARGETS": variable, "MARKET_PULSE_ADMIN_TARGETS_FILE": str(secret)})
+    assert settings.alerts.admin_targets == ("json://127.0.0.1:9/hook", "mailto://ops:pa55word@example.com",
+                                             "slack://T1/B2/abcdefghijklmnop/#ops")
+    assert "pa55word" not in repr(settings) and "abcdefghijklmnop" not in repr(settings)
+    targets = AdminTargets.from_urls(settings.alerts.admin_targets)
+    assert len(targets.urls) == 3 and "pa55word" not in repr(targets)
+    with pytest.raises(ValueError, match=r"^MARKET_PULSE_ADMIN_TARGETS: Apprise cannot use the URL nope://\*\*\*"):
+        AdminTargets.from_urls(["nope://user:s3cret@host"])
+    with pytest.raises(ValueError, match=r"MARKET_PULSE_ADMIN_TARGETS_FILE='/no/such/file': cannot read it"):
+        load_settings({"MARKET_PULSE_ADMIN_TARGETS_FILE": "/no/such/file"})

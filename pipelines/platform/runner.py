@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dagster import DagsterInstance, Definitions, MultiPartitionsDefinition
+from dagster._core.execution.backfill import BulkActionStatus
 
+from pipelines.platform.backfills import (
+    daemon_is_running,
+    launch_backfill,
+    runs_in_flight,
+    wait_for_backfill,
+    wait_until,
+)
 from pipelines.scraping.schedules import SCRAPE_JOB
 from pipelines.shared.partitions import day_vendor_key
 from pipelines.vendors.config import VendorFileProblem
@@ -58,6 +66,16 @@ def failure_summary(result: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class RollupBackfill:
+    backfill_id: str
+    first: dt.date
+    last: dt.date
+    daemon_running: bool
+    status: BulkActionStatus | None
+    """How it finished; None when no daemon ran it yet or it had not finished in time."""
+
+
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 """The CLI prints its own progress; the full event log is in the UI."""
 CLI_TAGS = {"market_pulse/launched_by": "cli"}
@@ -89,6 +107,22 @@ class HeadlessRunner:
         partitions = self.scrape_job.partitions_def
         assert isinstance(partitions, MultiPartitionsDefinition)
         return list(partitions.get_partitions_def_for_dimension("vendor").get_partition_keys())
+
+    def backfill_rollups(self, first: dt.date, last: dt.date, *, wait_seconds: float) -> RollupBackfill:
+        """One backfill of every rollup over ``first``..``last`` (one run, by their backfill policy),
+        as the UI would launch it, so it is listed under Overview → Backfills. With a daemon running
+        (``market-pulse dev``), rollup runs in flight are let finish first, and the backfill is
+        waited for up to ``wait_seconds``; without one it runs when the daemon next runs."""
+        from pipelines.definitions import ROLLUPS
+
+        keys = [asset.key for asset in ROLLUPS]
+        daemon = daemon_is_running(self.instance)
+        if daemon:
+            wait_until(lambda: runs_in_flight(self.instance, keys) == 0, timeout=wait_seconds)
+        backfill_id = launch_backfill(self.instance, self.definitions, keys, first, last,
+                                      title="Demo history: every rollup", tags=CLI_TAGS)
+        status = wait_for_backfill(self.instance, backfill_id, timeout=wait_seconds) if daemon else None
+        return RollupBackfill(backfill_id, first, last, daemon, status)
 
     def sync_vendors(self) -> None:
         result = self.sync_job.execute_in_process(instance=self.instance, raise_on_error=False, tags=CLI_TAGS,
