@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from infra.settings import PROJECT_ROOT
 from pipelines.shared.warehouse import Warehouse
-from pipelines.vendors.assets import vendor_catalog
+from pipelines.vendors.assets import vendor_catalog, vendor_files_valid
 from pipelines.vendors.resources import VendorRegistry
 
 
@@ -23,7 +23,7 @@ def vendor_dir(tmp_path: Path) -> Path:
 
 
 def _materialize(warehouse: Warehouse, directory: Path, instance=None):  # type: ignore[no-untyped-def]
-    return materialize([vendor_catalog], instance=instance, raise_on_error=False, resources={
+    return materialize([vendor_catalog, vendor_files_valid], instance=instance, raise_on_error=False, resources={
         "warehouse": warehouse, "vendor_registry": VendorRegistry(directory=str(directory))})
 
 

@@ -216,7 +216,9 @@ def _layout(vendor: VendorConfig, parsed: ParsedPartition, recent: RecentFacts) 
             what = f"{items} matched nothing on the {pages} pages"
         return Verdict(LAYOUT, False, True, f"layout changed: {what} of {_searches_phrase(fetched)}", metadata)
 
-    comparable = [s for s in fetched if not s.page_errors and s.query in recent.queries
+    # Only whole searches are compared: one that lost pages to fetch errors or non-results pages
+    # (reported by raw_captures and the parse report) was cut short, not re-laid out.
+    comparable = [s for s in fetched if not s.page_errors and not s.pages_failed and s.query in recent.queries
                   and recent.queries[s.query].days >= MIN_RECENT_DAYS]
     expected = sum(recent.queries[s.query].median for s in comparable)
     found = sum(s.nodes for s in comparable)

@@ -24,6 +24,8 @@ class SearchParse:
     query: str
     pages: int = 0
     """Pages fetched fine (no fetch error, status below 400): the ones the selectors are judged on."""
+    pages_failed: int = 0
+    """Pages whose fetch failed (recorded by raw_captures): the search may have stopped short."""
     page_errors: int = 0
     """Of those, pages that were not a results page (page marker missing, not HTML/JSON...)."""
     nodes: int = 0
@@ -68,6 +70,7 @@ def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage
     for page in pages:
         search = parsed.searches.setdefault(page.search_id, SearchParse(page.search_id, page.query))
         if page.error is not None or page.status is None or page.status >= 400:
+            search.pages_failed += 1
             continue  # recorded by raw_captures; nothing to parse
         extraction = extract_page(vendor, page.body, url=page.url, memo=memo)
         parsed.pages_parsed += 1

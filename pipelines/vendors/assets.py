@@ -1,16 +1,15 @@
 """``vendor_catalog``: the vendor files, synced into the ``vendors`` table, and a check naming the bad ones."""
 
-from collections.abc import Iterator
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
+    AutomationCondition,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
+    asset_check,
 )
 
 from pipelines.shared.warehouse import Warehouse
@@ -19,23 +18,19 @@ from pipelines.vendors.config import VendorConfigError, VendorFileProblem
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import count_vendors, deactivate_missing, upsert_vendor
 
-VENDOR_FILES_VALID = "vendor_files_valid"
+FILES_CHECK_CRON = "5 * * * *"
+"""Hourly (at :05, off the hour other jobs favour): a file broken on disk shows within the hour."""
 
 
 @asset(
     group_name="vendors",
     kinds={"postgres"},
-    check_specs=[AssetCheckSpec(
-        VENDOR_FILES_VALID, asset="vendor_catalog",
-        description="Every file in vendors/ is a valid vendor file. A bad one (malformed YAML, an unknown key, a "
-        "cron or selector that does not work) fails this check naming the file and the field; its vendor is "
-        "left out (no schedule, no partitions) and every other vendor runs as usual.")],
     description="Vendor definitions from vendors/*.yaml, validated and synced into `vendors`. "
     "Vendors whose file disappeared are deactivated, never deleted, so their history stays; a vendor "
     "whose file is broken is left as it was (see the `vendor_files_valid` check).",
 )
 def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
-                   vendor_registry: VendorRegistry) -> Iterator[MaterializeResult | AssetCheckResult]:
+                   vendor_registry: VendorRegistry) -> MaterializeResult:
     try:
         folder = vendor_registry.read()
     except VendorConfigError as exc:  # the folder itself is missing: nothing to sync
@@ -61,7 +56,7 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
         ["| vendor | name | country | currency | active |", "|---|---|---|---|---|"]
         + [f"| {r.name} | {r.display_name} | {r.country or ''} | {r.currency} | {r.is_active} |" for r in rows]
     )
-    yield MaterializeResult(metadata={
+    return MaterializeResult(metadata={
         "vendor_files": len(rows),
         "invalid_files": len(folder.problems),
         "inserted": inserted,
@@ -70,7 +65,23 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
         "deactivated": MetadataValue.json(deactivated),
         "row_count": MetadataValue.int(int(total)),
         "preview": MetadataValue.md(preview),
-    }, check_results=[files_check_result(folder.problems)])
+    })
+
+
+@asset_check(
+    asset=vendor_catalog,
+    automation_condition=AutomationCondition.cron_tick_passed(FILES_CHECK_CRON),
+    description="Every file in vendors/ is a valid vendor file. A bad one (malformed YAML, an unknown key, a cron "
+    "or selector that does not work) fails this check naming the file and the field; its vendor is left out (no "
+    "schedule, no partitions) and every other vendor runs as usual. Runs with every vendor_catalog "
+    "materialisation and every hour, so a broken file shows here even before anyone syncs the catalogue.",
+)
+def vendor_files_valid(vendor_registry: VendorRegistry) -> AssetCheckResult:
+    try:
+        problems = vendor_registry.problems()
+    except VendorConfigError as exc:  # the folder itself is missing
+        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, description=str(exc))
+    return files_check_result(problems)
 
 
 def files_check_result(problems: tuple[VendorFileProblem, ...]) -> AssetCheckResult:
@@ -82,7 +93,7 @@ def files_check_result(problems: tuple[VendorFileProblem, ...]) -> AssetCheckRes
         more = f" (and {len(lines) - 1} more problem{'s' if len(lines) > 2 else ''})" if len(lines) > 1 else ""
         description = f"{len(problems)} invalid vendor file{'s' if len(problems) > 1 else ''}: {lines[0]}{more}"
     return AssetCheckResult(
-        check_name=VENDOR_FILES_VALID, passed=not problems, severity=AssetCheckSeverity.ERROR,
+        passed=not problems, severity=AssetCheckSeverity.ERROR,
         description=description,
         metadata={"invalid_files": MetadataValue.json([p.path for p in problems]),
                   "problems": MetadataValue.md("\n".join(f"- `{line}`" for line in lines) or "none")})
