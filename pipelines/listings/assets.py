@@ -1,6 +1,7 @@
 """``listings``: the day's archived pages of one vendor, parsed, audited and only then published."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -87,7 +88,7 @@ def _log(context: AssetExecutionContext, outcome: PartitionOutcome) -> None:
             context.log.info(f"admins notified: {outcome.notices_queued} notice(s) queued")
 
 
-def _metadata(pages: int, outcome: PartitionOutcome) -> dict[str, object]:
+def _metadata(pages: int, outcome: PartitionOutcome) -> dict[str, Any]:
     parsed, summary = outcome.parsed, outcome.summary
     assert summary is not None
     return {

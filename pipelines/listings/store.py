@@ -71,11 +71,11 @@ def staged_facts(conn: Connection) -> StagedFacts:
 def recent_facts(conn: Connection, *, vendor_id: int, partition_date: dt.date, days: int) -> RecentFacts:
     """The vendor's published days in the ``days`` before ``partition_date``: listings per query
     (median over the days) and how filled the fields of the listings published then are."""
-    params = {"vendor_id": vendor_id, "partition_date": partition_date,
-              "since": partition_date - dt.timedelta(days=days)}
+    since = partition_date - dt.timedelta(days=days)
+    params = {"vendor_id": vendor_id, "partition_date": partition_date, "since": since}
     queries = {r.query: QueryHistory(days=r.days, median=float(r.median))
                for r in SQL.rows(conn, "audit_recent_searches", params)}
-    return RecentFacts(since=params["since"], listings=_field_counts(SQL.one(conn, "audit_recent_fields", params)),
+    return RecentFacts(since=since, listings=_field_counts(SQL.one(conn, "audit_recent_fields", params)),
                        queries=queries)
 
 

@@ -99,7 +99,7 @@ class HeadlessRunner:
     def vendor_problems(self) -> list[VendorFileProblem]:
         """Vendor files that cannot be used (their vendors are left out; the others run), as the
         ``vendor_files_valid`` check on ``vendor_catalog`` reports them."""
-        registry = self.definitions.resources.get("vendor_registry")
+        registry = (self.definitions.resources or {}).get("vendor_registry")
         return list(registry.problems()) if isinstance(registry, VendorRegistry) else []
 
     @property
