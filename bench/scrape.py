@@ -13,8 +13,9 @@ process:
 - **ours**: for each day, the real ``crawl_vendor`` (HTTP session, a page probe for pagination)
   and ``replace_captures_partition`` (hash, compress and archive every body in Postgres, one
   transaction), then the whole listings step for that day in a worker process (read the archive,
-  parse every listing, stage with COPY, derive listings, sightings, price history, positions,
-  one transaction) — as Dagster runs them: separate steps, partitions as separate runs, so the
+  parse every listing, stage with COPY, audit the staged rows against the vendor's recent days,
+  derive listings, sightings, price history, positions: ``write_audit_publish``, one
+  transaction) — as Dagster runs them: separate steps, partitions as separate runs, so the
   parse of day N overlaps the fetch of day N+1. The clock stops when the last day's listings
   are committed. Dagster's per-run overhead is not included (constant per partition).
 
@@ -51,8 +52,7 @@ from infra import migrate
 from infra.database import engine_for, ensure_database
 from infra.embedded_postgres import EmbeddedPostgres
 from infra.settings import PROJECT_ROOT, with_database
-from pipelines.listings.parse import parse_partition
-from pipelines.listings.store import replace_listings_partition
+from pipelines.listings.publish import write_audit_publish
 from pipelines.scraping.archive import read_captures_partition, replace_captures_partition
 from pipelines.scraping.crawl import crawl_vendor
 from pipelines.scraping.fetching import fence_for
@@ -71,13 +71,13 @@ def bench_vendor(base_url: str) -> VendorConfig:
 
 
 def listings_step(vendor: VendorConfig, day: dt.date, database_url: str, vendor_id: int) -> int:
-    """The listings asset's work for one day (runs in a worker process, as a separate run would)."""
+    """The listings asset's work for one day (runs in a worker process, as a separate run would):
+    read the archive, parse, stage, audit, publish."""
     with engine_for(database_url).begin() as conn:
         archived = read_captures_partition(conn, vendor_id=vendor_id, partition_date=day)
-        parsed = parse_partition(vendor, day, archived)
-        replace_listings_partition(conn, vendor_id=vendor_id, partition_date=day, items=parsed.items,
-                                   positions=parsed.positions, removed_after=2)
-    return len(parsed.items)
+        outcome = write_audit_publish(conn, vendor=vendor, vendor_id=vendor_id, day=day, pages=archived)
+    assert outcome.published, outcome.failure
+    return len(outcome.parsed.items)
 
 
 async def ours(vendor: VendorConfig, days: list[dt.date], concurrency: int, database_url: str,

@@ -29,7 +29,8 @@ from infra.settings import PROJECT_ROOT
 from pipelines.shared.sql import SqlFiles
 
 LISTINGS_STEP = ["lock_vendor_listings", "create_staging", "copy_staged_items", "copy_staged_positions",
-                 "analyze_staging", "merge_listings", "replace_sightings", "derive_listing_state",
+                 "analyze_staging", "audit_staged_items", "audit_staged_searches", "audit_recent_searches",
+                 "audit_recent_fields", "merge_listings", "replace_sightings", "derive_listing_state",
                  "derive_sold_removed", "replace_details", "partition_summary", "delete_parse_reports",
                  "insert_parse_report", "select_partition_preview"]
 

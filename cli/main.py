@@ -295,8 +295,11 @@ def demo_seed(
     days: Annotated[int, typer.Option(help="How many days of history, ending today (UTC).", min=1, max=730)] = 30,
     vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
     workers: Annotated[int, typer.Option(help="Partitions scraped at once, each in its own process.", min=1)] = 2,
+    rollups_timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollups' backfill when a "
+                                                   "Dagster daemon runs it.", min=0)] = 900,
 ) -> None:
-    """Fill N days of history by scraping the demo marketplace as of each past day."""
+    """Fill N days of history by scraping the demo marketplace as of each past day, then backfill every
+    rollup over those days in one run (listed under Overview > Backfills)."""
     from pipelines.platform.demo_service import demo_available
 
     today = dt.datetime.now(dt.UTC).date()
@@ -312,6 +315,23 @@ def demo_seed(
     if failed:
         raise fail("failed: " + "; ".join(f"{o.vendor} {o.day}: {o.error}" for o in failed[:5]))
     (settings.home / SEEDED_MARKER).write_text(f"{day_list[0]}..{day_list[-1]}\n")
+    _backfill_rollups(runner, day_list[0], day_list[-1], wait_seconds=rollups_timeout)
+
+
+def _backfill_rollups(runner, first: dt.date, last: dt.date, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """The seeded history's rollups, every day of it, as one backfill listed under Overview → Backfills."""
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    done = runner.backfill_rollups(first, last, wait_seconds=wait_seconds)
+    what = f"rollups: backfill {done.backfill_id} of {first} to {last} (one run)"
+    if not done.daemon_running:
+        typer.echo(f"{what} requested; it runs when the Dagster daemon runs (market-pulse dev)")
+    elif done.status is None:
+        typer.echo(f"{what} still running after {wait_seconds:.0f}s; follow it under Overview > Backfills")
+    elif done.status != BulkActionStatus.COMPLETED_SUCCESS:
+        raise fail(f"{what} ended {done.status.value}; see Overview > Backfills in the UI")
+    else:
+        typer.echo(f"{what} done")
 
 
 SEEDED_MARKER = "demo-seeded"
@@ -346,6 +366,9 @@ def run(
     if failed:
         raise fail(f"{len(failed)} of {len(outcomes)} partitions failed: "
                    + ", ".join(f"{o.vendor} {o.day}" for o in failed))
+    if not vendor and runner.vendor_problems:
+        raise fail("not scraped, their vendor files are invalid: "
+                   + ", ".join(p.path for p in runner.vendor_problems))
 
 
 def _selects_demo_vendor(settings: Settings, names: list[str]) -> bool:
@@ -376,6 +399,9 @@ def _headless_runner():  # type: ignore[no-untyped-def]
         raise fail(str(exc)) from None
     except RuntimeError as exc:
         raise fail(f"vendor catalogue: {exc}") from None
+    for problem in runner.vendor_problems:  # the other vendors run; this one is left out
+        for line in problem.errors:
+            typer.echo(f"error: {line}", err=True)
     return runner
 
 
@@ -383,6 +409,9 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
     known = runner.vendors
     if not wanted:
         return known
+    broken = [p for p in runner.vendor_problems if p.name in wanted]
+    if broken:
+        raise fail(f"{broken[0].name}: its vendor file is invalid ({broken[0].errors[0]}); fix it first")
     unknown = [v for v in wanted if v not in known]
     if unknown:
         raise fail(f"unknown vendor(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -391,6 +420,7 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
 
 def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 1):  # type: ignore[no-untyped-def]
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
@@ -401,8 +431,10 @@ def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 
         def done(outcome) -> None:  # type: ignore[no-untyped-def]
             mark = "[green]ok[/green]" if outcome.success else "[red]failed[/red]"
             detail = (f"{outcome.captures.get('pages', 0)} pages, {outcome.listings.get('listings_seen', 0)} listings"
-                      if outcome.success else outcome.error)
-            progress.console.print(f"{outcome.day} {outcome.vendor}: {mark} {detail}")
+                      if outcome.success else escape(outcome.error or ""))  # selectors hold [brackets]
+            if outcome.success and outcome.listings.get("audit_warnings", "none") != "none":
+                detail += f" [yellow](warning: {escape(outcome.listings['audit_warnings'])})[/yellow]"
+            progress.console.print(f"{outcome.day} {outcome.vendor}: {mark} {detail}", soft_wrap=True)  # one line
             progress.advance(task)
 
         progress.update(task, description="scraping")

@@ -22,6 +22,9 @@ and `repr()` of the resource hides the key.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -153,6 +156,15 @@ class SecretBox(BaseModel):
                 f"cannot decrypt with any key in {SECRET_KEY_ENV}: was it encrypted with a key that "
                 "has since been removed? Add the old key after the new one, or import the session again"
             ) from None
+
+    def keyed_id(self, value: bytes) -> str:
+        """A stable id of a secret value that only holders of the current key can compute (an
+        HMAC-SHA256 keyed with it): for dedupe keys of targets that have no stored random id. A
+        plain hash would let a reader of the database test guesses of the secret offline."""
+        _fernets(self._key())  # a readable message when the key is missing or malformed
+        first = (self._key() or "").split(",")[0].strip()
+        key = base64.urlsafe_b64decode(first.encode("ascii"))
+        return hmac.new(key, b"market-pulse/target-id\0" + value, hashlib.sha256).hexdigest()[:16]
 
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt `token` with the first (current) key."""

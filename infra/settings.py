@@ -51,6 +51,9 @@ class AlertSettings:
     sensor_interval_seconds: int = 15
     retry_interval_seconds: int = 30
     sensor_send_limit: int = 20
+    admin_targets: tuple[str, ...] = field(default=(), repr=False)
+    """Apprise URLs told about problems with the pipeline itself (a vendor's failed audit); they
+    may carry secrets, so they are left out of ``repr``."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             sensor_interval_seconds=env_int("MARKET_PULSE_ALERT_SENSOR_INTERVAL", 15, minimum=1, env=env),
             retry_interval_seconds=env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1, env=env),
             sensor_send_limit=env_int("MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT", 20, env=env),
+            admin_targets=env_words("MARKET_PULSE_ADMIN_TARGETS", env=env),
         ),
     )
 
@@ -151,6 +155,20 @@ def with_user(url: str, user: str, password: str | None) -> str:
 
 def user_of(url: str) -> str | None:
     return make_url(url).username
+def env_words(name: str, *, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Whitespace-separated values from the variable ``name`` and from the file named by
+    ``name_FILE`` (for values that are secrets: a mounted secret file; lines starting with ``#``
+    are comments, a ``#`` inside a value is kept, as in Slack's ``slack://…/#channel``)."""
+    env = os.environ if env is None else env
+    words = env.get(name, "").split()
+    path = env.get(f"{name}_FILE", "").strip()
+    if path:
+        try:
+            lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"{name}_FILE={path!r}: cannot read it ({exc.strerror or exc})") from None
+        words += [word for line in lines if not line.lstrip().startswith("#") for word in line.split()]
+    return tuple(dict.fromkeys(words))
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:

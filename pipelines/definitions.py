@@ -20,6 +20,7 @@ from pipelines.products import defs as products
 from pipelines.scraping import defs as scraping
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors import defs as vendors
+from pipelines.vendors.assets import vendor_files_valid
 from pipelines.vendors.resources import VendorRegistry
 
 ROLLUPS = [*products.ROLLUPS, *prices.ROLLUPS, *analytics.ROLLUPS]
@@ -27,14 +28,16 @@ ROLLUPS = [*products.ROLLUPS, *prices.ROLLUPS, *analytics.ROLLUPS]
 
 
 def rollup_automation_sensor() -> AutomationConditionSensorDefinition:
-    """Evaluates the rollups' automation conditions (and the vendor freshness check's cron)."""
+    """Evaluates the rollups' automation conditions (and the crons of the vendor freshness and
+    vendor files checks)."""
     return AutomationConditionSensorDefinition(
         "rollup_automation",
-        target=AssetSelection.assets(*ROLLUPS) | AssetSelection.checks(vendor_data_fresh),
+        target=AssetSelection.assets(*ROLLUPS) | AssetSelection.checks(vendor_data_fresh, vendor_files_valid),
         default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=60,
         description="Keeps the daily rollups (product matches, price snapshots, vendor performance, search "
-        "analytics) in step with listings, and runs the vendor freshness check every 6 hours.",
+        "analytics) in step with listings, runs the vendor freshness check every 6 hours and the vendor files "
+        "check every hour.",
     )
 
 

@@ -92,9 +92,15 @@ def test_db_up_with_an_unreachable_url_is_one_clear_line(clean_env: dict[str, st
     assert "Traceback" not in result.stderr
 
 
-def test_dagster_definitions_validate(clean_env: dict[str, str], dagster_storage_url: str) -> None:
+@pytest.mark.parametrize("vendors", ["bundled", "one bad file each way"])
+def test_dagster_definitions_validate(clean_env: dict[str, str], dagster_storage_url: str, vendors: str,
+                                      tmp_path: Path) -> None:
     # Run from the project root, `dagster` reads the project's dagster.yaml (Postgres storage).
     clean_env["MARKET_PULSE_DAGSTER_STORAGE_URL"] = dagster_storage_url
+    if vendors != "bundled":  # broken vendor files take out their own vendors, never the code location
+        from tests.test_definitions import broken_vendor_folder
+
+        clean_env["MARKET_PULSE_VENDORS_DIR"] = str(broken_vendor_folder(tmp_path / "vendors"))
     result = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w",
                              str(PROJECT_ROOT / "workspace.yaml")], env=clean_env, cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=180)

@@ -1,17 +1,20 @@
 """`make run` as a newcomer uses it: the UI comes up with the code location and materialising
-`vendor_catalog` from it fills the warehouse."""
+`vendor_catalog` from it fills the warehouse; on first start the demo history is seeded and its
+rollups backfilled."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import drop_database
-from tests.support.dagster_ui import running_dev_server
+from tests.support.dagster_ui import free_port, running_dev_server
 from tests.support.databases import SessionRoles
+from tests.support.vendor_files import vendor_dir
 
 pytestmark = pytest.mark.slow
 
@@ -37,3 +40,46 @@ def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_hom
         for url in (warehouse_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
             drop_database(pg_server_url, url)
     assert names == {"toko", "chapin", "mercado", "cardvault", "fynda"}
+
+
+BACKFILLS = """{ partitionBackfillsOrError(limit: 10) { ... on PartitionBackfills { results {
+  id status title numPartitions assetSelection { path } runs(limit: 10) { id status } } } } }"""
+
+
+def test_first_start_seed_ends_with_one_rollup_backfill_of_the_whole_history(
+        tmp_path: Path, market_pulse_home: Path, pg_server_url: str, test_roles: SessionRoles) -> None:
+    """`make run`'s first start: the background seed scrapes N days, then every rollup gets all N
+    days in one backfill (one run) that the UI lists, not only the two days automation keeps fresh."""
+    days = 3
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
+    env["MARKET_PULSE_HOME"] = str(market_pulse_home)
+    env["MARKET_PULSE_DEMO_URL"] = f"http://127.0.0.1:{free_port()}"
+    env["MARKET_PULSE_VENDORS_DIR"] = str(vendor_dir(tmp_path / "vendors", only=["chapin", "cardvault"]))
+    env.update(test_roles.stack(f"mpt_seed_{os.getpid()}"))
+    warehouse_url = env["MARKET_PULSE_DATABASE_URL"]
+    seed_log = market_pulse_home / "demo-seed.log"
+    try:
+        with running_dev_server(env, tmp_path / "dev.log", seed_days=days) as server:
+            deadline = time.monotonic() + 600
+            while "rollups: backfill" not in (seed_log.read_text() if seed_log.exists() else ""):
+                assert time.monotonic() < deadline, (seed_log.read_text() if seed_log.exists() else "no seed log")
+                time.sleep(2)
+            log = seed_log.read_text()
+            assert f"seeded {days * 2} of {days * 2} partitions" in log, log
+            assert log.rstrip().endswith("(one run) done"), log
+            backfills = server.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]
+        engine = create_engine(warehouse_url)
+        with engine.connect() as conn:
+            rolled_up = {table: conn.execute(text(f"SELECT count(DISTINCT {column}) FROM {table}")).scalar_one()
+                         for table, column in (("price_snapshots", "snapshot_date"), ("vendor_performance", "date"),
+                                               ("search_query_stats", "stats_date"))}
+        engine.dispose()
+    finally:
+        for url in (warehouse_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
+            drop_database(pg_server_url, url)
+    assert rolled_up == dict.fromkeys(rolled_up, days), rolled_up  # every seeded day, not only the last two
+    (backfill,) = [b for b in backfills if b["title"] == "Demo history: every rollup"]
+    assert backfill["status"] == "COMPLETED_SUCCESS" and backfill["numPartitions"] == days
+    assert {"/".join(a["path"]) for a in backfill["assetSelection"]} == {
+        "product_matches", "price_snapshots", "vendor_performance", "search_analytics"}
+    assert [r["status"] for r in backfill["runs"]] == ["SUCCESS"]  # the whole history in a single run

@@ -231,7 +231,8 @@ def test_rerunning_a_partition_changes_nothing(pipeline: ScrapingPipeline) -> No
 
 
 def test_reparse_with_the_demo_stopped_repairs_history(database_url: str, tmp_path: Path) -> None:
-    """A broken extraction rule, fixed later, is repaired from the archive alone."""
+    """A broken extraction rule publishes nothing (its audits fail); fixed later, the day is parsed
+    from the archive alone."""
     vendors = tmp_path / "vendors"
     shutil.copytree(PROJECT_ROOT / "vendors", vendors, ignore=shutil.ignore_patterns("*.md"))
     good = (vendors / "cardvault.yaml").read_text()
@@ -243,9 +244,12 @@ def test_reparse_with_the_demo_stopped_repairs_history(database_url: str, tmp_pa
         pipeline = ScrapingPipeline(database_url, url, vendors_dir=str(vendors))
         pipeline.sync_vendors()
         result = pipeline.run(day, "cardvault")
-    assert result.success, failure_message(result)  # bad items are skipped, not fatal
-    listed = metadata(result, "listings")
-    assert listed["parse_failures"] > 0 and listed["parse_failure_rate"] > 0.3
+    assert not result.success  # a third of the items unparseable: the day is not published
+    assert "listing elements unparseable" in failure_message(result)
+    assert "css 'td.grade' (extract.fields.price)" in failure_message(result)
+    with pipeline.warehouse.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM listing_sightings WHERE partition_date = :day"),
+                            {"day": day}).scalar_one() == 0
 
     (vendors / "cardvault.yaml").write_text(good)  # the fix; the demo server is gone now
     fixed = ScrapingPipeline(database_url, "http://127.0.0.1:9", vendors_dir=str(vendors))
@@ -259,7 +263,7 @@ def test_reparse_with_the_demo_stopped_repairs_history(database_url: str, tmp_pa
             JOIN vendors v ON v.id = s.vendor_id
             WHERE v.name = 'cardvault' AND s.partition_date = :day AND e.event_type = 'parse_report'"""),
             {"day": day}).scalar_one()
-    assert reports == 0  # the earlier parse's failure report was replaced, not kept
+    assert reports == 0  # the failed parse stored no report; the published one has no failures
 
 
 def test_a_live_only_vendor_refuses_a_past_day(database_url: str, tmp_path: Path, demo_url: str) -> None:

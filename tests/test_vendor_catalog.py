@@ -1,4 +1,4 @@
-"""`vendor_catalog` through Dagster with the real warehouse: sync, idempotency, bad files."""
+"""`vendor_catalog` through Dagster with the real warehouse: sync, idempotency, bad files isolated."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dagster import materialize
+from dagster import AssetCheckSeverity, materialize
 from sqlalchemy import text
 
 from infra.settings import PROJECT_ROOT
 from pipelines.shared.warehouse import Warehouse
-from pipelines.vendors.assets import vendor_catalog
+from pipelines.vendors.assets import vendor_catalog, vendor_files_valid
 from pipelines.vendors.resources import VendorRegistry
 
 
@@ -23,7 +23,7 @@ def vendor_dir(tmp_path: Path) -> Path:
 
 
 def _materialize(warehouse: Warehouse, directory: Path, instance=None):  # type: ignore[no-untyped-def]
-    return materialize([vendor_catalog], instance=instance, raise_on_error=False, resources={
+    return materialize([vendor_catalog, vendor_files_valid], instance=instance, raise_on_error=False, resources={
         "warehouse": warehouse, "vendor_registry": VendorRegistry(directory=str(directory))})
 
 
@@ -64,14 +64,29 @@ def test_changed_and_removed_files(fresh_database: str, vendor_dir: Path) -> Non
     assert vendors["cardvault"][2] is False  # kept for its history, but inactive
 
 
-def test_a_bad_file_names_file_and_field_and_writes_nothing(fresh_database: str, vendor_dir: Path) -> None:
+def test_a_bad_file_fails_its_check_and_takes_out_only_its_vendor(fresh_database: str, vendor_dir: Path) -> None:
     warehouse = Warehouse(database_url=fresh_database)
-    broken = vendor_dir / "chapin.yaml"
-    broken.write_text(broken.read_text().replace("currency: GTQ", "currency: quetzal"))
+    assert _materialize(warehouse, vendor_dir).success
+    before = _vendors(warehouse)
+    chapin, toko, mercado, cardvault = (vendor_dir / f"{n}.yaml" for n in ("chapin", "toko", "mercado", "cardvault"))
+    chapin.write_text(chapin.read_text().replace("currency: GTQ", "currency: quetzal"))
+    toko.write_text("colour: blue\n" + toko.read_text())  # an unknown key
+    mercado.write_text("name: mercado\nqueries: [iphone\n")  # malformed YAML
+    cardvault.write_text(cardvault.read_text().replace("display_name: CardVault (demo)", "display_name: CardVault"))
+
     result = _materialize(warehouse, vendor_dir)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = failure.event_specific_data.error.message  # type: ignore[union-attr]
-    assert "Traceback" not in message
-    assert "chapin.yaml" in message and "currency" in message
-    assert _vendors(warehouse) == {}  # the good files were not written either
+    assert result.success  # the good vendor syncs
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "vendor_files_valid" and not check.passed
+    assert check.severity == AssetCheckSeverity.ERROR and not check.blocking
+    assert check.description.startswith("3 invalid vendor files: ")
+    problems = check.metadata["problems"].value
+    assert "chapin.yaml: currency: invalid currency code 'quetzal'" in problems
+    assert "toko.yaml: colour: unknown field" in problems
+    assert "mercado.yaml: line 3, column 1: invalid YAML" in problems
+    metadata = result.asset_materializations_for_node("vendor_catalog")[0].metadata
+    assert metadata["updated"].value == 1 and metadata["deactivated"].value == []
+    after = _vendors(warehouse)
+    assert after["cardvault"][0] == "CardVault"
+    # a broken file is not a removed one: its vendor keeps its row, active, as it was
+    assert {n: after[n] for n in ("chapin", "toko", "mercado")} == {n: before[n] for n in ("chapin", "toko", "mercado")}

@@ -190,6 +190,15 @@ def write_events(conn: Connection, events: Sequence[EventRow], outbox: Sequence[
     return WriteResult(int(fired), int(queued))
 
 
+def queue_admin_notification(conn: Connection, *, dedupe_key: str, target: str, target_label: str, title: str,
+                             body: str, data: dict[str, Any]) -> bool:
+    """Queue one admin notice in the outbox (``target`` sealed, ``target_label`` masked); False when
+    its ``dedupe_key`` was queued before."""
+    return bool(SQL.run(conn, "insert_admin_notification", {
+        "dedupe_key": dedupe_key, "target": target, "target_label": target_label, "title": title, "body": body,
+        "data": json.dumps(data, default=str)}))
+
+
 def touch_searches(conn: Connection, checked: Sequence[int], matched: Sequence[int]) -> None:
     if checked:
         SQL.run(conn, "touch_saved_searches", {"checked": list(checked), "matched": list(matched)})

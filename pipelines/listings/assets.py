@@ -1,17 +1,32 @@
-"""``listings``: the day's archived pages of one vendor, parsed into listings and price history."""
+"""``listings``: the day's archived pages of one vendor, parsed, audited and only then published."""
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from collections.abc import Iterator
+from typing import Any
 
-from pipelines.listings.parse import parse_partition
-from pipelines.listings.store import partition_preview, replace_listings_partition, replace_parse_report
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+)
+
+from pipelines.alerts.admin import AdminTargets
+from pipelines.listings.checks import check_results, listings_check_specs
+from pipelines.listings.publish import PartitionOutcome, write_audit_publish
+from pipelines.parsing.currencies import with_decimals
 from pipelines.scraping.archive import read_captures_partition
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.partitions import split_key
 from pipelines.shared.warehouse import Warehouse
+from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
 MAX_LOGGED_FAILURES = 20
-MAX_STORED_FAILURES = 200
+
 
 def build_listings(partitions_def):  # type: ignore[no-untyped-def]
     @asset(
@@ -19,14 +34,20 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
         deps=["raw_captures"],
         group_name="listings",
         kinds={"postgres"},
-        description="Listings parsed from the partition's archived pages (no network): upserted listings, "
-        "attributes, images, price history, search positions, sold and removed flags. Re-materialising "
+        check_specs=listings_check_specs(partitions_def),
+        description="Listings parsed from the partition's archived pages (no network), staged and audited "
+        "(layout unchanged, fields present, prices, currencies, parse failures) and only then published: "
+        "listings, attributes, images, price history, search positions, sold and removed flags. A partition "
+        "that fails a blocking audit publishes nothing and keeps the day's earlier data. Re-materialising "
         "a past day re-parses its archive, so a fixed extraction rule repairs history.",
     )
-    def listings(context: AssetExecutionContext, warehouse: Warehouse,
-                 vendor_registry: VendorRegistry) -> MaterializeResult:
+    def listings(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
+                 admin_targets: ResourceParam[AdminTargets]) -> Iterator[MaterializeResult | AssetCheckResult]:
         day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
-        vendor = vendor_registry.get(name)
+        try:
+            vendor, vendor_file = vendor_registry.entry(name)
+        except (VendorConfigError, KeyError) as exc:  # a broken vendor file: its errors, one line each
+            raise Failure(description=str(exc).strip("'\""), allow_retries=False) from None
         with warehouse.begin() as conn:
             try:
                 vendor_id = vendor_id_for(conn, name)
@@ -36,48 +57,64 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
             if not pages:
                 raise Failure(description=f"{name} {day}: no archived pages; materialize raw_captures first",
                               allow_retries=False)
-            parsed = parse_partition(vendor, day, pages)
-            summary = replace_listings_partition(conn, vendor_id=vendor_id, partition_date=day,
-                                                 items=parsed.items, positions=parsed.positions,
-                                                 removed_after=vendor.removed_after_missing)
-            report = None
-            if parsed.item_failures or parsed.page_errors:
-                report = {"item_failures": parsed.item_failures[:MAX_STORED_FAILURES],
-                          "item_failure_count": len(parsed.item_failures), "page_errors": parsed.page_errors}
-            replace_parse_report(conn, vendor_id=vendor_id, partition_date=day, report=report)
-            preview = partition_preview(conn, vendor_id=vendor_id, partition_date=day)
-        for failure in parsed.item_failures[:MAX_LOGGED_FAILURES]:
-            context.log.warning(f"skipped item: query '{failure['query']}' page {failure['page']} "
-                                f"#{failure['position']} ({failure['external_id'] or 'no id'}): {failure['reason']}")
-        for error in parsed.page_errors:
-            context.log.warning(f"unparseable page: query '{error['query']}' page {error['page']}: {error['error']}")
-        if parsed.unmapped_conditions:
-            context.log.warning(f"conditions not mapped into the vocabulary (stored without a condition): "
-                                f"{', '.join(sorted(parsed.unmapped_conditions))}; add them to the condition "
-                                "field's map in the vendor file")
-        return MaterializeResult(metadata={
-            "pages": len(pages),
-            "pages_parsed": parsed.pages_parsed,
-            "listings_seen": summary.seen,
-            "listings_new": summary.new,
-            "listings_price_changed": summary.price_changed,
-            "listings_sold": summary.sold,
-            "listings_removed": summary.removed,
-            "listings_active": summary.active,
-            "parse_failures": len(parsed.item_failures),
-            "parse_failure_rate": round(parsed.failure_rate, 4),
-            "page_errors": len(parsed.page_errors),
-            "unmapped_conditions": MetadataValue.json(dict(sorted(parsed.unmapped_conditions.items()))),
-            "preview": MetadataValue.md(_preview_table(preview)),
-        })
+            outcome = write_audit_publish(conn, vendor=vendor, vendor_id=vendor_id, day=day, pages=pages,
+                                          admin_targets=admin_targets, vendor_file=vendor_file)
+        _log(context, outcome)
+        results = check_results(outcome.verdicts)
+        if outcome.failure is not None:
+            # The audits' results first (they are what the UI shows on the asset), then the failure:
+            # no materialisation, so the partition's last materialisation stays the published one.
+            yield from results
+            raise Failure(description=outcome.failure, allow_retries=False, metadata={
+                "admin_notices_queued": outcome.notices_queued,
+                "parse_failures": len(outcome.parsed.item_failures),
+                "listings_staged": len(outcome.parsed.items),
+            })
+        yield MaterializeResult(metadata=_metadata(len(pages), outcome), check_results=results)
 
     return listings
 
 
-def _preview_table(rows) -> str:  # type: ignore[no-untyped-def]
-    lines = ["| id | title | price | sold |", "|---|---|---|---|"]
-    for r in rows:
-        price = "—" if r.price is None else f"{r.price} {r.currency}"
-        title = r.title.replace("|", "/")[:80]
-        lines.append(f"| {r.external_id} | {title} | {price} | {'yes' if r.is_sold else ''} |")
-    return "\n".join(lines)
+def _log(context: AssetExecutionContext, outcome: PartitionOutcome) -> None:
+    parsed = outcome.parsed
+    for failure in parsed.item_failures[:MAX_LOGGED_FAILURES]:
+        context.log.warning(f"skipped item: query '{failure['query']}' page {failure['page']} "
+                            f"#{failure['position']} ({failure['external_id'] or 'no id'}): {failure['reason']}")
+    for error in parsed.page_errors:
+        context.log.warning(f"unparseable page: query '{error['query']}' page {error['page']}: {error['error']}")
+    if parsed.unmapped_conditions:
+        context.log.warning(f"conditions not mapped into the vocabulary (stored without a condition): "
+                            f"{', '.join(sorted(parsed.unmapped_conditions))}; add them to the condition "
+                            "field's map in the vendor file")
+    for line in outcome.warnings:
+        context.log.warning(f"published with a warning: {line}")
+    if outcome.failure is not None:
+        context.log.error(outcome.failure)
+        if outcome.notices_queued:
+            context.log.info(f"admins notified: {outcome.notices_queued} notice(s) queued")
+        if outcome.notice_error:
+            context.log.error(f"admins not notified: {outcome.notice_error}")
+
+
+def _metadata(pages: int, outcome: PartitionOutcome) -> dict[str, Any]:
+    parsed, summary = outcome.parsed, outcome.summary
+    assert summary is not None
+    return {
+        "pages": pages,
+        "pages_parsed": parsed.pages_parsed,
+        "listings_seen": summary.seen,
+        "listings_new": summary.new,
+        "listings_price_changed": summary.price_changed,
+        "listings_sold": summary.sold,
+        "listings_removed": summary.removed,
+        "listings_active": summary.active,
+        "parse_failures": len(parsed.item_failures),
+        "parse_failure_rate": round(parsed.failure_rate, 4),
+        "page_errors": len(parsed.page_errors),
+        "audit_warnings": "; ".join(outcome.warnings) or "none",
+        "unmapped_conditions": MetadataValue.json(dict(sorted(parsed.unmapped_conditions.items()))),
+        "preview": MetadataValue.md(markdown_table(
+            ["id", "title", "price", "sold"],
+            [(r.external_id, r.title, None if r.price is None else f"{with_decimals(r.price, r.currency)} {r.currency}",
+              "yes" if r.is_sold else "") for r in outcome.preview])),
+    }

@@ -1,99 +1,76 @@
-"""Checks on ``listings``: blocking ones per (day, vendor) partition, so bad data never reaches
-the rollups, and a freshness check per vendor.
+"""Checks on ``listings``: the audits of each (day, vendor) partition, and a freshness check per vendor.
 
-The blocking checks run in the same run as the listings partition they check (Dagster includes
-an asset's checks when the asset is selected). A failure (severity ERROR) stops downstream assets
-in that run, and the rollups' automation condition waits for every materialised upstream
-partition to have passed its blocking checks (``pipelines/shared/rollups.py``).
+The audits (:mod:`pipelines.listings.audits`) run inside the ``listings`` step, on the staged
+rows, before anything is published (write, audit, publish). They are declared here as the
+asset's check specs, so each shows in the UI as an asset check of ``listings`` with its result
+per partition: the blocking ones (severity ERROR) fail the step and leave the published data as
+it was; ``listings_optional_fields_present`` only warns (published, reported). The rollups'
+automation waits while any upstream partition of their day has a failed blocking check
+(``pipelines/shared/rollups.py``); a re-run that passes clears it.
 """
 
 import datetime as dt
 import warnings
+from collections.abc import Sequence
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AutomationCondition,
     MetadataValue,
+    PartitionsDefinition,
     PreviewWarning,
     asset_check,
 )
 
-from pipelines.listings.store import currency_counts, latest_vendor_days, parse_outcome, price_problems
-from pipelines.parsing.standards import ISO_4217_CURRENCIES
-from pipelines.shared.partitions import split_key
+from pipelines.listings import audits
+from pipelines.listings.audits import Verdict
+from pipelines.listings.store import latest_vendor_days
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
-from pipelines.vendors.store import find_vendor_id
-
-MAX_PARSE_FAILURE_RATE = 0.05
-"""Largest share of listing elements on parsed pages that may fail to parse (per vendor and day)."""
 
 MAX_DATA_AGE_DAYS = 2
 """A vendor is stale when its newest sighted day is older than this many days before today (UTC)."""
 
 FRESHNESS_CRON = "0 */6 * * *"
 
-def _partition(context: AssetCheckExecutionContext, warehouse: Warehouse) -> tuple[dt.date, str, int | None]:
-    day, vendor = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
-    with warehouse.connect() as conn:
-        vendor_id = find_vendor_id(conn, vendor)
-    return day, vendor, vendor_id
+AUDITS: dict[str, tuple[bool, str]] = {
+    audits.LAYOUT: (True, "Layout unchanged: on the pages that fetched fine the listing selector matched listings, "
+                    f"and at least {audits.MIN_SHARE_OF_RECENT:.0%} of the same searches' trailing "
+                    f"{audits.RECENT_DAYS}-day median (a selector that stopped matching)."),
+    audits.FIELDS: (True, "External id, title, price and listing URL present: none of them, filled on at least "
+                    f"{audits.USUALLY_FILLED:.0%} of recent listings, is filled on at most "
+                    f"{audits.NOW_MISSING:.0%} of today's."),
+    audits.OPTIONAL: (False, "Optional fields (condition, location, seller, images, attributes, product code) "
+                      "present as usual; a field gone missing is published and reported (warning)."),
+    audits.PRICES: (True, "Every priced listing (price_kind `priced`) has a price, and no price is negative "
+                    "(`on_request` listings legitimately have none)."),
+    audits.CURRENCIES: (True, "Every listing's currency is a known ISO 4217 code."),
+    audits.PARSE_FAILURES: (True, f"At most {audits.MAX_PARSE_FAILURE_RATE:.0%} of the listing elements on the "
+                            "partition's parsed pages failed to parse."),
+}
+"""Check name -> (blocking, description), in the order the audits run."""
 
 
-def build_listings_checks(partitions_def) -> list[AssetChecksDefinition]:  # type: ignore[no-untyped-def]
-    """The checks of ``listings`` for its day-by-vendor partitions (the definition is built from
-    the vendor files, like the asset). Partitioned checks are a Dagster preview feature; they are
-    what lets a failure block exactly the failing (day, vendor) partition."""
+def listings_check_specs(partitions_def: PartitionsDefinition) -> list[AssetCheckSpec]:
+    """The audits as check specs of the ``listings`` asset, partitioned like it (a Dagster preview
+    feature; it is what ties a result to exactly its (day, vendor) partition)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PreviewWarning)
-        return _build_listings_checks(partitions_def)
+        return [AssetCheckSpec(name, asset="listings", blocking=blocking, description=description,
+                               partitions_def=partitions_def)
+                for name, (blocking, description) in AUDITS.items()]
 
 
-def _build_listings_checks(partitions_def) -> list[AssetChecksDefinition]:  # type: ignore[no-untyped-def]
-
-    @asset_check(asset="listings", blocking=True, partitions_def=partitions_def,
-                 description="Every priced listing (price_kind `priced`) of the partition has a price, and no "
-                 "price is negative (`on_request` listings legitimately have none).")
-    def listings_prices_valid(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
-        day, vendor, vendor_id = _partition(context, warehouse)
-        with warehouse.connect() as conn:
-            r = price_problems(conn, vendor_id, day)
-        bad = r.priced_without_price + r.negative
-        return AssetCheckResult(passed=bad == 0, metadata={
-            "sightings": r.sightings, "priced": r.priced, "priced_without_price": r.priced_without_price,
-            "negative_prices": r.negative, "examples": ", ".join((r.examples or [])[:10]) or "none",
-        }, description=None if bad == 0 else f"{vendor} {day}: {bad} listings with a missing or negative price")
-
-    @asset_check(asset="listings", blocking=True, partitions_def=partitions_def,
-                 description="Every listing's currency is a known ISO 4217 code.")
-    def listings_currencies_known(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
-        day, vendor, vendor_id = _partition(context, warehouse)
-        with warehouse.connect() as conn:
-            counts = currency_counts(conn, vendor_id, day)
-        unknown = sorted(c for c in counts if c not in ISO_4217_CURRENCIES)
-        return AssetCheckResult(passed=not unknown, metadata={
-            "currencies": MetadataValue.json(counts), "unknown": ", ".join(unknown) or "none",
-        }, description=f"{vendor} {day}: unknown currencies {unknown}" if unknown else None)
-
-    @asset_check(asset="listings", blocking=True, partitions_def=partitions_def,
-                 description=f"At most {MAX_PARSE_FAILURE_RATE:.0%} of the listing elements on the partition's "
-                 "parsed pages failed to parse (from the `parse_report` search events).")
-    def listings_parse_failures_low(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
-        day, vendor, vendor_id = _partition(context, warehouse)
-        with warehouse.connect() as conn:
-            report, parsed = parse_outcome(conn, vendor_id, day)
-        seen = parsed + report.failures
-        rate = report.failures / seen if seen else 0.0
-        return AssetCheckResult(passed=rate <= MAX_PARSE_FAILURE_RATE, metadata={
-            "items_seen": seen, "parse_failures": report.failures, "parse_failure_rate": round(rate, 4),
-            "threshold": MAX_PARSE_FAILURE_RATE, "page_errors": report.page_errors,
-        }, description=None if rate <= MAX_PARSE_FAILURE_RATE else
-            f"{vendor} {day}: {rate:.1%} of items unparseable (threshold {MAX_PARSE_FAILURE_RATE:.0%})")
-
-    return [listings_prices_valid, listings_currencies_known, listings_parse_failures_low]
+def check_results(verdicts: Sequence[Verdict]) -> list[AssetCheckResult]:
+    """The verdicts as check results: a failed blocking audit is an ERROR, a failed warning a WARN."""
+    return [AssetCheckResult(
+        check_name=v.check, passed=v.passed, description=v.message,
+        severity=AssetCheckSeverity.ERROR if v.blocking else AssetCheckSeverity.WARN,
+        metadata={key: MetadataValue.json(value) if isinstance(value, dict | list) else value
+                  for key, value in v.metadata.items()},
+    ) for v in verdicts]
 
 
 @asset_check(asset="listings", automation_condition=AutomationCondition.cron_tick_passed(FRESHNESS_CRON),

@@ -7,6 +7,7 @@ re-materialising a past partition repairs its history.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pipelines.extraction.memo import ItemMemo
@@ -18,6 +19,26 @@ from pipelines.vendors.config.vendor import VendorConfig
 
 
 @dataclass
+class SearchParse:
+    """How one search of the partition parsed: what the audits judge and name in their messages."""
+
+    search_id: int
+    query: str
+    pages: int = 0
+    """Pages fetched fine (no fetch error, status below 400): the ones the selectors are judged on."""
+    pages_failed: int = 0
+    """Pages whose fetch failed (recorded by raw_captures): the search may have stopped short."""
+    page_errors: int = 0
+    """Of those, pages that were not a results page (page marker missing, not HTML/JSON...)."""
+    nodes: int = 0
+    """Listing elements the ``extract.items`` selector matched, read or not."""
+    listings: int = 0
+    """Listings read from those elements (positions)."""
+    failures: Counter[str] = field(default_factory=Counter)
+    """Skipped listing elements by the field at fault."""
+
+
+@dataclass
 class ParsedPartition:
     items: list[StagedItem] = field(default_factory=list)
     positions: list[StagedPosition] = field(default_factory=list)
@@ -26,6 +47,7 @@ class ParsedPartition:
     pages_parsed: int = 0
     items_seen: int = 0
     unmapped_conditions: dict[str, int] = field(default_factory=dict)
+    searches: dict[int, SearchParse] = field(default_factory=dict)
 
     @property
     def failure_rate(self) -> float:
@@ -59,15 +81,22 @@ def parse_partition(vendor: VendorConfig, day: dt.date, pages: list[ArchivedPage
     positions: dict[int, int] = {}
     memo = ItemMemo()  # overlapping queries show the same listings: read each one once
     for page in pages:
+        search = parsed.searches.setdefault(page.search_id, SearchParse(page.search_id, page.query))
         if page.error is not None or page.status is None or page.status >= 400:
+            search.pages_failed += 1
             continue  # recorded by raw_captures; nothing to parse
         extraction = extract_page(vendor, page.body, url=page.url, memo=memo)
         parsed.pages_parsed += 1
+        search.pages += 1
         if extraction.error is not None:
+            search.page_errors += 1
             parsed.page_errors.append({"search_id": page.search_id, "query": page.query,
                                        "page": page.page_number, "error": extraction.error})
             continue
         parsed.items_seen += extraction.item_count_seen
+        search.nodes += extraction.item_count_seen
+        search.listings += len(extraction.items)
+        search.failures.update(f.field for f in extraction.failures)
         parsed.item_failures.extend(
             {"search_id": page.search_id, "query": page.query, "page": page.page_number,
              "position": f.position, "external_id": f.external_id, "field": f.field, "reason": f.reason}

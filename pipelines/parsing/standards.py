@@ -1,4 +1,4 @@
-"""Checks against external standards used by vendor files: ISO codes, IANA zones and cron.
+"""Checks against external standards used by vendor files: ISO codes, IANA zones and cron (croniter).
 
 These live apart from the vendor models so that the models read as a description of the
 format, and so that other modules (price parsing, per-item currency overrides) can reuse the
@@ -12,6 +12,8 @@ import difflib
 import re
 import zoneinfo
 from functools import lru_cache
+
+from croniter import croniter
 
 # ISO 4217 codes of currencies in circulation (funds, precious metals and test codes left out:
 # no shop prices a phone in XAU). Withdrawn codes are absent on purpose.
@@ -84,52 +86,56 @@ def check_timezone(name: str) -> str:
 
 CRON_MACROS = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"})
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
-_WEEKDAYS = {d: i for i, d in enumerate(_WEEKDAY_NAMES)}
-
-# (name, low, high, names) for the five standard fields.
-_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _WEEKDAYS),
+# (name, low, high) of the five standard fields, for messages.
+_CRON_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
 )
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _cron_value(token: str, name: str, low: int, high: int, names: dict[str, int]) -> int:
-    if token.lower() in names:
-        return names[token.lower()]
-    if not token.isdigit():
-        raise ValueError(f"{name} {token!r} is not a number")
-    value = int(token)
-    if not low <= value <= high:
-        raise ValueError(f"{name} {value} out of range {low}-{high}")
-    return value
+def _field_problem(parts: list[str]) -> str:
+    """Which field croniter rejects, said the way a person would: each field is tried on its own."""
+    for index, (name, low, high) in enumerate(_CRON_FIELDS):
+        alone = " ".join(part if i == index else "*" for i, part in enumerate(parts))
+        if not croniter.is_valid(alone):
+            token = parts[index]
+            if token.isdigit() and not low <= int(token) <= high:
+                return f"{name} {int(token)} out of range {low}-{high}"
+            return f"{name} {token!r} is not valid ({low}-{high}, with *, lists, ranges, steps and names)"
+    return "the fields do not combine into a valid schedule"
 
 
-def _check_cron_field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> None:
-    for part in text.split(","):
-        base, _, step = part.partition("/")
-        if step and (not step.isdigit() or int(step) == 0):
-            raise ValueError(f"{name} step {step!r} must be a positive number")
-        if base == "*":
-            continue
-        start, dash, end = base.partition("-")
-        first = _cron_value(start, name, low, high, names)
-        if dash:
-            last = _cron_value(end, name, low, high, names)
-            if last < first:
-                raise ValueError(f"{name} range {base!r} runs backwards")
+def _overlong_step(parts: list[str]) -> str | None:
+    """A step longer than its range (``*/90`` minutes): cron does not carry it over into the next
+    hour, so it would run hourly, not every 90 minutes (Dagster builds it with a warning)."""
+    for part, (name, _low, high) in zip(parts, _CRON_FIELDS, strict=True):
+        for piece in part.split(","):
+            base, slash, step = piece.partition("/")
+            if not slash or not step.isdigit():
+                continue
+            end = base.partition("-")[2]
+            top = int(end) if end.isdigit() else high
+            if int(step) > top:
+                return (f"{name} step {step} is longer than its range (up to {top}): it would not run every "
+                        f"{step}; list the times instead")
+    return None
 
 
 def check_cron(expression: str) -> str:
-    """Validate a five-field cron expression (or a macro such as ``@daily``); return it stripped.
+    """Validate a five-field cron expression (or a macro such as ``@daily``); return it normalised.
 
-    This is the subset Dagster schedules accept: minute, hour, day of month, month, day of week,
-    with ``*``, lists, ranges, steps and month/weekday names. Seconds or years are rejected.
+    Whatever passes here also builds as a Dagster schedule: the expression is parsed with
+    croniter, the parser Dagster uses, under Dagster's own rules (exactly five fields: minute,
+    hour, day of month, month, day of week; no seconds or years; never the 30th or 31st of
+    February). On top of those, what Dagster would build but not run as written is refused: a
+    schedule that can never run (``0 0 31 4 *``: April has 30 days, Dagster would wait forever)
+    and a step longer than its range (``*/90`` minutes runs hourly; Dagster only warns).
     """
     expr = " ".join(expression.split())
     if expr.lower() in CRON_MACROS:
@@ -140,9 +146,21 @@ def check_cron(expression: str) -> str:
             f"invalid cron expression {expression!r}: expected 5 fields "
             "(minute hour day-of-month month day-of-week), e.g. '0 6 * * *'"
         )
-    for text, (name, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
-        try:
-            _check_cron_field(text, name, low, high, names)
-        except ValueError as exc:
-            raise ValueError(f"invalid cron expression {expression!r}: {exc}") from None
+    if not croniter.is_valid(expr):
+        raise ValueError(f"invalid cron expression {expression!r}: {_field_problem(parts)}")
+    overlong = _overlong_step(parts)
+    if overlong:
+        raise ValueError(f"invalid cron expression {expression!r}: {overlong}")
+    fields = croniter.expand(expr)[0]
+    if len(fields) != 5:
+        raise ValueError(f"invalid cron expression {expression!r}: expected 5 fields, not {len(fields)}")
+    days, months, weekdays = fields[2], fields[3], fields[4]
+    if months == [2] and len(days) == 1 and days[0] in (30, 31):  # Dagster refuses these outright
+        raise ValueError(f"invalid cron expression {expression!r}: February never has a day {days[0]}")
+    if weekdays == ["*"] and days != ["*"] and all(isinstance(d, int) for d in days):
+        candidates = range(1, 13) if months == ["*"] else [m for m in months if isinstance(m, int)]
+        if candidates and not any(day <= _LONGEST_MONTH[m - 1] for m in candidates for day in days):
+            shown = ", ".join(_MONTH_NAMES[m - 1] for m in candidates)
+            raise ValueError(f"invalid cron expression {expression!r}: never runs (no day "
+                             f"{', '.join(map(str, days))} in {shown})")
     return expr

@@ -25,10 +25,19 @@ from dagster import (
     PreviewWarning,
     SupersessionWarning,
 )
+from dagster._core.execution.backfill import BulkActionStatus
 
+from pipelines.platform.backfills import (
+    daemon_is_running,
+    launch_backfill,
+    runs_in_flight,
+    wait_for_backfill,
+    wait_until,
+)
 from pipelines.scraping.schedule_rules import scrape_days
 from pipelines.scraping.schedules import SCRAPE_JOB
 from pipelines.shared.partitions import check_partition_day, day_vendor_key
+from pipelines.vendors.config.loading import VendorFileProblem
 from pipelines.vendors.defs import SYNC_VENDORS_JOB
 from pipelines.vendors.resources import VendorRegistry
 
@@ -67,6 +76,16 @@ def failure_summary(result: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class RollupBackfill:
+    backfill_id: str
+    first: dt.date
+    last: dt.date
+    daemon_running: bool
+    status: BulkActionStatus | None
+    """How it finished; None when no daemon ran it yet or it had not finished in time."""
+
+
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 """The CLI prints its own progress; the full event log is in the UI."""
 CLI_TAGS = {"market_pulse/launched_by": "cli"}
@@ -91,6 +110,13 @@ class HeadlessRunner:
         registry = (definitions.resources or {})["vendor_registry"]
         assert isinstance(registry, VendorRegistry)
         self.vendor_registry = registry
+        self.definitions = definitions
+
+    @property
+    def vendor_problems(self) -> list[VendorFileProblem]:
+        """Vendor files that cannot be used (their vendors are left out; the others run), as the
+        ``vendor_files_valid`` check on ``vendor_catalog`` reports them."""
+        return list(self.vendor_registry.problems())
 
     @property
     def vendors(self) -> list[str]:
@@ -108,6 +134,21 @@ class HeadlessRunner:
         for task_day in {task_day for task_day, _ in tasks}:
             check_partition_day(task_day, now)
         return tasks
+    def backfill_rollups(self, first: dt.date, last: dt.date, *, wait_seconds: float) -> RollupBackfill:
+        """One backfill of every rollup over ``first``..``last`` (one run, by their backfill policy),
+        as the UI would launch it, so it is listed under Overview → Backfills. With a daemon running
+        (``market-pulse dev``), rollup runs in flight are let finish first, and the backfill is
+        waited for up to ``wait_seconds``; without one it runs when the daemon next runs."""
+        from pipelines.definitions import ROLLUPS
+
+        keys = [asset.key for asset in ROLLUPS]
+        daemon = daemon_is_running(self.instance)
+        if daemon:
+            wait_until(lambda: runs_in_flight(self.instance, keys) == 0, timeout=wait_seconds)
+        backfill_id = launch_backfill(self.instance, self.definitions, keys, first, last,
+                                      title="Demo history: every rollup", tags=CLI_TAGS)
+        status = wait_for_backfill(self.instance, backfill_id, timeout=wait_seconds) if daemon else None
+        return RollupBackfill(backfill_id, first, last, daemon, status)
 
     def sync_vendors(self) -> None:
         result = self.sync_job.execute_in_process(instance=self.instance, raise_on_error=False, tags=CLI_TAGS,

@@ -81,22 +81,36 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
                                runs: list[SearchRun]) -> ArchiveSummary:
     """Replace the (vendor, day) partition's searches and captures; call inside one transaction.
 
-    Deleting the searches cascades to their captures, events and search results, so a re-run
-    never duplicates anything. Bodies are content-addressed and shared across partitions.
+    A query searched before in this partition keeps its ``searches`` row (rewritten in place),
+    so the search results and parse report of the published listings partition stay until the
+    listings step publishes a new parse (write, audit, publish): a re-fetch whose parse fails its
+    audits leaves the day's published positions as they were. Searches of queries no longer
+    tracked are deleted, cascading to their captures, events and search results; nothing is
+    ever duplicated. Bodies are content-addressed and shared across partitions.
     """
     key = {"vendor_id": vendor_id, "partition_date": partition_date}
-    store.delete_captures_partition(conn, vendor_id=vendor_id, partition_date=partition_date)
+    earlier: dict[str, list[int]] = {}
+    for row in store.partition_searches(conn, vendor_id=vendor_id, partition_date=partition_date):
+        earlier.setdefault(row.query, []).append(row.id)
+    reused = [earlier[run.query].pop(0) if earlier.get(run.query) else None for run in runs]
+    store.delete_captures_partition(conn, vendor_id=vendor_id, partition_date=partition_date,
+                                    keep=[search_id for search_id in reused if search_id is not None])
     bodies: dict[str, dict[str, Any]] = {}
     captures: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for run in runs:
-        search_id = store.insert_search(conn, {
+    for run, earlier_id in zip(runs, reused, strict=True):
+        search = {
             **key, "query": run.query, "status": run.status, "pages": len(run.pages), "items": run.items,
             "requests": run.requests, "bytes": run.bytes, "browser_seconds": run.browser_seconds,
             "duration_ms": run.duration_ms, "error": run.error, "started_at": run.started_at,
             "cache_hit": run.cache_hit,
             "completed_at": run.started_at + dt.timedelta(milliseconds=run.duration_ms),
-        })
+        }
+        if earlier_id is None:
+            search_id = store.insert_search(conn, search)
+        else:
+            search_id = earlier_id
+            store.update_search(conn, search_id, search)
         for page in run.pages:
             response = page.response
             sha = None

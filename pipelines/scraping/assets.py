@@ -12,6 +12,7 @@ from pipelines.scraping.tracked_queries import tracked_queries
 from pipelines.shared.partitions import split_key
 from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
+from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
@@ -29,7 +30,10 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
                      http_fetcher: HttpFetcherResource, browser_fetcher: BrowserFetcherResource,
                      vendor_secrets: SecretBoxResource) -> MaterializeResult:
         day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
-        vendor = vendor_registry.get(name)
+        try:
+            vendor = vendor_registry.get(name)
+        except (VendorConfigError, KeyError) as exc:  # a broken vendor file: its errors, one line each
+            raise Failure(description=str(exc).strip("'\""), allow_retries=False) from None
         try:
             asof = asof_for(vendor, day)
         except ScrapeDateError as exc:

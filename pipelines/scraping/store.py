@@ -20,14 +20,27 @@ SQL = SqlFiles.beside(__file__)
 # --- the archive (pipelines.scraping.archive) --------------------------------------------------
 
 
-def delete_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> None:
-    """Remove the (vendor, day) partition's searches with everything hanging off them."""
-    SQL.run(conn, "delete_captures_partition", {"vendor_id": vendor_id, "partition_date": partition_date})
+def partition_searches(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[Row[Any]]:
+    """``id`` and ``query`` of the searches the (vendor, day) partition archived before, oldest first."""
+    return SQL.rows(conn, "select_partition_searches", {"vendor_id": vendor_id, "partition_date": partition_date})
+
+
+def delete_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
+                              keep: Sequence[int] = ()) -> None:
+    """Remove the (vendor, day) partition's searches with everything hanging off them, except the
+    searches in ``keep``, which only lose their captures and fetch timeline (see the SQL file)."""
+    SQL.run(conn, "delete_captures_partition",
+            {"vendor_id": vendor_id, "partition_date": partition_date, "keep": list(keep)})
 
 
 def insert_search(conn: Connection, search: Mapping[str, Any]) -> int:
     """A ``searches`` row (its columns as parameters); its id."""
     return int(SQL.scalar(conn, "insert_search", search))
+
+
+def update_search(conn: Connection, search_id: int, search: Mapping[str, Any]) -> None:
+    """Rewrite an earlier search of the same partition and query with a new fetch's outcome."""
+    SQL.run(conn, "update_search", {**search, "id": search_id})
 
 
 def existing_body_hashes(conn: Connection, shas: Sequence[str]) -> set[str]:

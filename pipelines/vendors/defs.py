@@ -1,8 +1,9 @@
-"""What the vendors domain adds to the code location: the catalogue asset and the vendor files."""
+"""What the vendors domain adds to the code location: the catalogue asset, the check that names
+bad vendor files, and the vendor files themselves."""
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
-from pipelines.vendors.assets import vendor_catalog
+from pipelines.vendors.assets import vendor_catalog, vendor_files_valid
 from pipelines.vendors.resources import VendorRegistry
 
 SYNC_VENDORS_JOB = define_asset_job(
@@ -11,4 +12,5 @@ SYNC_VENDORS_JOB = define_asset_job(
 
 
 def build_defs(registry: VendorRegistry) -> Definitions:
-    return Definitions(assets=[vendor_catalog], jobs=[SYNC_VENDORS_JOB], resources={"vendor_registry": registry})
+    return Definitions(assets=[vendor_catalog], asset_checks=[vendor_files_valid], jobs=[SYNC_VENDORS_JOB],
+                       resources={"vendor_registry": registry})

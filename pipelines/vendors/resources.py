@@ -8,7 +8,8 @@ from dagster import ConfigurableResource, MultiPartitionsDefinition
 from pydantic import Field
 
 from pipelines.shared.partitions import day_vendor_partitions
-from pipelines.vendors.config.loading import load_vendors
+from pipelines.vendors.config.errors import VendorConfigError
+from pipelines.vendors.config.loading import VendorFileProblem, VendorFolder, read_vendor_folder
 from pipelines.vendors.config.vendor import VendorConfig
 
 DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
@@ -16,7 +17,12 @@ DEMO_DEFAULT_URL = "http://127.0.0.1:8765"
 
 
 class VendorRegistry(ConfigurableResource):
-    """Reads and validates ``vendors/*.yaml``; any invalid file fails the whole load.
+    """Reads and validates ``vendors/*.yaml``, each file on its own.
+
+    A bad file (malformed YAML, an unknown key, a cron that would not build...) takes out only
+    its own vendor: :meth:`load` returns the good ones, :meth:`problems` says what is wrong with
+    the others (file, field, problem), and ``vendor_catalog``'s ``vendor_files_valid`` check shows
+    it in the UI and the CLI. A missing folder is an error of the whole load.
 
     Vendor files of the bundled demo point at ``http://127.0.0.1:8765``; when the demo runs
     elsewhere (``MARKET_PULSE_DEMO_URL``, or a test's free port) those URLs are rebased onto it.
@@ -25,21 +31,39 @@ class VendorRegistry(ConfigurableResource):
     directory: str = Field(description="Folder holding one YAML file per vendor.")
     demo_url: str = Field(default=DEMO_DEFAULT_URL, description="Where the demo marketplace listens.")
 
-    def load(self) -> list[VendorConfig]:
-        vendors = load_vendors(Path(self.directory))
+    def read(self) -> VendorFolder:
+        """The folder, file by file: good vendors (rebased onto the demo URL) and bad files."""
+        folder = read_vendor_folder(Path(self.directory))
         demo = self.demo_url.rstrip("/")
         if demo == DEMO_DEFAULT_URL:
-            return vendors
-        return [rebase(v, DEMO_DEFAULT_URL, demo) for v in vendors]
+            return folder
+        return VendorFolder({name: (rebase(vendor, DEMO_DEFAULT_URL, demo), path)
+                             for name, (vendor, path) in folder.vendors.items()}, folder.problems)
+
+    def load(self) -> list[VendorConfig]:
+        """The vendors whose files are valid, sorted by name."""
+        return self.read().configs
+
+    def problems(self) -> tuple[VendorFileProblem, ...]:
+        """The vendor files that cannot be used, with one line per problem."""
+        return self.read().problems
 
     def partitions(self, vendors: list[VendorConfig] | None = None) -> MultiPartitionsDefinition:
         """Day-by-vendor partitions of the scraping assets: one vendor dimension key per enabled vendor."""
         return day_vendor_partitions(v.name for v in (self.load() if vendors is None else vendors) if v.enabled)
 
     def get(self, name: str) -> VendorConfig:
-        for vendor in self.load():
-            if vendor.name == name:
-                return vendor
+        """The vendor ``name``; a vendor whose file is broken raises ``VendorConfigError`` with its problems."""
+        return self.entry(name)[0]
+
+    def entry(self, name: str) -> tuple[VendorConfig, str]:
+        """The vendor ``name`` and the file that declares it (as the user would type the path)."""
+        folder = self.read()
+        if name in folder.vendors:
+            return folder.vendors[name]
+        for problem in folder.problems:
+            if problem.name == name:
+                raise VendorConfigError(list(problem.errors))
         raise KeyError(f"no vendor named {name!r} in {self.directory}")
 
 

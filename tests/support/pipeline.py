@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 
 from infra.settings import PROJECT_ROOT
+from pipelines.alerts.admin import AdminTargets
 from pipelines.listings.assets import build_listings
 from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
@@ -24,7 +25,7 @@ class ScrapingPipeline:
     """vendor_catalog → raw_captures → listings against a warehouse URL and a demo URL."""
 
     def __init__(self, database_url: str, demo_url: str, vendors_dir: str | None = None,
-                 instance: Any = None) -> None:
+                 instance: Any = None, admin_targets: Sequence[str] = ()) -> None:
         self.registry = VendorRegistry(directory=vendors_dir or str(PROJECT_ROOT / "vendors"), demo_url=demo_url)
         self.partitions = self.registry.partitions()
         self.raw_captures = build_raw_captures(self.partitions)
@@ -37,6 +38,7 @@ class ScrapingPipeline:
             "http_fetcher": HttpFetcherResource(backoff_initial_s=0.05, backoff_max_s=0.2),
             "browser_fetcher": BrowserFetcherResource(),
             "vendor_secrets": SecretBoxResource(),  # tests with vendor sessions put a keyed box here
+            "admin_targets": AdminTargets.from_urls(admin_targets),
         }
 
     def sync_vendors(self) -> ExecuteInProcessResult:

@@ -1,9 +1,12 @@
-"""Reading vendor files from disk: strict YAML, then validation, all files of a folder at once."""
+"""Reading vendor files from disk: strict YAML, then validation; a folder file by file, so one bad
+file takes out only its own vendor (:func:`read_vendor_folder`)."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,30 +62,76 @@ def load_vendor_file(path: str | os.PathLike[str]) -> VendorConfig:
     return parse_vendor(data, source=shown)
 
 
-def load_vendors(directory: str | os.PathLike[str]) -> list[VendorConfig]:
-    """Load every ``*.yaml``/``*.yml`` in ``directory``, sorted by vendor name.
+@dataclass(frozen=True)
+class VendorFileProblem:
+    """One vendor file that cannot be used: where it is, which vendor it meant to declare (its
+    ``name`` when that much could be read, else ``None``) and one line per problem."""
 
-    All files are checked and every problem is reported in one ``VendorConfigError``; if there
-    is any problem (including two files declaring the same ``name``) nothing is returned, so a
-    half-valid directory never runs.
+    path: str
+    name: str | None
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VendorFolder:
+    """A vendor folder read file by file: the good vendors (by name, with their file) and the bad files."""
+
+    vendors: dict[str, tuple[VendorConfig, str]]
+    problems: tuple[VendorFileProblem, ...] = ()
+
+    @property
+    def configs(self) -> list[VendorConfig]:
+        return [self.vendors[name][0] for name in sorted(self.vendors)]
+
+
+def read_vendor_folder(directory: str | os.PathLike[str]) -> VendorFolder:
+    """Load every ``*.yaml``/``*.yml`` in ``directory`` on its own: a bad file (malformed YAML, an
+    unknown key, a selector that does not compile, a second file with a taken ``name``) becomes a
+    :class:`VendorFileProblem` and never keeps the other vendors from loading.
+
+    A missing folder is not one vendor's problem: it raises ``VendorConfigError``.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise VendorConfigError([f"{_display_path(directory)}: not a directory"])
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    errors: list[str] = []
-    vendors: dict[str, tuple[VendorConfig, Path]] = {}
+    vendors: dict[str, tuple[VendorConfig, str]] = {}
+    problems: list[VendorFileProblem] = []
     for path in files:
+        shown = _display_path(path)
         try:
             vendor = load_vendor_file(path)
         except VendorConfigError as exc:
-            errors.extend(exc.errors)
+            problems.append(VendorFileProblem(shown, _declared_name(path), tuple(exc.errors)))
             continue
         if vendor.name in vendors:
-            other = _display_path(vendors[vendor.name][1])
-            errors.append(f"{_display_path(path)}: name: duplicate vendor name {vendor.name!r} (also in {other})")
+            problems.append(VendorFileProblem(shown, None, (
+                f"{shown}: name: duplicate vendor name {vendor.name!r} (also in {vendors[vendor.name][1]})",)))
             continue
-        vendors[vendor.name] = (vendor, path)
-    if errors:
-        raise VendorConfigError(errors)
-    return [vendors[name][0] for name in sorted(vendors)]
+        vendors[vendor.name] = (vendor, shown)
+    return VendorFolder(vendors, tuple(problems))
+
+
+def _declared_name(path: Path) -> str | None:
+    """The vendor a broken file meant: its ``name`` when the YAML is readable that far, else the
+    file's stem (``toko.yaml``: ``toko``), so that vendor is not mistaken for a deleted one."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    name = data.get("name") if isinstance(data, dict) else path.stem
+    return name if isinstance(name, str) and re.fullmatch(r"[a-z0-9_-]{1,64}", name) else None
+
+
+def load_vendors(directory: str | os.PathLike[str]) -> list[VendorConfig]:
+    """Load every ``*.yaml``/``*.yml`` in ``directory``, sorted by vendor name, all or nothing.
+
+    All files are checked and every problem is reported in one ``VendorConfigError``; if there
+    is any problem (including two files declaring the same ``name``) nothing is returned. The
+    code location reads the folder with :func:`read_vendor_folder` instead, so one bad file
+    only takes its own vendor out.
+    """
+    folder = read_vendor_folder(directory)
+    if folder.problems:
+        raise VendorConfigError([line for problem in folder.problems for line in problem.errors])
+    return folder.configs
