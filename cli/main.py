@@ -21,6 +21,7 @@ from cli.alerts import alerts_app, install_demo_alerts, notifications
 from cli.products import products_app
 from cli.roles import db_roles
 from cli.secrets import secrets_app
+from cli.serve import serve, worker
 from cli.sessions import sessions_app
 from cli.vendors import vendors_app
 from infra import migrate
@@ -276,6 +277,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(products_app, name="products")
 app.command("notifications")(notifications)
+# The processes of a deployment past one laptop (cli/serve.py)
+app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 @demo_app.command("serve")

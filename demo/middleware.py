@@ -1,7 +1,8 @@
 """The request gate in front of every demo route: request counting, faults, HTTP validators.
 
 Tests and benchmarks need to know how many requests a scraper really made (politeness,
-caching, retries), so every request is counted per shop and path kind, and `GET /_stats`
+caching, retries), so every request is counted per shop and path kind, with the shop's peak
+load (requests in flight at once, requests started within a second), and `GET /_stats`
 exposes the counters. Fault injection (429 + Retry-After, 503 bursts, slow responses, resets,
 malformed HTML, huge bodies, redirect loops, login walls: `demo.faults`) plugs in here: a
 `Fault` is an async callable wrapping the real handler, registered per shop in `FaultRegistry`
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -81,24 +84,50 @@ def _describe(fault: Fault) -> dict[str, Any]:
 
 
 class RequestStats:
-    """Request counters per shop and path kind (search, item, img, data, asset, home, ...)."""
+    """Request counters per shop and path kind (search, item, img, data, asset, home, ...), and how
+    hard each shop was hit: the most requests it had in flight at once and the most that started
+    within one second (a scraper's politeness, seen from the server, whatever process sent them)."""
 
     def __init__(self, shops: tuple[str, ...]) -> None:
         self._shops = shops
         self._counts: dict[str, dict[str, int]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._peak_in_flight: dict[str, int] = {}
+        self._recent_starts: dict[str, deque[float]] = {}
+        self._busiest_second: dict[str, int] = {}
         self.reset()
 
     def hit(self, shop: str, kind: str) -> None:
         per_shop = self._counts.setdefault(shop, {})
         per_shop[kind] = per_shop.get(kind, 0) + 1
 
+    def started(self, shop: str) -> None:
+        """A request of ``shop`` is being answered (pair with :meth:`finished`)."""
+        now = time.monotonic()
+        in_flight = self._in_flight.get(shop, 0) + 1
+        self._in_flight[shop] = in_flight
+        self._peak_in_flight[shop] = max(self._peak_in_flight.get(shop, 0), in_flight)
+        starts = self._recent_starts.setdefault(shop, deque())
+        starts.append(now)
+        while starts and starts[0] <= now - 1.0:
+            starts.popleft()
+        self._busiest_second[shop] = max(self._busiest_second.get(shop, 0), len(starts))
+
+    def finished(self, shop: str) -> None:
+        self._in_flight[shop] = self._in_flight.get(shop, 1) - 1
+
     def reset(self) -> None:
         self._counts = {shop: {} for shop in self._shops}
+        self._peak_in_flight = {}
+        self._recent_starts = {}
+        self._busiest_second = {}
 
     def snapshot(self) -> dict:
         shops = {shop: dict(sorted(kinds.items())) for shop, kinds in self._counts.items()}
         total = sum(sum(kinds.values()) for kinds in shops.values())
-        return {"total": total, "shops": shops}
+        load = {shop: {"peak_in_flight": self._peak_in_flight[shop], "busiest_second": self._busiest_second[shop]}
+                for shop in sorted(self._peak_in_flight)}
+        return {"total": total, "shops": shops, "load": load}
 
 
 def _classify(request: web.Request, shops: tuple[str, ...]) -> tuple[str, str] | None:
@@ -130,13 +159,15 @@ def make_gate(stats: RequestStats, faults: FaultRegistry, shops: tuple[str, ...]
         if kind in DETAIL_KINDS:
             handler = _bind(_conditional, handler)
         active = faults.get(shop)
-        if not active:
+        if active:
+            request[SHOP_KEY], request[KIND_KEY] = shop, kind
+            for fault in reversed(active):
+                handler = _bind(fault, handler)
+        stats.started(shop)
+        try:
             return await handler(request)
-        request[SHOP_KEY], request[KIND_KEY] = shop, kind
-        wrapped = handler
-        for fault in reversed(active):
-            wrapped = _bind(fault, wrapped)
-        return await wrapped(request)
+        finally:
+            stats.finished(shop)
 
     return gate
 

@@ -56,6 +56,44 @@ class AlertSettings:
     may carry secrets, so they are left out of ``repr``."""
 
 
+EXECUTORS = ("multiprocess", "in_process", "celery")
+"""Where a run's steps execute: subprocesses of the run (Dagster's default), the run's own process,
+or Celery workers on a broker (``market-pulse worker --queue Q``)."""
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    """How launched runs execute their steps, and how scrapes of one vendor take turns.
+
+    ``broker_url`` (RabbitMQ: ``amqp://user:pass@host:5672/vhost``) is required for Celery;
+    ``backend_url`` is where step results travel back (``rpc://``: over the broker itself).
+    ``vendor_lock_wait_seconds`` is how long a scrape waits for another process that is
+    fetching the same vendor before it fails (retryable).
+    """
+
+    executor: str = "multiprocess"
+    broker_url: str | None = field(default=None, repr=False)
+    backend_url: str = field(default="rpc://", repr=False)
+    vendor_lock_wait_seconds: int = 3600
+
+    @property
+    def celery(self) -> bool:
+        return self.executor == "celery"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Where the processes of a deployment find each other (``market-pulse serve``).
+
+    ``code_server_host``/``code_server_port``: the code location's gRPC server, for the webserver
+    and the daemon; ``instance_config``: the Dagster instance file written to ``$DAGSTER_HOME``.
+    """
+
+    code_server_host: str = "127.0.0.1"
+    code_server_port: int = 4266
+    instance_config: Path = PROJECT_ROOT / "deploy" / "dagster.yaml"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration; URLs are ``None`` when the embedded server should provide them."""
@@ -73,6 +111,8 @@ class Settings:
     readonly_database_url: str | None = field(default=None, repr=False)
     role_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Passwords given for the roles (by purpose), for `db roles --sql`."""
+    execution: ExecutionSettings = field(default_factory=lambda: ExecutionSettings())
+    serve: ServeSettings = field(default_factory=lambda: ServeSettings())
 
     @property
     def embedded(self) -> bool:
@@ -107,6 +147,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             retry_interval_seconds=env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1, env=env),
             sensor_send_limit=env_int("MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT", 20, env=env),
             admin_targets=env_words("MARKET_PULSE_ADMIN_TARGETS", env=env),
+        ),
+        execution=load_execution_settings(env),
+        serve=ServeSettings(
+            code_server_host=env.get("MARKET_PULSE_CODE_SERVER_HOST") or "127.0.0.1",
+            code_server_port=env_int("MARKET_PULSE_CODE_SERVER_PORT", 4266, minimum=1, env=env),
+            instance_config=Path(env.get("MARKET_PULSE_INSTANCE_CONFIG")
+                                 or PROJECT_ROOT / "deploy" / "dagster.yaml").expanduser().resolve(),
         ),
     )
 
@@ -169,6 +216,22 @@ def env_words(name: str, *, env: Mapping[str, str] | None = None) -> tuple[str, 
             raise ValueError(f"{name}_FILE={path!r}: cannot read it ({exc.strerror or exc})") from None
         words += [word for line in lines if not line.lstrip().startswith("#") for word in line.split()]
     return tuple(dict.fromkeys(words))
+
+
+def load_execution_settings(env: Mapping[str, str]) -> ExecutionSettings:
+    executor = (env.get("MARKET_PULSE_EXECUTOR") or "multiprocess").strip().lower().replace("-", "_")
+    if executor not in EXECUTORS:
+        raise ValueError(f"MARKET_PULSE_EXECUTOR={executor!r}: expected one of {', '.join(EXECUTORS)}")
+    broker = secret("MARKET_PULSE_CELERY_BROKER_URL", env)
+    if executor == "celery" and not broker:
+        raise ValueError("MARKET_PULSE_EXECUTOR=celery needs MARKET_PULSE_CELERY_BROKER_URL (or "
+                         "MARKET_PULSE_CELERY_BROKER_URL_FILE), e.g. amqp://user:password@rabbitmq:5672/market_pulse")
+    return ExecutionSettings(
+        executor=executor,
+        broker_url=broker,
+        backend_url=secret("MARKET_PULSE_CELERY_BACKEND_URL", env) or "rpc://",
+        vendor_lock_wait_seconds=env_int("MARKET_PULSE_VENDOR_LOCK_WAIT", 3600, minimum=1, env=env),
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:

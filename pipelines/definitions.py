@@ -18,6 +18,7 @@ from pipelines.listings.checks import vendor_data_fresh
 from pipelines.prices import defs as prices
 from pipelines.products import defs as products
 from pipelines.scraping import defs as scraping
+from pipelines.shared.execution import build_executor
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors import defs as vendors
 from pipelines.vendors.assets import vendor_files_valid
@@ -47,7 +48,7 @@ def build_definitions(settings: Settings) -> Definitions:
     partitions = registry.partitions(vendor_files)
     return Definitions.merge(
         vendors.build_defs(registry),
-        scraping.build_defs(vendor_files, partitions),
+        scraping.build_defs(vendor_files, partitions, settings.execution.vendor_lock_wait_seconds),
         listings.build_defs(partitions),
         products.defs,
         prices.defs,
@@ -57,6 +58,8 @@ def build_definitions(settings: Settings) -> Definitions:
             sensors=[rollup_automation_sensor()],
             resources={"warehouse": Warehouse(database_url=EnvVar("MARKET_PULSE_DATABASE_URL"))
                        if os.environ.get("MARKET_PULSE_DATABASE_URL") else Warehouse()},
+            # MARKET_PULSE_EXECUTOR: multiprocess (default), in_process, or celery (steps on workers)
+            executor=build_executor(settings.execution),
         ),
     )
 

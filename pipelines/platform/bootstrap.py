@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from infra import migrate
 from infra.database import DatabaseUnavailable, DatabaseUrls, ensure_database, resolve_urls
@@ -88,10 +89,34 @@ def prepare(settings: Settings) -> Environment:
     taken out: migrations are done, and no Dagster process should hold the owner's password."""
     env = Environment(urls=prepare_databases(settings), settings=settings)
     write_dagster_home(settings)
-    variables = env.variables()
+    export(env.variables())
+    return env
+
+
+def export(variables: dict[str, str]) -> None:
+    """Put ``variables`` in this process's environment (children inherit it). A value resolved from
+    a ``NAME_FILE`` secret replaces that variable, so children read one source, not two; the schema
+    owner's settings are never passed on (only migrations use them, in this process)."""
     for name in [*(f"{v}_FILE" for v in variables), *OWNER_SETTINGS]:
         os.environ.pop(name, None)
     os.environ.update(variables)
+
+
+def attach(settings: Settings, instance_config: Path | None = None) -> Environment:
+    """Point this process (and its children) at existing databases without creating or migrating
+    anything: what a long-running service of a deployment does (`market-pulse serve`, workers).
+
+    ``instance_config`` is written to ``$DAGSTER_HOME/dagster.yaml`` (atomically: services of one
+    host may share the folder) when given.
+    """
+    env = Environment(urls=resolve_urls(settings, start=False), settings=settings)
+    if instance_config is not None:
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        target = settings.dagster_home / "dagster.yaml"
+        staged = target.with_name(f".dagster.yaml.{os.getpid()}")
+        shutil.copyfile(instance_config, staged)
+        os.replace(staged, target)
+    export(env.variables())
     return env
 
 

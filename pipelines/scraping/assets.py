@@ -4,11 +4,13 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from pipelines.alerts.store import saved_search_queries
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
-from pipelines.scraping.fetching import ScrapeTimedOut, SessionUnavailable, scrape_vendor
+from pipelines.scraping.fetching import DEFAULT_LOCK_WAIT_SECONDS, ScrapeTimedOut, SessionUnavailable, scrape_vendor
 from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
 from pipelines.scraping.schedule_rules import ScrapeDateError, asof_for
 from pipelines.scraping.schedules import crawl_budget_s
 from pipelines.scraping.tracked_queries import tracked_queries
+from pipelines.scraping.vendor_lock import VendorBusy
+from pipelines.shared.execution import FETCH_POOL, FETCH_STEP_TAGS
 from pipelines.shared.partitions import split_key
 from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
@@ -17,12 +19,18 @@ from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
 
-def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
+def build_raw_captures(partitions_def, lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS):  # type: ignore[no-untyped-def]
+    """The asset; a crawl waits up to ``lock_wait_seconds`` while another process fetches the same vendor."""
+
     @asset(
         partitions_def=partitions_def,
         deps=["vendor_catalog"],
         group_name="scraping",
         kinds={"httpx"},
+        # Network-bound: Celery sends it to the `fetch` queue; the `fetch` pool can cap such steps
+        # deployment-wide. One vendor is never crawled twice at once (vendor_lock).
+        op_tags=FETCH_STEP_TAGS,
+        pool=FETCH_POOL,
         description="Every tracked query of the vendor for the day, all pages, each response archived "
         "(compressed, stored once per content hash) with a `searches` row per query and its timeline.",
     )
@@ -52,9 +60,12 @@ def build_raw_captures(partitions_def):  # type: ignore[no-untyped-def]
         try:
             outcome = scrape_vendor(vendor, vendor_id=vendor_id, asof=asof, engine=warehouse.engine,
                                     http=http_fetcher, browser=browser_fetcher, secrets=vendor_secrets,
-                                    max_runtime_s=crawl_budget_s(context.run.tags), warn=context.log.warning)
+                                    max_runtime_s=crawl_budget_s(context.run.tags), warn=context.log.warning,
+                                    lock_wait_seconds=lock_wait_seconds)
         except (SessionUnavailable, ScrapeTimedOut) as exc:
             raise Failure(description=str(exc), allow_retries=False) from None
+        except VendorBusy as exc:
+            raise Failure(description=str(exc), allow_retries=True) from None
         runs = outcome.runs
         with warehouse.begin() as conn:
             summary = replace_captures_partition(conn, vendor_id=vendor_id, partition_date=day, runs=runs)

@@ -56,9 +56,13 @@ from pipelines.scraping.sessions import (
     to_httpx_cookies,
     to_playwright_cookies,
 )
+from pipelines.scraping.vendor_lock import vendor_fetch_lock
 from pipelines.vendors.config.vendor import VendorConfig
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_LOCK_WAIT_SECONDS = 3600.0
+"""How long a crawl waits for another process fetching the same vendor (MARKET_PULSE_VENDOR_LOCK_WAIT)."""
 
 
 def robots_warning(vendor: VendorConfig) -> str:
@@ -215,9 +219,13 @@ def scrape_vendor(
     secrets: SecretBox | None = None,
     max_runtime_s: float | None = None,
     warn: Any = None,
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
 ) -> ScrapeOutcome:
     """Every tracked query of `vendor`: reused from the search cache when fresh, else crawled
     through `open_vendor_fetch` with the vendor's stored session. Blocking (runs its own loop).
+
+    The crawl holds the vendor's fetch lock (`vendor_lock`): while another process fetches the
+    same vendor it waits, up to ``lock_wait_seconds``, then raises `VendorBusy`.
 
     Raises `SessionUnavailable` before any request when the vendor needs a login and has no
     usable session, and `ScrapeTimedOut` when the crawl takes longer than ``max_runtime_s``
@@ -249,8 +257,6 @@ def scrape_vendor(
     extra = [listing_cache_hook(engine, vendor_id, vendor)] if vendor.fetch.mode == "http" else []
 
     async def crawl() -> tuple[list[SearchRun], VendorFetch | None]:
-        if not to_fetch:
-            return [], None
         async with open_vendor_fetch(vendor, http, browser, cookies=cookies, session_id=session_id,
                                      extra_hooks=extra, warn=say) as opened:
             return await crawl_vendor(vendor, opened.fetch, asof=asof, queries=to_fetch), opened
@@ -269,7 +275,12 @@ def scrape_vendor(
                 "(a hung or very slow shop: see the previous runs' timelines, or allow more time with the run's "
                 "dagster/max_runtime tag)") from None
 
-    fetched, opened = asyncio.run(bounded())
+    fetched: list[SearchRun] = []
+    opened: VendorFetch | None = None
+    if to_fetch:
+        with vendor_fetch_lock(engine, vendor_id=vendor_id, vendor=vendor.name, wait_seconds=lock_wait_seconds,
+                               hold_after_seconds=1.0 / vendor.rate_limit.requests_per_second, say=say):
+            fetched, opened = asyncio.run(bounded())
     by_query = {**cached, **{run.query: run for run in fetched}}
     runs = [by_query[q] for q in vendor.queries]
     report = opened.report() if opened is not None else {}
