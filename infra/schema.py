@@ -240,11 +240,12 @@ class ListingSighting(Base):
         # Daily rollups read one day (or a backfill window) of every vendor at once.
         Index("ix_listing_sightings_partition_date", "partition_date"),
         CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+        {"postgresql_partition_by": "RANGE (partition_date)"},
     )
     id: Mapped[int] = _id()
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
-    partition_date: Mapped[dt.date]
+    partition_date: Mapped[dt.date] = mapped_column(primary_key=True)
     seen_at: Mapped[dt.datetime]
     price: Mapped[Decimal | None]
     currency: Mapped[str] = mapped_column(Currency)
@@ -259,14 +260,16 @@ class PriceObservation(Base):
 
     __tablename__ = "price_observations"
     __table_args__ = (
-        UniqueConstraint("listing_id", "observed_at"),
+        # observed_date is the UTC day of observed_at: in the key only because the partition key must be.
+        UniqueConstraint("listing_id", "observed_at", "observed_date"),
         CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
         Index("ix_price_observations_observed_date", "observed_date"),
+        {"postgresql_partition_by": "RANGE (observed_date)"},
     )
     id: Mapped[int] = _id()
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
     observed_at: Mapped[dt.datetime]
-    observed_date: Mapped[dt.date]
+    observed_date: Mapped[dt.date] = mapped_column(primary_key=True)
     price: Mapped[Decimal | None]
     currency: Mapped[str] = mapped_column(Currency)
     created_at: Mapped[dt.datetime] = created_at_column()
@@ -306,9 +309,14 @@ class SearchResult(Base):
     """Where a listing appeared in a search (position counts across pages, from 1)."""
 
     __tablename__ = "search_results"
-    __table_args__ = (UniqueConstraint("search_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("search_id", "position", "partition_date"),
+        {"postgresql_partition_by": "RANGE (partition_date)"},
+    )
     id: Mapped[int] = _id()
     search_id: Mapped[int] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"))
+    partition_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    """The search's day (``searches.partition_date``): the month partition the row lives in."""
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     page: Mapped[int | None] = mapped_column(Integer)
@@ -320,23 +328,32 @@ class SearchEvent(Base):
     """Timeline of a search (page fetched, retry, parse failure...), for debugging vendors."""
 
     __tablename__ = "search_events"
-    __table_args__ = (Index("ix_search_events_search_id_created_at", "search_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_search_events_search_id_created_at", "search_id", "created_at"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
     id: Mapped[int] = _id()
     search_id: Mapped[int | None] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
     event_type: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    created_at: Mapped[dt.datetime] = created_at_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), primary_key=True)
 
 
 class CaptureBody(Base):
-    """A compressed response body, stored once per content hash however often it is fetched."""
+    """A compressed response body, stored once per content hash however often it is fetched.
+
+    Old bodies can be moved out of Postgres (``market-pulse prune --offload-bodies-older-than``):
+    ``body`` is then NULL and ``archive_url`` names the file (an fsspec URL) holding the same bytes.
+    """
 
     __tablename__ = "capture_bodies"
+    __table_args__ = (CheckConstraint("body IS NOT NULL OR archive_url IS NOT NULL", name="body_or_archive"),)
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     encoding: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(Integer)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    archive_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
@@ -346,11 +363,12 @@ class RawCapture(Base):
     __tablename__ = "raw_captures"
     __table_args__ = (
         Index("ix_raw_captures_vendor_id_partition_date", "vendor_id", "partition_date"),
+        {"postgresql_partition_by": "RANGE (partition_date)"},
     )
     id: Mapped[int] = _id()
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
     search_id: Mapped[int | None] = mapped_column(ForeignKey("searches.id", ondelete="CASCADE"), index=True)
-    partition_date: Mapped[dt.date]
+    partition_date: Mapped[dt.date] = mapped_column(primary_key=True)
     query: Mapped[str | None] = mapped_column(Text)
     page_number: Mapped[int] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text)

@@ -39,13 +39,28 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    partitions = _partitions(connection)
+
+    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+        """Month partitions are the parent table's storage, not tables of the model."""
+        return not (type_ == "table" and name in partitions)
+
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      transaction_per_migration=True)
+                      transaction_per_migration=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()
     _keep_version_to_owner(connection)
+
+
+def _partitions(connection) -> set[str]:  # type: ignore[no-untyped-def]
+    found = set(connection.execute(text(
+        "SELECT relname FROM pg_class WHERE relispartition AND relkind IN ('r', 'p') "
+        "AND relnamespace = CAST(current_schema() AS regnamespace)")).scalars())
+    if connection.in_transaction():
+        connection.commit()
+    return found
 
 
 # Default privileges give the app role DML on every table the owner creates, alembic_version

@@ -14,9 +14,12 @@ from infra.settings import PROJECT_ROOT
 
 
 def _tables(url: str) -> set[str]:
+    """The schema's tables, month partitions left out (they are their parent's storage)."""
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        with engine.connect() as conn:
+            partitions = set(conn.execute(text("SELECT relname FROM pg_class WHERE relispartition")).scalars())
+        return set(inspect(engine).get_table_names()) - {"alembic_version"} - partitions
     finally:
         engine.dispose()
 
