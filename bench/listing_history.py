@@ -85,8 +85,8 @@ def seed(engine: Engine, name: str, listings: int, days: int) -> int:
             SELECT :v, d::date, 'q', 'success', d
             FROM generate_series(CAST(:first AS date), CAST(:last AS date) + 1, interval '1 day') d"""), params)
         conn.execute(text("""
-            INSERT INTO search_results (search_id, listing_id, position, page)
-            SELECT s.id, g.listing_id, g.position, 1 + (g.position - 1) / 20
+            INSERT INTO search_results (search_id, listing_id, position, page, partition_date)
+            SELECT s.id, g.listing_id, g.position, 1 + (g.position - 1) / 20, s.partition_date
             FROM searches s
             JOIN (SELECT listing_id, partition_date,
                          row_number() OVER (PARTITION BY partition_date ORDER BY listing_id) AS position

@@ -113,6 +113,10 @@ class Settings:
     """Passwords given for the roles (by purpose), for `db roles --sql`."""
     execution: ExecutionSettings = field(default_factory=lambda: ExecutionSettings())
     serve: ServeSettings = field(default_factory=lambda: ServeSettings())
+    archive_url: str = ""
+    """Where response bodies moved out of Postgres go (an fsspec URL or a folder); default $MARKET_PULSE_HOME/archive."""
+    offload_bodies_after: str | None = None
+    """Age (``90d``, ``6mo``) past which ``market-pulse prune`` moves response bodies to ``archive_url``."""
 
     @property
     def embedded(self) -> bool:
@@ -155,6 +159,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             instance_config=Path(env.get("MARKET_PULSE_INSTANCE_CONFIG")
                                  or PROJECT_ROOT / "deploy" / "dagster.yaml").expanduser().resolve(),
         ),
+        archive_url=env.get("MARKET_PULSE_ARCHIVE_URL") or str(home / "archive"),
+        offload_bodies_after=env.get("MARKET_PULSE_OFFLOAD_BODIES_AFTER") or None,
     )
 
 

@@ -23,8 +23,8 @@ INSERT INTO searches (vendor_id, partition_date, query, status, pages, items, re
 SELECT v.id, CAST(:first_day AS date) + d, q, CASE WHEN (v.id + d) % 17 = 0 THEN 'partial' ELSE 'success' END,
        3, 20, 3, 150000, 0, 1000 + (v.id * 131 + d * 17) % 4000, d % 5 = 0
 FROM vendors v CROSS JOIN generate_series(0, :days - 1) AS d CROSS JOIN unnest(ARRAY['iphone', 'galaxy', 'ps5']) AS q;
-INSERT INTO search_results (search_id, listing_id, position)
-SELECT s.id, l.id, row_number() OVER (PARTITION BY s.id ORDER BY l.id)
+INSERT INTO search_results (search_id, listing_id, position, partition_date)
+SELECT s.id, l.id, row_number() OVER (PARTITION BY s.id ORDER BY l.id), s.partition_date
 FROM searches s
 JOIN listings l ON l.vendor_id = s.vendor_id AND l.id % 100 < 3 AND l.id % 7 = length(s.query) % 7;
 ANALYZE;

@@ -24,7 +24,8 @@ refused, and monthly partitions ``<table>_yYYYYmMM`` from the oldest row's month
 ahead. ``ensure_history_partitions(first_day, last_day)`` creates the missing months later (the
 pipeline calls it before writing): it is SECURITY DEFINER (partitions are DDL, owned by the owner
 role) but only for a caller who may insert into the tables, and it moves rows a DEFAULT partition
-already holds for a month into that month's new partition.
+already holds for a month into that month's new partition. ``drop_history_partition(partition)``
+detaches and drops one month (with the caller's rights: the owner role's).
 
 ``capture_bodies`` may now hold a body outside Postgres: ``archive_url`` points at the file (an
 fsspec URL) and ``body`` is NULL; one of the two is always set.
@@ -159,6 +160,26 @@ END
 $fn$
 """
 
+DROP_PARTITION = r"""
+CREATE FUNCTION drop_history_partition(part regclass) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+-- Detach one month partition of a history table and drop it: retention by whole months. Runs with
+-- the caller's rights (DDL: the owner role); refuses anything but a month partition of those tables.
+DECLARE
+    parent regclass;
+BEGIN
+    SELECT i.inhparent INTO parent FROM pg_inherits i WHERE i.inhrelid = part;
+    IF parent IS NULL OR parent::text NOT IN ('listing_sightings', 'price_observations', 'search_results',
+                                              'search_events', 'raw_captures')
+       OR part::text = parent::text || '_default' THEN
+        RAISE EXCEPTION '% is not a month partition of a history table', part USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', parent, part);
+    EXECUTE format('DROP TABLE %s', part);
+END
+$fn$
+"""
+
 OLDEST_DAY = """
 SELECT least(current_date,
              (SELECT min(partition_date) FROM listing_sightings_unpartitioned),
@@ -210,6 +231,7 @@ def upgrade() -> None:
         op.execute(f'CREATE TABLE {table}_default PARTITION OF {table} DEFAULT')
 
     op.execute(ENSURE_PARTITIONS)
+    op.execute(DROP_PARTITION)
     oldest = op.get_bind().execute(sa.text(OLDEST_DAY)).scalar_one()
     op.execute(sa.text("SELECT ensure_history_partitions(CAST(:oldest AS date), "
                        f"CAST(date_trunc('month', current_date) + interval '{MONTHS_AHEAD} months' AS date))")
@@ -246,6 +268,7 @@ def downgrade() -> None:
         op.execute(f'DROP TABLE {old} CASCADE')
         _constraints(table, partitioned=False)
     op.execute('DROP FUNCTION ensure_history_partitions(date, date)')
+    op.execute('DROP FUNCTION drop_history_partition(regclass)')
 
     op.drop_constraint(op.f('ck_capture_bodies_body_or_archive'), 'capture_bodies', type_='check')
     op.alter_column('capture_bodies', 'body', existing_type=sa.LargeBinary(), nullable=False)

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.alerts.store import saved_search_queries
+from pipelines.history.store import ensure_history_partitions
 from pipelines.scraping.archive import SearchRun, replace_captures_partition
 from pipelines.scraping.fetching import DEFAULT_LOCK_WAIT_SECONDS, ScrapeTimedOut, SessionUnavailable, scrape_vendor
 from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
@@ -51,6 +52,10 @@ def build_raw_captures(partitions_def, lock_wait_seconds: float = DEFAULT_LOCK_W
                 vendor_id = vendor_id_for(conn, name)
             except UnknownVendor as exc:
                 raise Failure(description=str(exc), allow_retries=False) from None
+        with warehouse.begin() as conn:  # this day's month and the months ahead, before anything is written
+            made = ensure_history_partitions(conn, day)
+        if made:
+            context.log.info(f"{made} month partitions of the history tables made")
         with warehouse.connect() as conn:
             queries = tracked_queries(name, vendor.queries, saved_search_queries(conn))
         if queries != list(vendor.queries):

@@ -112,6 +112,7 @@ def seed_market(conn: Connection, days: list[dt.date], *, seed: int = 7, product
                             {"v": vendor_id, "d": day}).scalars().all()
         found = [lid for lid in seen if (lid + q) % 3 != 0][:items]
         if found:
-            conn.execute(text("INSERT INTO search_results (search_id, listing_id, position) VALUES (:s, :l, :p)"),
-                         [{"s": search_id, "l": lid, "p": pos + 1} for pos, lid in enumerate(found)])
+            conn.execute(text("INSERT INTO search_results (search_id, listing_id, position, partition_date) "
+                              "VALUES (:s, :l, :p, :d)"),
+                         [{"s": search_id, "l": lid, "p": pos + 1, "d": day} for pos, lid in enumerate(found)])
     return market

@@ -11,7 +11,7 @@ WITH units AS (
 hits AS (
     SELECT s.partition_date AS day, lower(btrim(s.query)) AS query, r.listing_id, r.position
     FROM searches s
-    JOIN search_results r ON r.search_id = s.id
+    JOIN search_results r ON r.search_id = s.id AND r.partition_date = s.partition_date
     WHERE s.partition_date >= CAST(:start AS date) AND s.partition_date < CAST(:end AS date)
 ),
 per_listing AS (

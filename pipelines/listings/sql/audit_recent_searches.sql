@@ -10,11 +10,12 @@ WITH published_days AS MATERIALIZED (
                   WHERE s.vendor_id = :vendor_id AND s.partition_date = CAST(d AS date))
 ),
 recent AS MATERIALIZED (
-    SELECT s.id, s.query FROM searches s
+    SELECT s.id, s.query, s.partition_date FROM searches s
     WHERE s.vendor_id = :vendor_id AND s.status = 'success'
       AND s.partition_date IN (SELECT partition_date FROM published_days)
 )
 SELECT r.query, count(*) AS days, percentile_cont(0.5) WITHIN GROUP (ORDER BY found.listings) AS median
 FROM recent r
-CROSS JOIN LATERAL (SELECT count(*) AS listings FROM search_results x WHERE x.search_id = r.id) found
+CROSS JOIN LATERAL (SELECT count(*) AS listings FROM search_results x
+                         WHERE x.search_id = r.id AND x.partition_date = r.partition_date) found
 GROUP BY r.query;

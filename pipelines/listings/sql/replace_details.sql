@@ -1,8 +1,9 @@
--- Positions in this partition's searches.
+-- Positions in this partition's searches (search_results carries the search's day: one month partition).
 DELETE FROM search_results r USING searches s
-WHERE r.search_id = s.id AND s.vendor_id = :vendor_id AND s.partition_date = :partition_date;
-INSERT INTO search_results (search_id, listing_id, position, page)
-SELECT p.search_id, l.id, p.position, p.page
+WHERE r.search_id = s.id AND s.vendor_id = :vendor_id AND s.partition_date = :partition_date
+  AND r.partition_date = :partition_date;
+INSERT INTO search_results (search_id, listing_id, position, page, partition_date)
+SELECT p.search_id, l.id, p.position, p.page, CAST(:partition_date AS date)
 FROM staged_positions p JOIN listings l ON l.vendor_id = :vendor_id AND l.external_id = p.external_id;
 
 -- Attributes and images follow the latest sighting, like the other listing fields.
