@@ -19,6 +19,7 @@ import typer
 from cli.accounts import keys_app, users_app
 from cli.alerts import alerts_app, install_demo_alerts, notifications
 from cli.products import products_app
+from cli.prune import prune
 from cli.roles import db_roles
 from cli.secrets import secrets_app
 from cli.serve import serve, worker
@@ -39,6 +40,7 @@ db_app = typer.Typer(help="The warehouse database: start, stop, migrate.", no_ar
 app.add_typer(db_app, name="db")
 db_app.command("roles")(db_roles)
 app.add_typer(secrets_app, name="secrets")
+app.command("prune")(prune)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

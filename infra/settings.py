@@ -114,9 +114,7 @@ class Settings:
     execution: ExecutionSettings = field(default_factory=lambda: ExecutionSettings())
     serve: ServeSettings = field(default_factory=lambda: ServeSettings())
     archive_url: str = ""
-    """Where response bodies moved out of Postgres go (an fsspec URL or a folder); default $MARKET_PULSE_HOME/archive."""
-    offload_bodies_after: str | None = None
-    """Age (``90d``, ``6mo``) past which ``market-pulse prune`` moves response bodies to ``archive_url``."""
+    """Where response bodies moved out of Postgres go (fsspec URL or folder); default $MARKET_PULSE_HOME/archive."""
 
     @property
     def embedded(self) -> bool:
@@ -160,7 +158,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                                  or PROJECT_ROOT / "deploy" / "dagster.yaml").expanduser().resolve(),
         ),
         archive_url=env.get("MARKET_PULSE_ARCHIVE_URL") or str(home / "archive"),
-        offload_bodies_after=env.get("MARKET_PULSE_OFFLOAD_BODIES_AFTER") or None,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from downloader.types import FetchedResponse
 from pipelines.scraping import store
+from pipelines.scraping.body_archive import read_archived
 from pipelines.scraping.pages import ArchivedPage
 
 BODY_ENCODING = "zlib"
@@ -142,9 +143,18 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
                           bytes=sum(c["bytes"] for c in captures))
 
 
+def stored_body(row: Any) -> bytes:
+    """A capture row's body, decompressed: from the database, or from the archive file its row
+    points to once it was moved out (``archive_url``); empty when the response had none."""
+    if row.body is not None:
+        return decompress(row.body, row.encoding)
+    if row.archive_url is not None:
+        return decompress(read_archived(row.archive_url), row.encoding)
+    return b""
+
+
 def read_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[ArchivedPage]:
     rows = store.captures_of_partition(conn, vendor_id=vendor_id, partition_date=partition_date)
     return [ArchivedPage(search_id=r.search_id, query=r.query, page_number=r.page_number, url=r.url,
-                         status=r.status, error=r.error, fetched_at=r.fetched_at,
-                         body=decompress(r.body, r.encoding) if r.body is not None else b"")
+                         status=r.status, error=r.error, fetched_at=r.fetched_at, body=stored_body(r))
             for r in rows]

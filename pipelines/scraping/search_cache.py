@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from downloader.types import FetchedResponse
 from pipelines.extraction.search_requests import first_request
 from pipelines.scraping import store
-from pipelines.scraping.archive import CapturedPage, SearchRun, decompress
+from pipelines.scraping.archive import CapturedPage, SearchRun, stored_body
 from pipelines.vendors.config.vendor import VendorConfig
 
 
@@ -62,6 +62,6 @@ def _response(row) -> FetchedResponse:  # type: ignore[no-untyped-def]
     """An archived capture as a response again; no request was made for it (attempts 0)."""
     return FetchedResponse(
         requested_url=row.url, final_url=row.final_url or row.url, status=row.status, headers=dict(row.headers),
-        body=decompress(row.body, row.encoding) if row.body is not None else b"", content_type=row.content_type,
+        body=stored_body(row), content_type=row.content_type,
         elapsed_ms=0.0, started_at=row.fetched_at, fetch_mode=row.fetch_mode, error=row.error, attempts=0,
         bytes_received=0)

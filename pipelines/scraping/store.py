@@ -114,3 +114,34 @@ def touch_cached_listing(conn: Connection, *, vendor_id: int, url: str, validate
 def delete_expired_listing_cache(conn: Connection, now: dt.datetime) -> int:
     """Delete the cache rows expired at ``now``; how many."""
     return SQL.run(conn, "delete_expired_listing_cache", {"now": now})
+
+
+# --- bodies kept outside the database (pipelines.scraping.body_archive) ---------------------------
+
+
+def count_bodies_to_offload(conn: Connection, before: dt.datetime) -> Row[Any]:
+    """``bodies`` and compressed ``bytes`` stored before ``before`` that an offload would move."""
+    return SQL.one(conn, "count_bodies_to_offload", {"before": before})
+
+
+def bodies_to_offload(conn: Connection, before: dt.datetime, batch: int) -> list[Row[Any]]:
+    """Up to ``batch`` bodies (``sha256``, ``encoding``, compressed ``body``) stored before ``before``."""
+    return SQL.rows(conn, "select_bodies_to_offload", {"before": before, "batch": batch})
+
+
+def mark_body_offloaded(conn: Connection, sha256: str, archive_url: str) -> int:
+    return SQL.run(conn, "mark_body_offloaded", {"sha256": sha256, "archive_url": archive_url})
+
+
+def offloaded_bodies(conn: Connection, batch: int) -> list[Row[Any]]:
+    """Up to ``batch`` bodies kept outside the database: ``sha256``, ``encoding``, ``archive_url``."""
+    return SQL.rows(conn, "select_offloaded_bodies", {"batch": batch})
+
+
+def restore_body(conn: Connection, sha256: str, body: bytes) -> int:
+    return SQL.run(conn, "restore_body", {"sha256": sha256, "body": body})
+
+
+def delete_orphan_bodies(conn: Connection) -> list[Row[Any]]:
+    """Delete the bodies nothing refers to; their ``sha256`` and ``archive_url`` (None when in the database)."""
+    return list(conn.execute(SQL.statement("delete_orphan_bodies")))
