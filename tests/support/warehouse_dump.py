@@ -76,7 +76,9 @@ def _columns(engine: Engine) -> dict[str, list[str]]:
     with engine.connect() as conn:
         rows = conn.execute(text("""
         SELECT table_name, column_name FROM information_schema.columns
-        WHERE table_schema = 'public' ORDER BY table_name, ordinal_position
+        WHERE table_schema = 'public'
+          AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = table_name AND c.relispartition)
+        ORDER BY table_name, ordinal_position
     """)).all()
     out: dict[str, list[str]] = {}
     for table, column in rows:
