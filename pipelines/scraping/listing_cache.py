@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from downloader.cache import CachedPage, ConditionalCache
 from pipelines.scraping import store
-from pipelines.scraping.archive import BODY_ENCODING, compress, decompress
+from pipelines.scraping.archive import BODY_ENCODING, compress, stored_body
 from pipelines.vendors.config.vendor import VendorConfig
 
 DEFAULT_TTL = dt.timedelta(days=7)
@@ -51,7 +51,7 @@ class PostgresCacheStore:
         if row is None:
             return None
         return CachedPage(url=row.url, status=row.status, headers=dict(row.headers), content_type=row.content_type,
-                          body=decompress(row.body, row.encoding), etag=row.etag, last_modified=row.last_modified,
+                          body=stored_body(row), etag=row.etag, last_modified=row.last_modified,
                           fetched_at=row.fetched_at, validated_at=row.validated_at)
 
     def _put(self, page: CachedPage) -> None:
