@@ -260,6 +260,10 @@ def test_bodies_moved_out_are_reparsed_from_the_archive(database_url: str, demo_
     result = pipeline.run(day, "toko")
     assert result.success, failure_message(result)
     engine = pipeline.warehouse.engine
+    with engine.connect() as conn:  # raw_captures made the day's month before writing: nothing in DEFAULT
+        homes = {table: set(conn.execute(text(f"SELECT DISTINCT tableoid::regclass::text FROM {table}")).scalars())
+                 for table in ("raw_captures", "listing_sightings", "search_results")}
+    assert homes == {t: {f"{t}_y2026m10"} for t in homes}
     published = {t: rows for t, rows in dump(owner).items() if t != "capture_bodies"}
     assert len(published["listing_sightings"]) > 10
 
