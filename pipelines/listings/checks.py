@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -34,6 +35,7 @@ MAX_DATA_AGE_DAYS = 2
 """A vendor is stale when its newest sighted day is older than this many days before today (UTC)."""
 
 FRESHNESS_CRON = "0 */6 * * *"
+FRESHNESS_DUE: AutomationCondition[AssetCheckKey] = AutomationCondition.cron_tick_passed(FRESHNESS_CRON)
 
 AUDITS: dict[str, tuple[bool, str]] = {
     audits.LAYOUT: (True, "Layout unchanged: on the pages that fetched fine the listing selector matched listings, "
@@ -73,7 +75,7 @@ def check_results(verdicts: Sequence[Verdict]) -> list[AssetCheckResult]:
     ) for v in verdicts]
 
 
-@asset_check(asset="listings", automation_condition=AutomationCondition.cron_tick_passed(FRESHNESS_CRON),
+@asset_check(asset="listings", automation_condition=FRESHNESS_DUE,
              description=f"Every enabled vendor has listings sighted within the last {MAX_DATA_AGE_DAYS} days "
              f"(UTC); evaluated every 6 hours, so a vendor that silently stops scraping is flagged (warning).")
 def vendor_data_fresh(warehouse: Warehouse, vendor_registry: VendorRegistry) -> AssetCheckResult:

@@ -1,6 +1,7 @@
 """``vendor_catalog``: the vendor files, synced into the ``vendors`` table, and a check naming the bad ones."""
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
@@ -20,6 +21,7 @@ from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import count_vendors, deactivate_missing, upsert_vendor
 
 FILES_CHECK_CRON = "5 * * * *"
+FILES_CHECK_DUE: AutomationCondition[AssetCheckKey] = AutomationCondition.cron_tick_passed(FILES_CHECK_CRON)
 """Hourly (at :05, off the hour other jobs favour): a file broken on disk shows within the hour."""
 
 
@@ -71,7 +73,7 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
 
 @asset_check(
     asset=vendor_catalog,
-    automation_condition=AutomationCondition.cron_tick_passed(FILES_CHECK_CRON),
+    automation_condition=FILES_CHECK_DUE,
     description="Every file in vendors/ is a valid vendor file. A bad one (malformed YAML, an unknown key, a cron "
     "or selector that does not work) fails this check naming the file and the field; its vendor is left out (no "
     "schedule, no partitions) and every other vendor runs as usual. Runs with every vendor_catalog "
