@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, ProxySettings, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -221,19 +221,19 @@ class BrowserSession:
             return
         t0 = time.perf_counter()
         try:
-            proxy = None
+            proxy: ProxySettings | None = None
             args = cfg.launch_args()
             if self._fence is not None:
                 # Every connection through the fence (loopback included: Playwright adds <-loopback>).
                 self._proxy = FencedSocksProxy(self._fence)
-                proxy = {"server": await self._proxy.start()}
+                proxy = ProxySettings(server=await self._proxy.start())
                 args = [*args, *FENCED_LAUNCH_ARGS]
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
                 executable_path=path,
                 headless=cfg.headless,
                 args=args,
-                proxy=proxy,  # type: ignore[arg-type]
+                proxy=proxy,
                 timeout=cfg.launch_timeout_s * 1000,
             )
             self._browser.on("disconnected", self._on_disconnected)
@@ -242,6 +242,7 @@ class BrowserSession:
                 service_workers="block",  # they would bypass our request routing
             )
             if self._cookie_list:
+                # Playwright types these as its SetCookieParam TypedDict, which it does not export.
                 await self._context.add_cookies(self._cookie_list)  # type: ignore[arg-type]
             await self._context.route("**/*", self._route)  # fence, blocked types, vendor headers
         except Exception as exc:

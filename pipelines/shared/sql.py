@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeAlias, Unpack
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Row, TextClause, text
 from sqlparse import tokens
@@ -24,7 +24,7 @@ from sqlparse.engine import FilterStack
 
 # A result row of any width: SQLAlchemy's `Row` is generic over its column types (a TypeVarTuple),
 # and `Row[Any]` would mean a row of exactly one column.
-AnyRow: TypeAlias = Row[Unpack[tuple[Any, ...]]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 class SqlFiles:
