@@ -23,6 +23,7 @@ from infra.embedded_postgres import EmbeddedPostgresError
 from infra.schema import USER_ROLES
 from infra.settings import load_settings
 from pipelines.alerts import manage
+from pipelines.shared.sql import AnyRow
 from web import accounts, api_keys, passwords
 
 users_app = typer.Typer(help="People: owners of saved searches and, with a password, UI logins (roles "
@@ -209,7 +210,7 @@ def keys_list(
     with _transaction() as conn:
         rows = api_keys.list_keys(conn, user)
 
-    def state(r) -> str:  # type: ignore[no-untyped-def]
+    def state(r: AnyRow) -> str:
         return "revoked" if not r.is_active else "expired" if r.expired else "active"
 
     items = [{"id": r.id, "user": r.username, "name": r.name, "prefix": r.key_prefix, "scopes": r.scopes,

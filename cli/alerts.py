@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +54,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 @contextmanager
-def _transaction():  # type: ignore[no-untyped-def]
+def _transaction() -> Iterator[Connection]:
     try:
         engine = engine_for(resolve_urls(load_settings()).app)
         with engine.begin() as conn:
