@@ -19,6 +19,7 @@ from pipelines.scraping.schedules import crawl_budget_s
 from pipelines.scraping.tracked_queries import tracked_queries
 from pipelines.scraping.vendor_lock import VendorBusy
 from pipelines.shared.execution import FETCH_POOL, FETCH_STEP_TAGS
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.partitions import split_key
 from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
@@ -106,7 +107,6 @@ def build_raw_captures(partitions_def: PartitionsDefinition,
 
 
 def _search_table(runs: list[SearchRun]) -> str:
-    lines = ["| query | status | pages | items | ms | error |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r.query} | {r.status}{' (cache hit)' if r.cache_hit else ''} | {len(r.pages)} | {r.items} "
-              f"| {r.duration_ms} | {r.error or ''} |" for r in runs]
-    return "\n".join(lines)
+    return markdown_table(["query", "status", "pages", "items", "ms", "error"],
+                          [(r.query, f"{r.status}{' (cache hit)' if r.cache_hit else ''}", len(r.pages), r.items,
+                            r.duration_ms, r.error or "") for r in runs])

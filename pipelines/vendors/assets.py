@@ -13,6 +13,7 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.catalog import vendor_row
 from pipelines.vendors.config.errors import VendorConfigError
@@ -55,10 +56,8 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
     for problem in folder.problems:
         for line in problem.errors:
             context.log.error(line)
-    preview = "\n".join(
-        ["| vendor | name | country | currency | active |", "|---|---|---|---|---|"]
-        + [f"| {r.name} | {r.display_name} | {r.country or ''} | {r.currency} | {r.is_active} |" for r in rows]
-    )
+    preview = markdown_table(["vendor", "name", "country", "currency", "active"],
+                             [(r.name, r.display_name, r.country, r.currency, r.is_active) for r in rows])
     return MaterializeResult(metadata={
         "vendor_files": len(rows),
         "invalid_files": len(folder.problems),
