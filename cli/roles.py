@@ -1,6 +1,6 @@
 """``market-pulse db roles``: which role each component connects as, and the SQL that creates them.
 
-Registered in :mod:`cli.main` under ``db``.
+Registered in :mod:`cli.db` under ``db``.
 """
 
 from __future__ import annotations

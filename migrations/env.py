@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 
 from infra.schema import Base
 
@@ -38,7 +38,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
                       transaction_per_migration=True)
     with context.begin_transaction():
@@ -67,7 +67,7 @@ END $$
 """)
 
 
-def _keep_version_to_owner(connection) -> None:  # type: ignore[no-untyped-def]
+def _keep_version_to_owner(connection: Connection) -> None:
     connection.execute(KEEP_VERSION_TO_OWNER)
     connection.commit()
 

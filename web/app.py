@@ -219,7 +219,8 @@ async def redirect_or_refuse(scope: Scope, receive: Receive, send: Send, locatio
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole request body, or None when it exceeds ``limit`` bytes."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":

@@ -28,14 +28,14 @@ Every decision carries its method and score, which are stored with the listing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from pipelines.products.features import Features, blocking_keys
 from pipelines.products.identifiers import CodeMatch, PartNumber, compare_part_numbers
-from pipelines.products.identity import CompiledRules
+from pipelines.products.identity import CompiledRules, ListingText
 
 METHOD_SCORES = {"gtin": 1.0, "mpn_same": 0.99, "mpn_suffix": 0.96, "rules": 0.93}
 METHOD_RANK = {"manual": 5, "gtin": 4, "mpn": 3, "rules": 2, "title": 1}
@@ -325,7 +325,7 @@ def match_features(items: Iterable[tuple[int, Features]], catalogue: Catalogue,
     return out
 
 
-def match_listings(listings, rules: CompiledRules,  # type: ignore[no-untyped-def]
+def match_listings(listings: Mapping[int, ListingText], rules: CompiledRules,
                    pins: dict[int, str] | None = None) -> dict[int, Match]:
     """Every listing of ``listings`` ({id: ListingText}) matched from an empty catalogue."""
     from pipelines.products.features import features

@@ -105,7 +105,7 @@ def rekey_stale_products(conn: Connection, rules: CompiledRules) -> int:
     catalogue = Catalogue(rules)
     SQL.run(conn, "delete_product_keys", {"ids": [r.id for r in rows]})
     anchors = features_many([_anchor_text(r.anchor) for r in rows], rules, workers=_workers())
-    keys = []
+    keys: list[tuple[str, int]] = []
     for r, anchor in zip(rows, anchors, strict=True):
         product = Product(key=r.product_key, anchor=anchor, gtins=set(r.gtins or []) | set(anchor.gtins),
                           codes=list(anchor.codes))
