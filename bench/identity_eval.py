@@ -31,6 +31,7 @@ from pipelines.products.identity import ListingText, load_rules
 from pipelines.products.matching import match_listings
 
 DATA = Path(__file__).resolve().parent / "identity_data"
+SPLITS = ("dev", "holdout", "blind-dev", "blind-test")
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -130,15 +131,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--left", type=Path)
     parser.add_argument("--right", type=Path)
     parser.add_argument("--matches", type=Path)
-    parser.add_argument("--split", choices=["dev", "holdout", "all"], help="our labelled set instead of files")
+    parser.add_argument("--split", choices=[*SPLITS, "all"], help="our labelled sets instead of files")
     parser.add_argument("--use-description", action="store_true", help="append each row's description to its title")
     parser.add_argument("--errors", type=int, default=0, help="print this many false and missed pairs")
     args = parser.parse_args(argv)
     if args.split:
-        splits = ["dev", "holdout"] if args.split == "all" else [args.split]
-        for split in splits:
+        for split in SPLITS if args.split == "all" else [args.split]:
             folder = DATA / split
-            scores = evaluate(read_side(folder / "left.csv", "left"), read_side(folder / "right.csv", "right"),
+            scores = evaluate(read_side(folder / "left.csv", "left", args.use_description),
+                              read_side(folder / "right.csv", "right", args.use_description),
                               read_matches(folder / "matches.csv"), errors=args.errors)
             print(_report(split, scores))
         return
