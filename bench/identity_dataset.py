@@ -94,7 +94,7 @@ def build_blind(source: Path = DATA / "blind_source.txt", out: Path = DATA) -> d
         split = BLIND_SPLITS[hashlib.sha256(line.encode()).digest()[0] % 2]
         left, right, matches = rows[split]
         if kind == "P" and len(parts) in (5, 6):
-            name, description, right_name, manufacturer, right_description = (parts[1:] + [""])[:5]
+            name, description, right_name, manufacturer, right_description = [*parts[1:], ""][:5]
             left.append([f"A{number}", name, description, ""])
             right.append([f"B{number}", right_name, right_description, manufacturer, ""])
             matches.append([f"A{number}", f"B{number}"])

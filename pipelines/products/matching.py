@@ -61,7 +61,8 @@ class Product:
     members: int = 0
 
 
-def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMatch | None:
+def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber],
+                    glued_colours: frozenset[str] = frozenset()) -> CodeMatch | None:
     """The best relation between any two codes of two sides, or None when a side has none."""
     a, b = list(a), list(b)
     if not a or not b:
@@ -69,7 +70,7 @@ def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMat
     best = CodeMatch.DIFFERENT
     for x in a:
         for y in b:
-            relation = compare_part_numbers(x, y)
+            relation = compare_part_numbers(x, y, glued_colours)
             if relation is CodeMatch.SAME:
                 return relation
             if relation is CodeMatch.SUFFIX:
@@ -78,9 +79,16 @@ def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMat
 
 
 def _specs_conflict(a: Features, b: Features) -> bool:
-    """Both titles give a value in the same unit and share none (55" vs 65", 2 vs 4 pack)."""
+    """Both titles give a value in the same unit and share none (55" vs 65", 2 vs 4 pack).
+    Screen sizes within half an inch are one size, rounded by one shop (23.8" = 24")."""
     mine = a.spec_map
-    return any(unit in mine and not (mine[unit] & values) for unit, values in b.specs)
+    for unit, values in b.specs:
+        if unit not in mine or mine[unit] & values:
+            continue
+        if unit == "inch" and any(abs(float(x) - float(y)) <= 0.5 for x in mine[unit] for y in values):
+            continue
+        return True
+    return False
 
 
 def _model_words_conflict(a: Features, b: Features) -> bool:
@@ -122,7 +130,7 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
     # where colours are one product (a category with `colours: drop`), each colour still has its
     # own GTIN and part number: different identifiers are then no evidence of another product
     identifiers_veto = listing.colours_matter or anchor.colours_matter
-    relation = _codes_relation(listing.codes, product.codes)
+    relation = _codes_relation(listing.codes, product.codes, rules.identifiers.single_colours)
     if relation is CodeMatch.SAME and not _specs_conflict(listing, anchor):
         return Verdict("mpn", METHOD_SCORES["mpn_same"])
     if relation is CodeMatch.SUFFIX and not _specs_conflict(listing, anchor):
