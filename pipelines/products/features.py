@@ -27,7 +27,7 @@ from pipelines.products.identity import (
     Identity,
     ListingText,
     _remove_noise,
-    identify,
+    identify_read,
     normalise_text,
     strip_marks,
 )
@@ -164,12 +164,12 @@ def _specs(lowered: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
 def features(listing: ListingText, rules: CompiledRules) -> Features:
     """Everything the matcher needs from one listing (no comparison yet)."""
-    identity = identify(listing, rules, named=False)
+    lowered = " ".join(strip_marks(listing.title, rules.translit).casefold().split())
+    text = normalise_text(listing.title, rules.translit)
+    identity = identify_read(listing, rules, text, lowered, named=False)
     ids = rules.identifiers
     p = _patterns(rules)
     category = rules.by_slug.get(identity.category) or rules.categories[-1]
-    lowered = " ".join(strip_marks(listing.title, rules.translit).casefold().split())
-    text = normalise_text(listing.title, rules.translit)
     brand = ids.canonical_brand(listing.brand) or ids.brand_in(text)
 
     gtins = {g for g in (normalise_gtin(listing.gtin), normalise_gtin(listing.product_code)) if g}

@@ -354,8 +354,10 @@ def compare_part_numbers(a: PartNumber, b: PartNumber, glued_colours: frozenset[
         return CodeMatch.DIFFERENT
     if a.root == b.root:
         return CodeMatch.SAME if a.colour == b.colour else CodeMatch.SUFFIX
-    if a.stems & b.stems:
+    if not a.stems.isdisjoint(b.stems):
         return CodeMatch.SUFFIX
+    if abs(len(a.root) - len(b.root)) != 1:  # most pairs: nothing else to check
+        return CodeMatch.DIFFERENT
     for longer, shorter in ((a, b), (b, a)):
         letter = longer.root[len(shorter.root):]
         if (len(letter) == 1 and letter in glued_colours and longer.colour is None

@@ -128,8 +128,13 @@ def identify(listing: ListingText, rules: CompiledRules | None = None, *, named:
     ``named=False`` leaves ``name`` empty: the display name is only needed for listings that
     found a product (:func:`product_name`), and it is a fifth of the cost."""
     rules = rules or load_rules()
-    text = normalise_text(listing.title, rules.translit)
-    raw = _slashed(listing.title, rules)
+    return identify_read(listing, rules, normalise_text(listing.title, rules.translit),
+                         _slashed(listing.title, rules), named=named)
+
+
+def identify_read(listing: ListingText, rules: CompiledRules, text: str, raw: str, *, named: bool = True) -> Identity:
+    """:func:`identify` of a title already read: ``text`` normalised, ``raw`` with its punctuation
+    (the matcher reads both anyway: reading them once is a good part of its cost)."""
     category = detect_category(text, listing.vendor, rules, raw)
     if category.spec.kind == "card":
         return _card_identity(listing, text, raw, category, rules)

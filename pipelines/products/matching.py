@@ -181,13 +181,16 @@ class Catalogue:
         self.by_key: dict[str, int] = {}
         self.changed: set[int] = set()
         """Positions of products founded or given new identifiers since loading: what to store."""
+        self.keys_of: dict[int, list[str]] = {}
+        """Each product's blocking keys (derived once, stored with it)."""
 
     def add(self, product: Product, keys: Iterable[str] | None = None) -> int:
         """Put a product in the catalogue (indexed under its anchor's keys and identifiers)."""
         position = len(self.products)
         self.products.append(product)
         self.by_key[product.key] = position
-        for key in keys if keys is not None else self.product_keys(product):
+        own = self.keys_of[position] = list(keys) if keys is not None else self.product_keys(product)
+        for key in own:
             self.index[key].append(position)
         return position
 
@@ -203,12 +206,13 @@ class Catalogue:
             if position not in self.index[key]:
                 self.index[key].append(position)
                 added.append(key)
+        self.keys_of[position] = list(dict.fromkeys([*self.keys_of.get(position, []), *added]))
         return added
 
-    def candidates(self, listing: Features) -> list[int]:
+    def candidates(self, listing: Features, keys: list[str] | None = None) -> list[int]:
         cap, limit = self.rules.matching.block_cap, self.rules.matching.candidates
         shared: Counter[int] = Counter()
-        for key in blocking_keys(listing, self.rules):
+        for key in keys if keys is not None else blocking_keys(listing, self.rules):
             positions = self.index.get(key)
             if not positions:
                 continue
@@ -219,10 +223,10 @@ class Catalogue:
                 shared[position] += 10 if strong else 1
         return [position for position, _ in shared.most_common(limit)]
 
-    def best(self, listing: Features) -> tuple[int, Verdict] | None:
+    def best(self, listing: Features, keys: list[str] | None = None) -> tuple[int, Verdict] | None:
         """The product this listing belongs to, or None (new product, or too close to call)."""
         scored = []
-        for position in self.candidates(listing):
+        for position in self.candidates(listing, keys):
             verdict = compare(listing, self.products[position], self.rules)
             if verdict is not None:
                 scored.append((METHOD_RANK[verdict.method], verdict.score, -position, position, verdict))
@@ -238,13 +242,16 @@ class Catalogue:
     def assign(self, listing: Features, new_key: str) -> tuple[Assignment, list[str]]:
         """Match ``listing``; found a product keyed ``new_key`` when nothing matches. Returns the
         assignment and the blocking keys the product gained (to store)."""
-        found = self.best(listing)
+        keys = blocking_keys(listing, self.rules)  # once: to find candidates, and to index a new product
+        found = self.best(listing, keys)
         if found is None:
             product = Product(key=new_key, anchor=listing, gtins=set(listing.gtins), codes=list(listing.codes),
                               members=1)
-            position = self.add(product)
+            own = list(dict.fromkeys([*keys, *(f"g:{g}" for g in sorted(product.gtins)),
+                                      *(f"c:{stem}" for pn in product.codes for stem in sorted(pn.stems))]))
+            position = self.add(product, own)
             self.changed.add(position)
-            return Assignment(product, None), self.product_keys(product)
+            return Assignment(product, None), own
         position, verdict = found
         product = self.products[position]
         product.members += 1
