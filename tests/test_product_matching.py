@@ -77,6 +77,17 @@ def test_specifications_and_words_are_not_part_numbers() -> None:
     assert codes("Logitech 910 006556 MX Master 3S") == ["910006556"]  # a code written with a space
 
 
+def test_a_manufacturer_field_with_more_words_is_the_known_brand() -> None:
+    assert IDS.canonical_brand("Canon Inc.") == "Canon"
+    assert IDS.canonical_brand("Yamaha Electronics Corporation") == "Yamaha"
+    assert IDS.canonical_brand("SAMSUNG") == "Samsung"
+    assert IDS.canonical_brand("Pure Digital") == "Pure Digital"  # unknown: kept as given
+    listings = {1: ListingText("Canon PowerShot Digital Camera - SX110IS", vendor="a"),
+                2: ListingText("Canon PowerShot SX110 IS 9MP Digital Camera", vendor="b", brand="Canon U.S.A., Inc.")}
+    matches = match_listings(listings, RULES)
+    assert matches[1].key == matches[2].key
+
+
 def test_gtins_in_titles_and_fields_are_checked() -> None:
     assert gtins_in_text("Sony WH-1000XM5 UPC 027242923942 black") == ["00027242923942"]
     assert gtins_in_text("order 027242923943") == []  # bad check digit

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cached_property
 
@@ -158,11 +158,16 @@ class CompiledIdentifierRules:
         return self.brand_of_alias[m.group(1)] if m else None
 
     def canonical_brand(self, name: str | None) -> str | None:
-        """A brand as a vendor field gives it (``SAMSUNG``, ``Hewlett Packard``) in canonical form."""
+        """A brand as a vendor field gives it (``SAMSUNG``, ``Hewlett Packard``) in canonical form;
+        a manufacturer field naming a known brand with more words (``Canon Inc.``, ``Yamaha
+        Electronics Corporation``, ``Linksys (a division of Cisco)``) is that brand."""
         if not name:
             return None
         plain = " ".join(re.sub(r"[^0-9a-z]+", " ", name.casefold()).split())
-        return self.brand_of_alias.get(plain, name.strip())
+        known = self.brand_of_alias.get(plain)
+        if known is None and (m := self.brand_pattern.search(plain) if self.brand_pattern else None):
+            known = self.brand_of_alias[m.group(1)] if m.start() == 0 else None
+        return known or name.strip()
 
 
 def _suffix_pattern(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -328,6 +333,11 @@ def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = 
             taken[i] = True
             continue
         taken[i] = add(token)
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if taken[i] and 2 <= len(nxt) <= 3 and nxt.isalpha() and nxt.isupper() and found[-1].root.endswith(
+                _SEPARATORS.sub("", token.upper())):
+            # ``SX110 IS``: a shop that drops separators writes ``SX110IS``; both are the code
+            found[-1] = replace(found[-1], stems=found[-1].stems | {found[-1].root + nxt})
     for i in range(len(tokens) - 1):
         left, right = tokens[i], tokens[i + 1]
         if taken[i] or taken[i + 1] or not any(ch.isdigit() for ch in right):
