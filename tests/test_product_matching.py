@@ -75,6 +75,9 @@ def test_specifications_and_words_are_not_part_numbers() -> None:
     assert codes("Nikon Z 50mm f/1.8 S 1920x1080 802.11ac USB-C 2023") == []
     assert codes("Sony PlayStation5 iPhone15 Galaxy S23") == []  # words with numbers are model words
     assert codes("Logitech 910 006556 MX Master 3S") == ["910006556"]  # a code written with a space
+    assert codes("Harman Kardon AVR 254 7.1-Channel Receiver") == ["AVR254"]
+    assert codes("IPHONE 14 PRO MAX (256 GB) - LIBERADO") == []  # capitals and a size: words, not a code
+    assert codes("Sony Noise Canceling Headphones - MDRNC60") == ["MDRNC60"]  # where the shop puts its code
 
 
 def test_a_manufacturer_field_with_more_words_is_the_known_brand() -> None:

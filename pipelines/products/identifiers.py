@@ -290,6 +290,8 @@ def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str 
     return PartNumber(raw=raw, root=root, stems=frozenset(stems), colour=colour)
 
 
+_UNIT_WORD = re.compile(r"(?i)gb|tb|mb|mm|cm|in|inch|hz|w|watts?|mah|mp|ft|lbs?|oz|kg|ml|rpm|dpi|btu")
+"""A unit after a number: the number is a size (``MAX 256 GB``), not the second half of a code."""
 _TRAILING_CODE = re.compile(r"\s[-\u2013\u2014]\s+([0-9A-Za-z][0-9A-Za-z/\-.]*[0-9A-Za-z])\s*$")
 """``Sony Turntable - PSLX350H``: one token after a final dash, where retailers put the code."""
 
@@ -338,13 +340,19 @@ def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = 
                 _SEPARATORS.sub("", token.upper())):
             # ``SX110 IS``: a shop that drops separators writes ``SX110IS``; both are the code
             found[-1] = replace(found[-1], stems=found[-1].stems | {found[-1].root + nxt})
+    mixed_case = text != text.upper()  # in a title in capitals, ``MAX 256`` is two words
+
+    def following(j: int) -> str:
+        return tokens[j] if j < len(tokens) else ""
+
     for i in range(len(tokens) - 1):
         left, right = tokens[i], tokens[i + 1]
         if taken[i] or taken[i + 1] or not any(ch.isdigit() for ch in right):
             continue
         joinable = (left.isdigit() and right.isdigit() and len(left) <= 4) or \
                    (left.isalpha() and left.isupper() and 2 <= len(left) <= 4
-                    and (any(ch.isalpha() for ch in right) or (right.isdigit() and len(right) >= 3)))
+                    and (any(ch.isalpha() for ch in right) or (right.isdigit() and len(right) >= 3 and mixed_case
+                                                               and not _UNIT_WORD.fullmatch(following(i + 2)))))
         spec = rules.not_code is not None and rules.not_code.fullmatch(right)
         if joinable and not spec and rules.brand_of_alias.get(left.casefold()) is None:
             add(f"{left}{right}")
