@@ -109,12 +109,22 @@ def detect_category(text: str, vendor: str | None, rules: CompiledRules,
                     raw: str = "") -> CompiledCategory:
     """The first category whose vendor list, words or patterns match (``raw``: the title with its
     punctuation, for patterns such as ``58/102``); the last category is the fallback."""
+    words = None
     for category in rules.categories:
         if vendor is not None and vendor in category.detect_vendors:
             return category
-        if category.detect is not None and (category.detect.search(text) or category.detect.search(raw)):
+        if category.detect_words:
+            if words is None:  # the title's words, as the word pattern would find them in either spelling
+                words = set(text.split()) | set(_RAW_WORD.findall(raw))
+            if not words.isdisjoint(category.detect_words):
+                return category
+        rest = category.detect_rest
+        if rest is not None and (rest.search(text) or rest.search(raw)):
             return category
     return rules.categories[-1]
+
+
+_RAW_WORD = re.compile(r"[0-9a-z]+(?:\.[0-9a-z]+)*")
 
 
 def _slashed(title: str, rules: CompiledRules) -> str:
