@@ -60,6 +60,7 @@ def test_retailer_stock_codes_match_the_makers_part_number(left: str, right: str
 
 @pytest.mark.parametrize(("left", "right"), [
     ("WH1000XM4B", "WH-1000XM4/S"),          # a glued colour letter is still a colour
+    ("AT-LP120-USB", "AT-LP120"), ("DECT2060-2", "DECT2060-3"),  # longer or digit segments are the model
     ("WH1000XM5/B", "WH1000XM5/S"),        # one model, two colours: two products
     ("SEL50F18F", "SEL50F18"),              # FE vs E mount lens: a letter that is not a suffix
     ("CMH32GX5M2E6000C36", "CMH64GX5M2B6000C30"), ("910-006556", "910-006558"),

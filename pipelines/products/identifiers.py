@@ -237,8 +237,10 @@ def _looks_like_code(alnum: str, placed: bool = False) -> bool:
 
 _INNER_SEPARATOR = re.compile(r"[A-Z]{2}[\-/.][A-Z]*\d")
 """A separator between a letter and a digit part (``MDR-NC60``, ``DCR-SR47``): written as a code."""
-_LAST_SEGMENT = re.compile(r"(?:/([A-Z0-9]{1,3})|-([A-Z0-9]*[A-Z][A-Z0-9]*))$")
-"""A short last segment a shop adds or leaves out (``DVP3980/37``, ``CHDHX-901-RW``, ``…-RK``)."""
+_LAST_SEGMENT = re.compile(r"(?:/[A-Z0-9]{1,2}|-(?:[A-Z][A-Z0-9]?|[0-9][A-Z]))$")
+"""A last segment of one or two characters a shop adds or leaves out (``DVP3980/37``,
+``CHDHX-901-RW``, ``…-RK``); after a dash it has a letter (``DECT2060-2`` vs ``-3`` are two
+products), and a longer one (``AT-LP120-USB``) is part of the model."""
 
 
 def _drop_brand_prefix(root: str, rules: CompiledIdentifierRules) -> str:
