@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import api
-from web.api_v1 import analytics, catalog, docs, health, listings, saved
+from web.api_v1 import analytics, catalog, docs, health, listings, models, saved
 from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter
 
 log = logging.getLogger("market_pulse.web")
@@ -22,9 +22,19 @@ log = logging.getLogger("market_pulse.web")
 PREFIX = "/api/v1"
 OPENAPI_URL = f"{PREFIX}/openapi.json"
 
+KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: models.problem("No valid API key (missing, unknown, revoked or expired)"),
+    403: models.problem("The key lacks the scope"),
+    404: models.problem("Unknown id (another user's saved search is unknown too)"),
+    422: models.problem("A parameter or the body is invalid: the detail names the field"),
+    429: models.problem("Over the key's rate limit: see Retry-After"),
+}
+"""Every keyed route may answer these, as Problem Details (declared so clients and fuzzers know)."""
+
 router = APIRouter(prefix=PREFIX)
-for part in (catalog.router, listings.router, analytics.router, saved.router, health.router):
-    router.include_router(part)
+for part in (catalog.router, listings.router, analytics.router, saved.router):
+    router.include_router(part, responses=KEYED_RESPONSES)
+router.include_router(health.router)
 
 
 def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
@@ -74,7 +84,7 @@ def install(app: FastAPI, *, engine: Engine, read_engine: Engine, rate_limit: st
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(Exception, server_problem)
-    app.include_router(api.router)
+    app.include_router(api.router, responses=KEYED_RESPONSES)
     app.include_router(router)
 
     @app.get(f"{PREFIX}/docs", include_in_schema=False)

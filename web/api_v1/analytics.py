@@ -20,8 +20,7 @@ def popular_searches(_caller: Reader, conn: ReadConn, days: Annotated[int, days_
     return [models.PopularSearch.model_validate(r) for r in store.popular_searches(conn, days, limit)]
 
 
-@router.get("/vendor-performance", summary="Each vendor's days: volume, speed, success rate, cost",
-            responses={404: {"model": models.ProblemOut}})
+@router.get("/vendor-performance", summary="Each vendor's days: volume, speed, success rate, cost")
 def vendor_performance(_caller: Reader, conn: ReadConn, vendor: VendorName = None,
                        days: Annotated[int, days_param()] = 30) -> list[models.VendorDay]:
     if vendor is not None and not store.vendor_exists(conn, vendor):

@@ -30,7 +30,7 @@ def list_products(_caller: Reader, conn: ReadConn, q: Words = None, cursor: Curs
     return models.ProductPage(items=[models.ProductSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/products/{product_id}", summary="One product", responses={404: {"model": models.ProblemOut}})
+@router.get("/products/{product_id}", summary="One product")
 def get_product(product_id: ProductId, _caller: Reader, conn: ReadConn) -> models.Product:
     row = store.product(conn, product_id)
     if row is None:
@@ -38,7 +38,7 @@ def get_product(product_id: ProductId, _caller: Reader, conn: ReadConn) -> model
     return models.Product.model_validate(row)
 
 
-@router.get("/products/{product_id}/price-history", responses={404: {"model": models.ProblemOut}},
+@router.get("/products/{product_id}/price-history",
             summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency")
 def price_history(product_id: ProductId, _caller: Reader, conn: ReadConn,
                   days: Annotated[int, days_param()] = 30,

@@ -51,8 +51,7 @@ def list_listings(
     return models.ListingPage(items=[models.ListingSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/listings/{listing_id}", summary="One listing with its price history",
-            responses={404: {"model": models.ProblemOut}})
+@router.get("/listings/{listing_id}", summary="One listing with its price history")
 def get_listing(listing_id: ListingId, _caller: Reader, conn: ReadConn) -> models.Listing:
     row = store.listing(conn, listing_id)
     if row is None:

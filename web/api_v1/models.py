@@ -26,6 +26,12 @@ class ProblemOut(BaseModel):
     errors: list[dict[str, Any]] | None = Field(default=None, description="422: one entry per bad field")
 
 
+def problem(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for a Problem Details answer."""
+    return {"model": ProblemOut, "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}}
+
+
 class Health(BaseModel):
     status: str
 

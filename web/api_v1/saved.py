@@ -97,14 +97,14 @@ def list_saved(caller: Reader, conn: ReadConn) -> list[models.SavedSearch]:
     return [_out(r) for r in store.saved_searches(conn, caller.user_id)]
 
 
-@router.get("/saved-searches/{search_id}", summary="One of your saved searches",
-            responses={404: {"model": models.ProblemOut}})
+@router.get("/saved-searches/{search_id}", summary="One of your saved searches")
 def get_saved(search_id: SearchId, caller: Reader, conn: ReadConn) -> models.SavedSearch:
     return _own(conn, caller.user_id, search_id)
 
 
 @router.post("/saved-searches", status_code=201, summary="Save a search (matches are sent to its targets)",
-             responses={409: {"model": models.ProblemOut}, 503: {"model": models.ProblemOut}})
+             responses={409: models.problem("You have a saved search of this name"),
+                        503: models.problem("The server has no key to seal targets")})
 def create_saved(body: SavedSearchIn, caller: Writer, engine: WriteEngine) -> models.SavedSearch:
     _no_nul([body.name, body.query, *(body.all_words or []), *body.any_words, *body.none_words, *body.vendors,
              *body.condition, *body.rules, *body.notify.urls])
@@ -130,7 +130,7 @@ def create_saved(body: SavedSearchIn, caller: Writer, engine: WriteEngine) -> mo
 
 
 @router.patch("/saved-searches/{search_id}", summary="Rename, pause or resume one of your saved searches",
-              responses={404: {"model": models.ProblemOut}, 409: {"model": models.ProblemOut}})
+              responses={409: models.problem("You have a saved search of this name")})
 def patch_saved(search_id: SearchId, body: SavedSearchPatch, caller: Writer, engine: WriteEngine
                 ) -> models.SavedSearch:
     if body.name is not None:
@@ -151,7 +151,7 @@ def patch_saved(search_id: SearchId, body: SavedSearchPatch, caller: Writer, eng
 
 
 @router.delete("/saved-searches/{search_id}", status_code=204, response_class=Response,
-               summary="Delete one of your saved searches", responses={404: {"model": models.ProblemOut}})
+               summary="Delete one of your saved searches")
 def delete_saved(search_id: SearchId, caller: Writer, engine: WriteEngine) -> Response:
     with engine.begin() as conn:
         if not store.delete_saved_search(conn, caller.user_id, search_id):
