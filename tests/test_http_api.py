@@ -356,3 +356,28 @@ def _requests_of(world: ApiWorld, key: str) -> int:
     found = rows(world, "SELECT coalesce(sum(u.requests), 0) AS n FROM api_key_usage u JOIN api_keys k "
                  "ON k.id = u.api_key_id WHERE k.key_prefix = :p", p=prefix)
     return int(found[0].n)
+
+
+def test_the_api_usage_rollup_sums_each_users_keys(world: ApiWorld) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.analytics.assets import api_usage
+    from pipelines.shared.warehouse import Warehouse
+
+    today = dt.datetime.now(dt.UTC).date()
+    for key in ("ana_read", "ana_write"):
+        assert get(world, "/api/v1/vendors", key).status_code == 200
+    deadline = time.monotonic() + 10
+    while rows(world, "SELECT count(*) AS n FROM api_key_usage u JOIN api_keys k ON k.id = u.api_key_id "
+               "JOIN users us ON us.id = k.user_id WHERE us.username = 'ana' AND u.usage_date = :d", d=today)[0].n < 2:
+        assert time.monotonic() < deadline, "usage not recorded"
+        time.sleep(0.1)
+    for _ in range(2):  # idempotent: a re-run replaces the day
+        result = materialize([api_usage], partition_key=today.isoformat(), instance=DagsterInstance.ephemeral(),
+                             resources={"warehouse": Warehouse(database_url=world.database_url)})
+        assert result.success
+    expected = rows(world, "SELECT k.user_id, count(*) AS keys, sum(u.requests) AS requests FROM api_key_usage u "
+                    "JOIN api_keys k ON k.id = u.api_key_id WHERE u.usage_date = :d GROUP BY 1 ORDER BY 1", d=today)
+    got = rows(world, "SELECT user_id, keys, requests FROM api_usage_daily WHERE usage_date = :d ORDER BY 1", d=today)
+    assert [tuple(r) for r in got] == [tuple(r) for r in expected]
+    assert any(r.keys >= 2 for r in got)
