@@ -381,3 +381,17 @@ def test_the_api_usage_rollup_sums_each_users_keys(world: ApiWorld) -> None:
     got = rows(world, "SELECT user_id, keys, requests FROM api_usage_daily WHERE usage_date = :d ORDER BY 1", d=today)
     assert [tuple(r) for r in got] == [tuple(r) for r in expected]
     assert any(r.keys >= 2 for r in got)
+
+
+def test_more_concurrent_requests_than_connections_all_answer(world: ApiWorld) -> None:
+    """60 at once against pools of 10 connections and 40 worker threads: no request may hold a
+    connection while it waits for a thread (that deadlocks until the pool's timeout)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(n: int) -> int:
+        path = ("/api/v1/listings", "/api/v1/comps", "/api/v1/vendors")[n % 3]
+        return get(world, path, q="listing", limit=5).status_code if n % 3 < 2 else get(world, path).status_code
+
+    with ThreadPoolExecutor(60) as pool:
+        statuses = list(pool.map(one, range(120)))
+    assert statuses == [200] * 120  # a deadlock ends in 500s when the pool's 30 s timeout strikes

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from web.api import Problem, require_key
 from web.api_v1.metering import RateLimits, UsageMeter
@@ -22,12 +22,6 @@ def read_engine(request: Request) -> Engine:
 
 def write_engine(request: Request) -> Engine:
     return request.app.state.engine
-
-
-def reading(request: Request) -> Iterator[Connection]:
-    """A read-only connection for the request."""
-    with read_engine(request).connect() as conn:
-        yield conn
 
 
 def caller(scope: str) -> Callable[..., Iterator[Principal]]:
@@ -53,4 +47,7 @@ def caller(scope: str) -> Callable[..., Iterator[Principal]]:
 
 Reader = Annotated[Principal, Depends(caller("read"))]
 Writer = Annotated[Principal, Depends(caller("write"))]
-ReadConn = Annotated[Connection, Depends(reading)]
+ReadEngine = Annotated[Engine, Depends(read_engine)]
+"""Routes open their connection themselves, in the thread that runs them: a connection held by a
+yield dependency would wait for a worker thread while threads wait for connections (a deadlock
+once requests outnumber the pool)."""

@@ -21,7 +21,7 @@ from pipelines.alerts.criteria import format_validation_error
 from pipelines.alerts.vault import stored_settings
 from web.api import Problem
 from web.api_v1 import cursors, models, store
-from web.api_v1.deps import ReadConn, Reader, Writer, write_engine
+from web.api_v1.deps import ReadEngine, Reader, Writer, write_engine
 from web.api_v1.params import BIGINT, Cursor, SearchId, page_size
 
 router = APIRouter(tags=["saved searches"])
@@ -93,13 +93,15 @@ def _no_nul(values: list[str]) -> None:
 
 
 @router.get("/saved-searches", summary="Your saved searches")
-def list_saved(caller: Reader, conn: ReadConn) -> list[models.SavedSearch]:
-    return [_out(r) for r in store.saved_searches(conn, caller.user_id)]
+def list_saved(caller: Reader, engine: ReadEngine) -> list[models.SavedSearch]:
+    with engine.connect() as conn:
+        return [_out(r) for r in store.saved_searches(conn, caller.user_id)]
 
 
 @router.get("/saved-searches/{search_id}", summary="One of your saved searches")
-def get_saved(search_id: SearchId, caller: Reader, conn: ReadConn) -> models.SavedSearch:
-    return _own(conn, caller.user_id, search_id)
+def get_saved(search_id: SearchId, caller: Reader, engine: ReadEngine) -> models.SavedSearch:
+    with engine.connect() as conn:
+        return _own(conn, caller.user_id, search_id)
 
 
 @router.post("/saved-searches", status_code=201, summary="Save a search (matches are sent to its targets)",
@@ -160,13 +162,14 @@ def delete_saved(search_id: SearchId, caller: Writer, engine: WriteEngine) -> Re
 
 
 @router.get("/notifications", summary="Messages sent (or to send) about your saved searches, newest first")
-def list_notifications(caller: Reader, conn: ReadConn,
+def list_notifications(caller: Reader, engine: ReadEngine,
                        status: Annotated[str | None, Query(pattern=r"^(pending|sending|sent|failed)$")] = None,
                        cursor: Cursor = None, limit: Annotated[int, page_size()] = 50) -> models.NotificationPage:
-    before = cursors.decode(cursor, "notifications")[1] if cursor else BIGINT
-    rows = store.notifications(conn, caller.user_id, status, before, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = cursors.encode("notifications", str(rows[-1].id), rows[-1].id) if more else None
-    return models.NotificationPage(items=[models.Notification.model_validate(r) for r in rows],
-                                   next_cursor=next_cursor)
+    with engine.connect() as conn:
+        before = cursors.decode(cursor, "notifications")[1] if cursor else BIGINT
+        rows = store.notifications(conn, caller.user_id, status, before, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = cursors.encode("notifications", str(rows[-1].id), rows[-1].id) if more else None
+        return models.NotificationPage(items=[models.Notification.model_validate(r) for r in rows],
+                                       next_cursor=next_cursor)
