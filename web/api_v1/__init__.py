@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import api
 from web.api_v1 import analytics, catalog, docs, health, listings, models, saved
-from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter
+from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter, UsageTiming
 
 log = logging.getLogger("market_pulse.web")
 
@@ -80,6 +80,7 @@ def install(app: FastAPI, *, engine: Engine, read_engine: Engine, rate_limit: st
     app.state.read_engine = read_engine
     app.state.rate_limits = RateLimits(rate_limit)
     app.state.meter = UsageMeter(engine, usage_flush_seconds)
+    app.add_middleware(UsageTiming, meter=app.state.meter)
     app.add_exception_handler(api.Problem, api.problem_response)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from web.api_v1 import models, store
-from web.api_v1.deps import read_engine
 
 log = logging.getLogger("market_pulse.web")
 
@@ -26,7 +25,7 @@ def health() -> models.Health:
             response_model=models.Health, responses={503: {"model": models.Health}})
 def ready(request: Request) -> JSONResponse:
     try:
-        with read_engine(request).connect() as conn:
+        with request.app.state.read_engine.connect() as conn:
             ok = store.ready(conn)
     except SQLAlchemyError as exc:
         log.warning("readiness: the warehouse does not answer (%s)", type(exc).__name__)

@@ -22,6 +22,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.api_v1 import store
 
@@ -114,3 +115,23 @@ class UsageMeter:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_seconds):
             self.flush()
+
+
+class UsageTiming:
+    """ASGI middleware: once an API request has been answered, its key (set on the request's state
+    by the ``caller`` dependency) is counted one request and the time it took."""
+
+    def __init__(self, app: ASGIApp, meter: UsageMeter) -> None:
+        self.app, self.meter = app, meter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            key_id = (scope.get("state") or {}).get("api_key_id")
+            if key_id is not None:
+                self.meter.add(key_id, requests=1, seconds=time.perf_counter() - started)
