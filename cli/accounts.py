@@ -218,3 +218,27 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Id or prefix (mpk_...) 
     with app_transaction(EXPECTED) as conn:
         row = api_keys.revoke_key(conn, key)
     typer.echo(f"key {row.key_prefix} (id {row.id}) of {row.username} revoked")
+
+
+@keys_app.command("usage")
+def keys_usage(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's keys.")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Trailing days (UTC).")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What each API key did per day: requests, on-demand searches, pages fetched, compute units."""
+    from web.api_v1.store import key_usage
+
+    with app_transaction(EXPECTED) as conn:
+        rows = key_usage(conn, user, days)
+    items = [{"date": r.usage_date.isoformat(), "key_id": r.key_id, "prefix": r.key_prefix, "user": r.username,
+              "name": r.name, "requests": r.requests, "searches": r.searches, "pages": r.pages,
+              "compute_units": str(r.compute_units)} for r in rows]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    if not rows:
+        typer.echo(f"no API use in the last {days} day(s)")
+    for i in items:
+        typer.echo(f"{i['date']}  {i['prefix']}  {i['user']:<12} {i['requests']:>8} requests {i['searches']:>5} "
+                   f"searches {i['pages']:>6} pages {i['compute_units']:>10} CU  {i['name']}")

@@ -94,7 +94,7 @@ def web_serve(
     write_dagster_home(settings)
     announce_first_admin(created, config.public_url or f"http://{host}:{port}")
     files = [str(path) for path in workspace] if workspace else [str(PROJECT_ROOT / "workspace.yaml")]
-    serve(config, urls.app, host, port, files)
+    serve(config, urls.app, host, port, files, urls.readonly)
 
 
 def _start_services(host: str, port: int, settings: Settings, workspace: Path) -> list[subprocess.Popen[bytes]]:

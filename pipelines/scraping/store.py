@@ -114,3 +114,13 @@ def touch_cached_listing(conn: Connection, *, vendor_id: int, url: str, validate
 def delete_expired_listing_cache(conn: Connection, now: dt.datetime) -> int:
     """Delete the cache rows expired at ``now``; how many."""
     return SQL.run(conn, "delete_expired_listing_cache", {"now": now})
+
+
+def try_fetch_lock(conn: Connection, *, namespace: int, vendor_id: int) -> bool:
+    """Take the vendor's session-level fetch lock without waiting; true when ``conn`` now holds it."""
+    return bool(SQL.scalar(conn, "try_fetch_lock", {"namespace": namespace, "vendor_id": vendor_id}))
+
+
+def release_fetch_lock(conn: Connection, *, namespace: int, vendor_id: int) -> None:
+    """Give the vendor's fetch lock back (closing ``conn`` would too)."""
+    SQL.scalar(conn, "release_fetch_lock", {"namespace": namespace, "vendor_id": vendor_id})
