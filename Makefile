@@ -29,10 +29,11 @@ run: bytecode
 test: bytecode lint
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-# Style (ruff) and the import rules of README's layout table (import-linter).
+# Style (ruff), the import rules of README's layout table (import-linter) and types (mypy).
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen lint-imports
+	$(UV) run --frozen mypy
 
 format: install
 	$(UV) run --frozen ruff format .

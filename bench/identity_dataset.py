@@ -8,6 +8,11 @@ lines, chosen by a hash of each line so the split never depends on their order:
 * ``bench/identity_data/dev/``: the half the rules were tuned on (misses looked at);
 * ``bench/identity_data/holdout/``: the other half, only ever scored, never inspected.
 
+A second set, ``blind_source.txt``, was written later without looking at the matcher, in the
+exact Abt-Buy file shape (descriptions, a ``manufacturer`` column on the right, right names
+often without the part number); it is split the same way into ``blind-dev`` (may be looked
+at) and ``blind-test`` (only ever scored).
+
 Run: ``uv run python -m bench.identity_dataset`` (the CSVs are committed; re-run after
 editing the source). Score with ``uv run python -m bench.identity_eval --split dev``.
 """
@@ -22,6 +27,7 @@ from pipelines.products.identifiers import gtin_check_digit_ok
 
 DATA = Path(__file__).resolve().parent / "identity_data"
 SPLITS = ("dev", "holdout")
+BLIND_SPLITS = ("blind-dev", "blind-test")
 
 
 def _gtin(text: str) -> str:
@@ -74,6 +80,45 @@ def build(source: Path = DATA / "source.txt", out: Path = DATA) -> dict[str, tup
     return counts
 
 
+def build_blind(source: Path = DATA / "blind_source.txt", out: Path = DATA) -> dict[str, tuple[int, int, int]]:
+    """The second set, in the exact shape of the Abt-Buy files (``Abt.csv``: id, name,
+    description, price; ``Buy.csv``: id, name, description, manufacturer, price;
+    ``perfectMapping.csv``: idAbt, idBuy) written as left/right/matches, in two halves."""
+    rows: dict[str, tuple[list[list[str]], list[list[str]], list[list[str]]]] = {s: ([], [], []) for s in BLIND_SPLITS}
+    for number, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        kind = parts[0]
+        split = BLIND_SPLITS[hashlib.sha256(line.encode()).digest()[0] % 2]
+        left, right, matches = rows[split]
+        if kind == "P" and len(parts) in (5, 6):
+            name, description, right_name, manufacturer, right_description = [*parts[1:], ""][:5]
+            left.append([f"A{number}", name, description, ""])
+            right.append([f"B{number}", right_name, right_description, manufacturer, ""])
+            matches.append([f"A{number}", f"B{number}"])
+        elif kind == "L" and len(parts) in (2, 3):
+            left.append([f"A{number}", parts[1], parts[2] if len(parts) == 3 else "", ""])
+        elif kind == "R" and len(parts) in (3, 4):
+            right.append([f"B{number}", parts[1], parts[3] if len(parts) == 4 else "", parts[2], ""])
+        else:
+            raise ValueError(f"{source}:{number}: cannot read {raw!r}")
+    counts = {}
+    for split, (left, right, matches) in rows.items():
+        folder = out / split
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, header, data in (("left", ["id", "name", "description", "price"], left),
+                                   ("right", ["id", "name", "description", "manufacturer", "price"], right),
+                                   ("matches", ["idAbt", "idBuy"], matches)):
+            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(header)
+                writer.writerows(data)
+        counts[split] = (len(left), len(right), len(matches))
+    return counts
+
+
 if __name__ == "__main__":
-    for split, (left, right, matches) in build().items():
+    for split, (left, right, matches) in {**build(), **build_blind()}.items():
         print(f"{split}: {left} left, {right} right, {matches} matches")

@@ -7,14 +7,16 @@ Takes Abt-Buy-shaped CSVs, so anyone can score real data::
 
 Each side: one row per product with an id and a title (columns auto-detected: ``id``; ``name``
 or ``title``; optional ``description``, ``price``, ``gtin``/``ean``/``upc``, ``mpn``,
-``brand``/``manufacturer``). Matches: two id columns (``idAbt,idBuy``, ``idLeft,idRight``,
+``brand``/``manufacturer``: the brand, as a shop's own field). Matches: two id columns
+(``idAbt,idBuy``, ``idLeft,idRight``,
 ``ltable_id,rtable_id``, ... the first two columns whose names contain ``id``), or a third
 ``label`` column where only rows labelled 1 count. Files may be UTF-8 or Latin-1.
 
 Every row becomes a listing of shop ``left`` or ``right`` and both shops are matched together,
 from an empty catalogue, exactly as ``product_matches`` does. A predicted pair is a left and a
 right row on one product; precision = true predicted pairs / predicted pairs, recall = true
-predicted pairs / labelled pairs. ``--errors N`` prints N false and N missed pairs.
+predicted pairs / labelled pairs. ``--use-description`` takes identifiers (GTINs, part numbers)
+from descriptions, never their words. ``--errors N`` prints N false and N missed pairs.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from pipelines.products.identifiers import gtins_in_text, part_numbers
 from pipelines.products.identity import ListingText, load_rules
 from pipelines.products.matching import match_listings
 
 DATA = Path(__file__).resolve().parent / "identity_data"
+SPLITS = ("dev", "holdout", "blind-dev", "blind-test")
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -65,13 +69,20 @@ def read_side(path: Path, vendor: str, use_description: bool = False) -> dict[st
     gtin_col = _column(first, "gtin", "ean", "upc", "gtin13", "ean13")
     mpn_col = _column(first, "mpn", "model", "part_number", "manufacturer_part_number")
     brand_col = _column(first, "brand", "manufacturer")
+    ids = load_rules().identifiers
     out = {}
     for row in rows:
-        title = row[name_col]
-        if use_description and row.get("description"):
-            title = f"{title} {row['description'][:200]}"
-        out[row[id_col]] = ListingText(title=title, vendor=vendor, gtin=row.get(gtin_col or "") or None,
-                                       mpn=row.get(mpn_col or "") or None, brand=row.get(brand_col or "") or None)
+        title, gtin, mpn = row[name_col], row.get(gtin_col or "") or None, row.get(mpn_col or "") or None
+        brand = row.get(brand_col or "") or None
+        description = row.get("description") or ""
+        if use_description and description:
+            # identifiers only: the description's words would drown the title's in the comparison
+            if not gtin and (found := gtins_in_text(description)):
+                gtin = found[0]
+            if not mpn and not part_numbers(title, ids, brand):
+                codes = part_numbers(description[:300], ids, brand)
+                mpn = codes[0].raw if codes else None
+        out[row[id_col]] = ListingText(title=title, vendor=vendor, gtin=gtin, mpn=mpn, brand=brand)
     return out
 
 
@@ -130,15 +141,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--left", type=Path)
     parser.add_argument("--right", type=Path)
     parser.add_argument("--matches", type=Path)
-    parser.add_argument("--split", choices=["dev", "holdout", "all"], help="our labelled set instead of files")
-    parser.add_argument("--use-description", action="store_true", help="append each row's description to its title")
+    parser.add_argument("--split", choices=[*SPLITS, "all"], help="our labelled sets instead of files")
+    parser.add_argument("--use-description", action="store_true",
+                        help="read GTINs and part numbers from each row's description when its title has none")
     parser.add_argument("--errors", type=int, default=0, help="print this many false and missed pairs")
     args = parser.parse_args(argv)
     if args.split:
-        splits = ["dev", "holdout"] if args.split == "all" else [args.split]
-        for split in splits:
+        for split in SPLITS if args.split == "all" else [args.split]:
             folder = DATA / split
-            scores = evaluate(read_side(folder / "left.csv", "left"), read_side(folder / "right.csv", "right"),
+            scores = evaluate(read_side(folder / "left.csv", "left", args.use_description),
+                              read_side(folder / "right.csv", "right", args.use_description),
                               read_matches(folder / "matches.csv"), errors=args.errors)
             print(_report(split, scores))
         return

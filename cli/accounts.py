@@ -10,19 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection
 
-from infra.database import DatabaseUnavailable, engine_for, resolve_urls
+from cli.errors import app_transaction, fail
+from infra.database import DatabaseUnavailable
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.schema import USER_ROLES
-from infra.settings import load_settings
 from pipelines.alerts import manage
+from pipelines.shared.sql import AnyRow
 from web import accounts, api_keys, passwords
 
 users_app = typer.Typer(help="People: owners of saved searches and, with a password, UI logins (roles "
@@ -31,20 +29,6 @@ keys_app = typer.Typer(help="API keys (Authorization: Bearer ...): create, list,
 
 EXPECTED = (DatabaseUnavailable, EmbeddedPostgresError, manage.ManageError, accounts.AccountError,
             passwords.PasswordRuleError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def _transaction() -> Iterator[Connection]:
-    try:
-        with engine_for(resolve_urls(load_settings()).app).begin() as conn:
-            yield conn
-    except EXPECTED as exc:
-        raise _fail(str(exc)) from None
 
 
 def _when(value: dt.datetime | None, empty: str = "never") -> str:
@@ -61,17 +45,17 @@ Generate = Annotated[bool, typer.Option(
 def _read_password(file: Path | None, generate: bool, *, prompt: bool) -> tuple[str | None, bool]:
     """(password, must_change) from the options, a hidden prompt, or (None, False) when none is wanted."""
     if file is not None and generate:
-        raise _fail("use either --password-file or --generate-password")
+        raise fail("use either --password-file or --generate-password")
     if generate:
         return passwords.one_time_password(), True
     if file is not None:
         try:
             text = sys.stdin.read() if str(file) == "-" else file.read_text()
         except OSError as exc:
-            raise _fail(f"--password-file {file}: {exc.strerror}") from None
+            raise fail(f"--password-file {file}: {exc.strerror}") from None
         password = text.splitlines()[0] if text.strip() else ""
         if not password:
-            raise _fail(f"--password-file {file}: no password in it")
+            raise fail(f"--password-file {file}: no password in it")
         return password, False
     if prompt and sys.stdin.isatty():
         return typer.prompt("Password", hide_input=True, confirmation_prompt=True), False
@@ -98,7 +82,7 @@ def users_add(
 ) -> None:
     """Add a user: an owner of saved searches and, with a password, someone who logs in to the UI."""
     password, must_change = (None, False) if no_login else _read_password(password_file, generate, prompt=True)
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         new_id = accounts.add_user(conn, username, email, role=role, display_name=display_name, password=password,
                                    must_change=must_change)
     login = "can log in" if password else "cannot log in yet (market-pulse users set-password)"
@@ -110,7 +94,7 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Users with role, whether they can log in, last login, sessions, keys and saved searches."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         logins = {r.username: r for r in accounts.list_login_users(conn)}
         owners = {r.username: r.searches for r in manage.list_users(conn)}
     items = [{"id": r.id, "username": r.username, "email": r.email, "role": r.role, "active": r.is_active,
@@ -141,8 +125,8 @@ def users_set_password(
     """Set a user's password (typed at a hidden prompt, from a file, or generated); ends their sessions."""
     password, must_change = _read_password(password_file, generate, prompt=True)
     if password is None:
-        raise _fail("no password: give --password-file FILE, --generate-password, or run it on a terminal")
-    with _transaction() as conn:
+        raise fail("no password: give --password-file FILE, --generate-password, or run it on a terminal")
+    with app_transaction(EXPECTED) as conn:
         accounts.set_password(conn, username, password, must_change=must_change)
     typer.echo(f"password of {username} set; their sessions were ended")
     if must_change:
@@ -155,7 +139,7 @@ def users_set_role(
     role: Annotated[str, typer.Argument(help=f"{', '.join(USER_ROLES)}.")],
 ) -> None:
     """Change a user's role (their sessions end, so it applies at once; a viewer's write keys are revoked)."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         accounts.set_role(conn, username, role)
     typer.echo(f"{username} is now {role}")
 
@@ -163,7 +147,7 @@ def users_set_role(
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument(help="The user.")]) -> None:
     """Stop a user from logging in and using keys (sessions end; saved searches are kept)."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         accounts.set_active(conn, username, False)
     typer.echo(f"{username} disabled")
 
@@ -171,7 +155,7 @@ def users_disable(username: Annotated[str, typer.Argument(help="The user.")]) ->
 @users_app.command("enable")
 def users_enable(username: Annotated[str, typer.Argument(help="The user.")]) -> None:
     """Let a disabled user log in again."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         accounts.set_active(conn, username, True)
     typer.echo(f"{username} enabled")
 
@@ -192,8 +176,8 @@ def keys_create(
     try:
         expires_at = api_keys.parse_expiry(expires)
     except accounts.AccountError as exc:
-        raise _fail(str(exc)) from None
-    with _transaction() as conn:
+        raise fail(str(exc)) from None
+    with app_transaction(EXPECTED) as conn:
         created = api_keys.create_key(conn, user, scope, name=name, expires_at=expires_at)
     typer.echo(f"key {created.lookup} (id {created.id}) for {user}, scopes {', '.join(created.scopes)}, "
                f"expires {_when(created.expires_at)}. Shown only now; keep it secret:", err=True)
@@ -206,10 +190,10 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """API keys with owner, scopes, expiry, last use and state (never the key itself)."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         rows = api_keys.list_keys(conn, user)
 
-    def state(r) -> str:  # type: ignore[no-untyped-def]
+    def state(r: AnyRow) -> str:
         return "revoked" if not r.is_active else "expired" if r.expired else "active"
 
     items = [{"id": r.id, "user": r.username, "name": r.name, "prefix": r.key_prefix, "scopes": r.scopes,
@@ -231,6 +215,30 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key: Annotated[str, typer.Argument(help="Id or prefix (mpk_...) as `keys list` shows it.")]) -> None:
     """Revoke an API key at once (it stays listed as revoked)."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         row = api_keys.revoke_key(conn, key)
     typer.echo(f"key {row.key_prefix} (id {row.id}) of {row.username} revoked")
+
+
+@keys_app.command("usage")
+def keys_usage(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's keys.")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Trailing days (UTC).")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What each API key did per day: requests, on-demand searches, pages fetched, compute units."""
+    from web.api_v1.store import key_usage
+
+    with app_transaction(EXPECTED) as conn:
+        rows = key_usage(conn, user, days)
+    items = [{"date": r.usage_date.isoformat(), "key_id": r.key_id, "prefix": r.key_prefix, "user": r.username,
+              "name": r.name, "requests": r.requests, "searches": r.searches, "pages": r.pages,
+              "compute_units": str(r.compute_units)} for r in rows]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    if not rows:
+        typer.echo(f"no API use in the last {days} day(s)")
+    for i in items:
+        typer.echo(f"{i['date']}  {i['prefix']}  {i['user']:<12} {i['requests']:>8} requests {i['searches']:>5} "
+                   f"searches {i['pages']:>6} pages {i['compute_units']:>10} CU  {i['name']}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from cli.errors import app_transaction, fail
 from infra.database import DatabaseUnavailable, engine_for, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.secrets import SecretBox, SecretKeyError, ensure_home_key
@@ -45,21 +45,6 @@ def secret_box() -> SecretBox:
     if load_settings().embedded:
         ensure_home_key()
     return SecretBox.from_env()
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
-@contextmanager
-def _transaction():  # type: ignore[no-untyped-def]
-    try:
-        engine = engine_for(resolve_urls(load_settings()).app)
-        with engine.begin() as conn:
-            yield conn
-    except EXPECTED as exc:
-        raise _fail(str(exc)) from None
 
 
 def _vendor_file_names() -> set[str]:
@@ -113,7 +98,7 @@ def alerts_add(
     for item in attribute or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise _fail(f"--attr {item!r}: expected NAME=VALUE")
+            raise fail(f"--attr {item!r}: expected NAME=VALUE")
         attributes[key.strip()] = value.strip()
     try:
         entry = AlertEntry.model_validate({
@@ -123,8 +108,8 @@ def alerts_add(
             "condition": condition or [], "location": location or [], "attributes": attributes,
             "rules": rule or ["new"], "notify": {"urls": notify, "digest": digest}, "active": not paused})
     except ValidationError as exc:
-        raise _fail(format_validation_error(exc)) from None
-    with _transaction() as conn:
+        raise fail(format_validation_error(exc)) from None
+    with app_transaction(EXPECTED) as conn:
         new_id = manage.add_search(conn, entry, _known_vendors(conn), secret_box())
     typer.echo(f"saved search {new_id} '{name}' added for {user}")
 
@@ -172,7 +157,7 @@ def alerts_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Saved searches with their last match and delivery state."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         rows = manage.search_report(conn, user)
     items = [_search_json(r) for r in rows]
     if as_json:
@@ -199,7 +184,7 @@ def alerts_list(
 
 
 def _set_active(ref: str, user: str | None, active: bool) -> None:
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         row = manage.resolve_search(conn, ref, user)
         manage.set_active(conn, row.id, active)
     typer.echo(f"saved search {row.id} '{row.name}' of {row.username} {'resumed' if active else 'paused'}")
@@ -229,7 +214,7 @@ def alerts_remove(
     user: Annotated[str | None, typer.Option("--user", "-u")] = None,
 ) -> None:
     """Delete a saved search, its matches and its undelivered notifications."""
-    with _transaction() as conn:
+    with app_transaction(EXPECTED) as conn:
         row = manage.resolve_search(conn, search, user)
         manage.remove_search(conn, row.id)
     typer.echo(f"saved search {row.id} '{row.name}' of {row.username} removed")
@@ -247,7 +232,7 @@ def alerts_sync(
     try:
         spec = load_alerts_file(file)
     except CriteriaError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         engine = engine_for(resolve_urls(load_settings()).app)
         with engine.connect() as conn:
@@ -258,7 +243,7 @@ def alerts_sync(
             else:
                 transaction.commit()
     except EXPECTED as exc:
-        raise _fail(f"{file}: {exc}") from None
+        raise fail(f"{file}: {exc}") from None
     typer.echo(("dry run, nothing changed: " if dry_run else "") + report.describe())
     for kind in ("created", "updated", "removed"):
         for label in report.alerts[kind]:
@@ -276,8 +261,8 @@ def notifications(
 ) -> None:
     """Recent deliveries and failures from the notification outbox (targets masked)."""
     if status is not None and status not in {"pending", "sending", "sent", "failed"}:
-        raise _fail(f"--status {status!r}: use pending, sending, sent or failed")
-    with _transaction() as conn:
+        raise fail(f"--status {status!r}: use pending, sending, sent or failed")
+    with app_transaction(EXPECTED) as conn:
         rows = manage.notifications_report(conn, status=status, search=search, limit=limit)
         counts = manage.outbox_counts(conn)
     items = [{"id": r.id, "created_at": r.created_at.isoformat(), "status": r.status, "attempts": r.attempts,

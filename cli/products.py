@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from cli.errors import fail
 from infra.database import DatabaseUnavailable, engine_for, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.settings import load_settings
@@ -30,11 +31,6 @@ def _engine(database_url: str | None) -> Engine:
     return engine_for(database_url or resolve_urls(load_settings()).app)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 @products_app.command("show")
 def show_command(product: Annotated[str, typer.Argument(help="Product id or key.")],
                  database_url: DatabaseOption = None) -> None:
@@ -43,7 +39,7 @@ def show_command(product: Annotated[str, typer.Argument(help="Product id or key.
         with _engine(database_url).connect() as conn:
             p, listings = product_report(conn, product)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"product {p.id}  {p.product_key}\n  name: {p.name}\n  brand: {p.brand or '-'}  category: "
                f"{p.category or '-'}  code: {p.product_code or '-'}  gtins: {', '.join(p.attributes.get('gtins', []))}")
     typer.echo(f"  {len(listings)} listing(s)")
@@ -64,7 +60,7 @@ def merge_command(target: Annotated[str, typer.Argument(help="Product id or key 
         with _engine(database_url).begin() as conn:
             moved = merge_products(conn, target, sources, note)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{moved} listing(s) now on {target} (decision stored)")
 
 
@@ -76,5 +72,5 @@ def split_command(listings: Annotated[list[int], typer.Argument(help="Listing id
         with _engine(database_url).begin() as conn:
             key = split_listings(conn, listings, note)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{len(listings)} listing(s) now on {key} (decision stored)")

@@ -1,16 +1,26 @@
 """``market-pulse db roles``: which role each component connects as, and the SQL that creates them.
 
-Registered in :mod:`cli.main` under ``db``.
+Registered in :mod:`cli.db` under ``db``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import psycopg
 import typer
 from sqlalchemy.engine import make_url
 
-from infra.roles import PURPOSE_LABELS, Databases, RoleError, RoleNames, render_script, scram_verifier, setup_steps
+from infra.roles import (
+    PURPOSE_LABELS,
+    Databases,
+    RoleError,
+    RoleNames,
+    apply,
+    render_script,
+    scram_verifier,
+    setup_steps,
+)
 from infra.settings import (
     APP,
     APP_DATABASE,
@@ -22,7 +32,10 @@ from infra.settings import (
     Settings,
     load_settings,
     redact,
+    secret,
 )
+
+SUPERUSER_URL_SETTING = "MARKET_PULSE_SUPERUSER_DATABASE_URL"
 
 
 def _configured_urls(settings: Settings) -> dict[str, str | None]:
@@ -71,23 +84,52 @@ def roles_script(settings: Settings, *, show_passwords: bool = False) -> str:
     return render_script(setup_steps(names, databases, verifiers), header)
 
 
+def apply_roles(settings: Settings, superuser_url: str) -> RoleNames:
+    """Create or repair the roles and databases of ``settings`` on the server of ``superuser_url``
+    (what the ``--sql`` script does, run directly). Every role needs its password: an apply must leave
+    a deployment that can log in, not roles waiting for a DBA."""
+    names, databases, passwords = planned_roles(settings)
+    missing = [f"{PASSWORD_SETTINGS[purpose]}[_FILE]" for purpose in ROLE_PURPOSES if not passwords.get(purpose)]
+    if missing:
+        raise RoleError(f"--apply needs every role's password: set {', '.join(missing)}")
+    verifiers = {purpose: scram_verifier(str(password)) for purpose, password in passwords.items()}
+    apply(superuser_url, setup_steps(names, databases, verifiers))
+    return names
+
+
 def db_roles(
     sql: Annotated[bool, typer.Option("--sql", help="Print the CREATE ROLE / GRANT script a DBA runs on a real "
                                       "server (as a superuser, with psql).")] = False,
     show_passwords: Annotated[bool, typer.Option("--show-passwords", help="With --sql: write the passwords in "
                                                  "clear instead of SCRAM verifiers.")] = False,
+    apply_now: Annotated[bool, typer.Option("--apply", help=f"Create or repair the roles and databases now, "
+                                            f"connected as the superuser of {SUPERUSER_URL_SETTING}[_FILE] (a "
+                                            "one-shot deployment step; the running parts never get that URL).")]
+    = False,
 ) -> None:
     """Which role each component connects as (migrations, pipeline, read-only, Dagster); --sql prints
     the script that creates them with least privilege. Passwords come from the settings, never
     from the command line."""
     try:
         settings = load_settings()
+        if apply_now:
+            superuser_url = secret(SUPERUSER_URL_SETTING)
+            if not superuser_url:
+                raise RoleError(f"--apply connects as the server's superuser: set {SUPERUSER_URL_SETTING} or "
+                                f"{SUPERUSER_URL_SETTING}_FILE")
+            names = apply_roles(settings, superuser_url)
+            typer.echo(f"roles {', '.join(names.of(p) for p in ROLE_PURPOSES)} and their databases are in place "
+                       f"on {redact(superuser_url)}")
+            return
         if sql:
             typer.echo(roles_script(settings, show_passwords=show_passwords), nl=False)
             return
         names, _, _ = planned_roles(settings)
     except (RoleError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except psycopg.Error as exc:
+        typer.echo(f"error: the roles could not be applied: {str(exc).strip().splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
     urls = _configured_urls(settings)
     where = "the embedded server" if settings.embedded else "the configured server"

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from cli.errors import fail
 from infra.database import DatabaseUnavailable, engine_for, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.secrets import (
@@ -31,11 +32,6 @@ secrets_app = typer.Typer(help="The key ring that encrypts secrets at rest (vend
 EXPECTED = (SecretKeyError, DatabaseUnavailable, EmbeddedPostgresError, ValueError)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 @secrets_app.command("generate-key")
 def generate_key_command(
     file: Annotated[Path | None, typer.Option("--file", help="Write the key to this new file (mode 0600) instead "
@@ -48,9 +44,9 @@ def generate_key_command(
     try:
         write_key_file(file)
     except FileExistsError:
-        raise _fail(f"{file} exists already: it is never overwritten (a lost key is lost data)") from None
+        raise fail(f"{file} exists already: it is never overwritten (a lost key is lost data)") from None
     except OSError as exc:
-        raise _fail(f"cannot write {file}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write {file}: {exc.strerror or exc}") from None
     typer.echo(f"key written to {file} (readable by you only): export {SECRET_KEY_FILE_ENV}={file}", err=True)
 
 
@@ -62,7 +58,7 @@ def status_command() -> None:
     try:
         keys = SecretBox.from_env().check()
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{keys} key(s) from {source}")
 
 
@@ -82,12 +78,12 @@ def rotate_key_command() -> None:
             sessions, unreadable_sessions = rotate_session_keys(conn, box)
             targets, unreadable_targets = rotate_target_keys(conn, box)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"re-encrypted {sessions} vendor session(s) and {targets} notification target(s) with the first of "
                f"{keys} key(s)")
     unreadable = [f"vendor session {i}" for i in unreadable_sessions] + unreadable_targets
     if unreadable:
-        raise _fail(f"{len(unreadable)} could not be decrypted with any configured key and were left as they are "
+        raise fail(f"{len(unreadable)} could not be decrypted with any configured key and were left as they are "
                     f"({', '.join(unreadable[:10])}): add the key they were encrypted with")
     if keys > 1:
         typer.echo("you can now remove the older key(s) from the key ring", err=True)

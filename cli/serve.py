@@ -41,20 +41,13 @@ from typing import Annotated
 
 import typer
 
-from infra.database import DatabaseUnavailable
-from infra.embedded_postgres import EmbeddedPostgresError
+from cli.errors import EXPECTED_ERRORS, fail
 from infra.settings import PROJECT_ROOT, Settings, load_settings
 from pipelines.shared.execution import QUEUES
 
-EXPECTED_ERRORS = (DatabaseUnavailable, EmbeddedPostgresError, ValueError)
 DEPLOY = PROJECT_ROOT / "deploy"
 LOCATION_NAME = "market_pulse"
 CODE_LOCATION_MODULE = "pipelines.definitions"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @dataclass(frozen=True)

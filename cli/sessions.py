@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from cli.errors import fail
 from infra.database import DatabaseUnavailable, engine_for, resolve_urls
 from infra.embedded_postgres import EmbeddedPostgresError
 from infra.secrets import SECRET_KEY_ENV, SecretBox, SecretKeyError, generate_key
@@ -32,11 +33,6 @@ sessions_app = typer.Typer(help="Logged-in vendor sessions (cookies encrypted at
 
 EXPECTED = (CookieImportError, SecretKeyError, UnknownVendor, DatabaseUnavailable, EmbeddedPostgresError,
             OSError, ValueError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def _engine(database_url: str | None) -> Engine:
@@ -71,9 +67,9 @@ def import_command(
             session_id = import_session(conn, box, vendor=config, vendor_id=vendor_id, cookies=cookies,
                                         source=f"{recognised}:{file.name}", label=label)
     except KeyError as exc:
-        raise _fail(str(exc.args[0])) from None
+        raise fail(str(exc.args[0])) from None
     except (*EXPECTED, VendorConfigError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     expiries = [c.expires for c in cookies if c.expires is not None]
     until = (dt.datetime.fromtimestamp(min(expiries), dt.UTC).isoformat(timespec="minutes")
              if expiries else "end of browser session (no expiry)")
@@ -91,7 +87,7 @@ def list_command(
         with _engine(database_url).connect() as conn:
             rows = list_sessions(conn, vendor)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not rows:
         typer.echo("no sessions stored" + (f" for {vendor}" if vendor else ""))
         return
@@ -123,7 +119,7 @@ def invalidate_command(
         with _engine(database_url).begin() as conn:
             count = invalidate_sessions(conn, vendor_id_for(conn, vendor), reason)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{count} session(s) of {vendor} invalidated")
 
 
@@ -140,11 +136,11 @@ def rotate_key_command(database_url: DatabaseOption = None) -> None:
         with _engine(database_url).begin() as conn:
             count, unreadable = rotate_session_keys(conn, box)
     except EXPECTED as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"re-encrypted {count} session(s) with the first of {keys} key(s) in {SECRET_KEY_ENV}")
     if unreadable:
         ids = ", ".join(str(i) for i in unreadable)
-        raise _fail(f"{len(unreadable)} session(s) could not be decrypted with any configured key and were left "
+        raise fail(f"{len(unreadable)} session(s) could not be decrypted with any configured key and were left "
                     f"as they are (ids {ids}): add the key they were encrypted with, or import them again")
     if keys > 1:
         typer.echo(f"you can now remove the older key(s) from {SECRET_KEY_ENV}", err=True)

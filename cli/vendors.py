@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infra.settings import load_settings
 from pipelines.vendors.config.errors import VendorConfigError
 from pipelines.vendors.config.loading import load_vendor_file
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pipelines.scraping.vendor_check import VendorCheck
 
 vendors_app = typer.Typer(help="Vendor files: try one before the pipeline runs it.", no_args_is_help=True)
 
@@ -75,7 +80,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _table(report):  # type: ignore[no-untyped-def]
+def _table(report: VendorCheck) -> Table:
     from rich import box
     from rich.table import Table
 

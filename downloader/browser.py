@@ -34,11 +34,10 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, ProxySettings, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -47,10 +46,11 @@ from pydantic import Field
 from downloader.attempts import AttemptLoop
 from downloader.fence import HostFence, url_endpoint
 from downloader.hooks import FetchHook
+from downloader.lifecycle import OpenedOnEntry
 from downloader.limits import RateLimit, host_key
 from downloader.retry import RetrySettings
 from downloader.socks import FencedSocksProxy
-from downloader.types import ErrorKind, FetchedResponse, FetchRequest, redact_headers
+from downloader.types import ErrorKind, FetchedResponse, FetchRequest, empty_response, redact_headers
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class BrowserFetcher(RetrySettings):
                               fence=fence, user_agent=user_agent, max_attempts=max_attempts)
 
 
-class BrowserSession:
+class BrowserSession(OpenedOnEntry):
     """One browser process + one context for a crawl. Launch failures are remembered and
     reported by every `fetch()` instead of being raised."""
 
@@ -197,15 +197,6 @@ class BrowserSession:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def __aenter__(self) -> BrowserSession:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
     async def open(self) -> None:
         """Start the browser. Never raises for a missing/broken browser: see `launch_error`."""
         if self._opened:
@@ -221,19 +212,19 @@ class BrowserSession:
             return
         t0 = time.perf_counter()
         try:
-            proxy = None
+            proxy: ProxySettings | None = None
             args = cfg.launch_args()
             if self._fence is not None:
                 # Every connection through the fence (loopback included: Playwright adds <-loopback>).
                 self._proxy = FencedSocksProxy(self._fence)
-                proxy = {"server": await self._proxy.start()}
+                proxy = ProxySettings(server=await self._proxy.start())
                 args = [*args, *FENCED_LAUNCH_ARGS]
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
                 executable_path=path,
                 headless=cfg.headless,
                 args=args,
-                proxy=proxy,  # type: ignore[arg-type]
+                proxy=proxy,
                 timeout=cfg.launch_timeout_s * 1000,
             )
             self._browser.on("disconnected", self._on_disconnected)
@@ -242,6 +233,7 @@ class BrowserSession:
                 service_workers="block",  # they would bypass our request routing
             )
             if self._cookie_list:
+                # Playwright types these as its SetCookieParam TypedDict, which it does not export.
                 await self._context.add_cookies(self._cookie_list)  # type: ignore[arg-type]
             await self._context.route("**/*", self._route)  # fence, blocked types, vendor headers
         except Exception as exc:
@@ -345,7 +337,8 @@ class BrowserSession:
     def _not_running(self, request: FetchRequest) -> FetchedResponse | None:
         """The browser is missing or crashed (before or between attempts): nothing can be sent."""
         if self.launch_error is not None or self._context is None:
-            return _response(request, error=self.launch_error or "browser is not running", kind="browser")
+            return empty_response(request, fetch_mode="browser", error=self.launch_error or "browser is not running",
+                                  error_kind="browser", attempts=0)
         return None
 
     async def _render(self, request: FetchRequest, cookies: Mapping[str, str] | None) -> FetchedResponse:
@@ -355,7 +348,7 @@ class BrowserSession:
         timeout_s = request.timeout_s or cfg.page_timeout_s
         started_at, t0 = datetime.now(UTC), time.perf_counter()
         deadline = t0 + timeout_s
-        result = _response(request, started_at=started_at)
+        result = empty_response(request, fetch_mode="browser", started_at=started_at)
         page: Page | None = None
         try:
             await self._add_cookies(context, request.url, cookies)
@@ -511,29 +504,6 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     line = text.splitlines()[0] if text else type(exc).__name__
     return _API_PREFIX.sub("", line)  # "Page.goto: net::ERR_..." -> "net::ERR_..."
-
-
-def _response(
-    request: FetchRequest,
-    *,
-    started_at: datetime | None = None,
-    error: str | None = None,
-    kind: ErrorKind | None = None,
-) -> FetchedResponse:
-    return FetchedResponse(
-        requested_url=request.url,
-        final_url=request.url,
-        status=None,
-        headers={},
-        body=b"",
-        content_type=None,
-        elapsed_ms=0.0,
-        started_at=started_at or datetime.now(UTC),
-        fetch_mode="browser",
-        error=error,
-        attempts=1 if kind != "browser" else 0,
-        error_kind=kind,
-    )
 
 
 def _fail(result: FetchedResponse, message: str, kind: ErrorKind, page: Page | None) -> FetchedResponse:

@@ -8,9 +8,8 @@ fetchers.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 
-from downloader.types import FetchedResponse, FetchMode, FetchRequest
+from downloader.types import FetchedResponse, FetchMode, FetchRequest, empty_response
 
 
 class FetchHook:
@@ -59,17 +58,4 @@ async def run_with_hooks(
 
 def blocked_response(request: FetchRequest, reason: str, *, fetch_mode: FetchMode = "http") -> FetchedResponse:
     """A refusal without a request sent (robots.txt, open circuit, the host fence...)."""
-    return FetchedResponse(
-        requested_url=request.url,
-        final_url=request.url,
-        status=None,
-        headers={},
-        body=b"",
-        content_type=None,
-        elapsed_ms=0.0,
-        started_at=datetime.now(UTC),
-        fetch_mode=fetch_mode,
-        error=reason,
-        attempts=0,
-        error_kind="blocked",
-    )
+    return empty_response(request, fetch_mode=fetch_mode, error=reason, error_kind="blocked", attempts=0)

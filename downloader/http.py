@@ -28,7 +28,6 @@ import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 
 import httpx
 from pydantic import Field
@@ -36,6 +35,7 @@ from pydantic import Field
 from downloader.attempts import AttemptLoop
 from downloader.fence import HostFence, refusal_in
 from downloader.hooks import FetchHook
+from downloader.lifecycle import OpenedOnEntry
 from downloader.limits import RateLimit
 from downloader.retry import RetrySettings
 from downloader.transport import TransportName, make_transport
@@ -139,7 +139,7 @@ class _Failure(Exception):
         self.kind: ErrorKind = kind
 
 
-class HttpSession:
+class HttpSession(OpenedOnEntry):
     """One crawl's worth of HTTP: a shared keep-alive client, cookie jar and host limiters."""
 
     def __init__(
@@ -168,15 +168,6 @@ class HttpSession:
         self._client: httpx.AsyncClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    async def __aenter__(self) -> HttpSession:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def open(self) -> None:
         if self._client is not None:

@@ -7,7 +7,7 @@ pickled, compared in tests or handed to a parser without dragging a network clie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 FetchMode = Literal["http", "browser"]
@@ -109,6 +109,33 @@ class FetchedResponse:
             return self.body.decode(encoding, errors="replace")
         except LookupError:  # unknown charset name from the server
             return self.body.decode(default_encoding, errors="replace")
+
+
+def empty_response(
+    request: FetchRequest,
+    *,
+    fetch_mode: FetchMode,
+    started_at: datetime | None = None,
+    error: str | None = None,
+    error_kind: ErrorKind | None = None,
+    attempts: int = 1,
+) -> FetchedResponse:
+    """A response with nothing received (no status, headers or body): a refusal before any request,
+    a browser that is not running, or a fetch's result before its answer is filled in."""
+    return FetchedResponse(
+        requested_url=request.url,
+        final_url=request.url,
+        status=None,
+        headers={},
+        body=b"",
+        content_type=None,
+        elapsed_ms=0.0,
+        started_at=started_at or datetime.now(UTC),
+        fetch_mode=fetch_mode,
+        error=error,
+        attempts=attempts,
+        error_kind=error_kind,
+    )
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

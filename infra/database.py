@@ -103,7 +103,10 @@ def ensure_database(url: str) -> bool:
 
 def server_version(url: str) -> str:
     with connect(url) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        row = conn.execute("SHOW server_version").fetchone()
+        if row is None:
+            raise RuntimeError(f"{redact(url)} did not report its version")
+        return str(row[0])
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -129,13 +129,11 @@ def _open_path_for(user: pwd.struct_passwd, path: Path) -> None:
 
 
 def _run(args: list[str], user: pwd.struct_passwd | None, timeout: float) -> subprocess.CompletedProcess[str]:
-    kwargs: dict[str, object] = {}
-    if user is not None:
-        kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd="/", check=False, **kwargs)  # type: ignore[call-overload]
+                              cwd="/", check=False, user=user.pw_uid if user else None,
+                              group=user.pw_gid if user else None, extra_groups=[] if user else None)
     except subprocess.TimeoutExpired as exc:
         raise EmbeddedPostgresError(f"{Path(args[0]).name} timed out after {timeout:.0f}s") from exc
 

@@ -146,6 +146,10 @@ class Listing(Base):
         # Most reads (alerts, snapshots, "what is on sale now") only want live listings.
         Index("ix_listings_active_vendor_id", "vendor_id", "price",
               postgresql_where=text("NOT is_sold AND NOT is_removed")),
+        # The API's ``?q=``: words anywhere in the title (ILIKE '%…%'), answered by trigrams.
+        Index("ix_listings_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+        # The API's keyset pages, newest first.
+        Index("ix_listings_last_seen_at_id", "last_seen_at", "id"),
     )
     id: Mapped[int] = _id()
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
@@ -582,6 +586,38 @@ class ApiKey(Base):
     last_used_at: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class ApiKeyUsage(Base):
+    """What one API key did on one day (UTC): requests, on-demand searches started, pages fetched
+    for them, and compute units (1 CU = one minute of server time, as for the vendors)."""
+
+    __tablename__ = "api_key_usage"
+    __table_args__ = (UniqueConstraint("api_key_id", "usage_date"), Index("ix_api_key_usage_usage_date", "usage_date"))
+    id: Mapped[int] = _id()
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    usage_date: Mapped[dt.date]
+    requests: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    searches: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    pages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    compute_units: Mapped[Decimal] = mapped_column(Numeric(12, 4), server_default=text("0"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class ApiUsageDaily(Base):
+    """The ``api_usage`` rollup: a user's API use on one day, over all of their keys."""
+
+    __tablename__ = "api_usage_daily"
+    __table_args__ = (UniqueConstraint("usage_date", "user_id"),)
+    id: Mapped[int] = _id()
+    usage_date: Mapped[dt.date]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    keys: Mapped[int] = mapped_column(Integer)
+    requests: Mapped[int] = mapped_column(Integer)
+    searches: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    compute_units: Mapped[Decimal] = mapped_column(Numeric(12, 4))
     created_at: Mapped[dt.datetime] = created_at_column()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 
 from infra.schema import Base
 
@@ -38,7 +38,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     partitions = _partitions(connection)
 
     def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -82,7 +82,7 @@ END $$
 """)
 
 
-def _keep_version_to_owner(connection) -> None:  # type: ignore[no-untyped-def]
+def _keep_version_to_owner(connection: Connection) -> None:
     connection.execute(KEEP_VERSION_TO_OWNER)
     connection.commit()
 

@@ -37,8 +37,8 @@ def rollup_automation_sensor() -> AutomationConditionSensorDefinition:
         default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=60,
         description="Keeps the daily rollups (product matches, price snapshots, vendor performance, search "
-        "analytics) in step with listings, runs the vendor freshness check every 6 hours and the vendor files "
-        "check every hour.",
+        "analytics, API usage) in step with listings, runs the vendor freshness check every 6 hours and the vendor "
+        "files check every hour.",
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,8 +59,8 @@ SLOW_SEARCH = [{"mode": "slow", "delay": 0.4, "kinds": ["search"]}]
 TODAY = dt.datetime.now(dt.UTC).date()
 DAYS = (TODAY - dt.timedelta(days=12), TODAY - dt.timedelta(days=11))
 KILL_DAY = TODAY - dt.timedelta(days=10)
-STEPS = {"raw_captures": "fetch", "listings": "compute", "listings_listings_currencies_known": "compute",
-         "listings_listings_parse_failures_low": "compute", "listings_listings_prices_valid": "compute"}
+# The listings audits are check specs of the listings step itself (write, audit, publish), not steps.
+STEPS = {"raw_captures": "fetch", "listings": "compute"}
 WORKER_QUEUES = {"alpha": ["fetch", "compute"], "beta": ["fetch", "compute"]}
 LOCK_WAIT = "another process is fetching this vendor"
 
@@ -177,6 +178,11 @@ def scenario(cluster: Cluster, instance: Any) -> Scenario:
         cluster.demo("POST", "/_faults", json={"shop": vendor, "faults": SLOW_SEARCH})
     cluster.demo("POST", "/_stats/reset")
     before = {r.dagster_run.run_id for r in instance.get_run_records()}
+    # A third process holds toko's fetch lock until a scrape says it is waiting for it: on a loaded
+    # machine the runs of one vendor may not happen to meet, and the lock must be seen to hold.
+    holder = _LockHolder(cluster.warehouse_url, "toko", instance, before)
+    holder.start()
+    assert holder.locked.wait(60), "the test could not take toko's fetch lock"
 
     # `market-pulse run` scrapes (first day, toko) in its own process, outside any run queue,
     # while the workers scrape the other partitions.
@@ -190,6 +196,8 @@ def scenario(cluster: Cluster, instance: Any) -> Scenario:
                 for partition in on_workers]
     celery_runs = [outcome for launched in launches for outcome in launched.wait()]
     assert cli.wait(300) == 0, cli_log.read_text()[-3000:]
+    holder.join(timeout=5)
+    assert holder.seen_waiting, "no toko scrape waited for the fetch lock another process held"
     load = cluster.demo("GET", "/_stats")["load"]
     for vendor in VENDORS:
         cluster.demo("POST", "/_faults", json={"shop": vendor, "faults": []})
@@ -206,6 +214,38 @@ def scenario(cluster: Cluster, instance: Any) -> Scenario:
     assert all(o["success"] for o in celery_runs), celery_runs
     assert all(o["success"] for o in reference_runs), reference_runs
     return Scenario(celery_runs=celery_runs, cli_runs=cli_runs, load=load)
+
+
+class _LockHolder(threading.Thread):
+    """Holds a vendor's fetch lock (as another crawl would) until a new run logs that it waits."""
+
+    def __init__(self, warehouse_url: str, vendor: str, instance: Any, before: set[str],
+                 timeout: float = 240) -> None:
+        super().__init__(daemon=True)
+        self.url, self.vendor, self.instance = warehouse_url, vendor, instance
+        self.before, self.timeout = before, timeout
+        self.seen_waiting = False
+        self.locked = threading.Event()
+
+    def run(self) -> None:
+        from pipelines.scraping.vendor_lock import vendor_fetch_lock
+
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                vendor_id = conn.execute(text("SELECT id FROM vendors WHERE name = :name"),
+                                         {"name": self.vendor}).scalar_one()
+            with vendor_fetch_lock(engine, vendor_id=vendor_id, vendor=self.vendor, wait_seconds=60):
+                self.locked.set()
+                deadline = time.monotonic() + self.timeout
+                while not self.seen_waiting and time.monotonic() < deadline:
+                    time.sleep(1)
+                    runs = [r.dagster_run.run_id for r in self.instance.get_run_records()
+                            if r.dagster_run.run_id not in self.before]
+                    self.seen_waiting = any(LOCK_WAIT in message for run in runs
+                                            for message in log_messages(self.instance, run))
+        finally:
+            engine.dispose()
 
 
 def test_steps_run_on_both_workers_each_from_its_queue(cluster: Cluster, instance: Any, scenario: Scenario) -> None:

@@ -146,10 +146,12 @@ def _psql(admin_url: str) -> tuple[list[str], dict[str, str]]:
             "-U", str(info["user"]), "-d", "postgres"], env
 
 
-def test_the_dba_script_makes_the_roles_on_a_real_server(pg_server_url: str, tmp_path: Path) -> None:
-    """`db roles --sql` with role names and passwords from the settings, run with psql as a superuser
-    (twice: it is idempotent); then migrations as the owner and rights as designed."""
-    prefix = f"mpt_{os.getpid()}_dba"
+@pytest.mark.parametrize("how", ["psql-script", "apply"])
+def test_the_dba_script_makes_the_roles_on_a_real_server(pg_server_url: str, tmp_path: Path, how: str) -> None:
+    """`db roles --sql` with role names and passwords from the settings, run with psql as a superuser,
+    or `db roles --apply` with the superuser's URL from a file (a deployment's one-shot step), each
+    twice (idempotent); then migrations as the owner and rights as designed."""
+    prefix = f"mpt_{os.getpid()}_{how.replace('-', '_')}"
     names = RoleNames.with_prefix(prefix)
     host = pg_server_url.split("@", 1)[1].rsplit("/", 1)[0]
     passwords = {purpose: uuid.uuid4().hex + "Aa1" for purpose in ("owner", "app", "readonly", "dagster")}
@@ -173,8 +175,16 @@ def test_the_dba_script_makes_the_roles_on_a_real_server(pg_server_url: str, tmp
     psql, psql_env = _psql(pg_server_url)
     try:
         for _ in range(2):
-            ran = subprocess.run([*psql, "-f", str(tmp_path / "roles.sql")], env=psql_env, capture_output=True,
-                                 text=True, timeout=120)
+            if how == "psql-script":
+                ran = subprocess.run([*psql, "-f", str(tmp_path / "roles.sql")], env=psql_env, capture_output=True,
+                                     text=True, timeout=120)
+            else:
+                superuser_file = tmp_path / "superuser-url"
+                superuser_file.write_text(pg_server_url + "\n")
+                ran = _cli(["db", "roles", "--apply"], {**env, "MARKET_PULSE_SUPERUSER_DATABASE_URL_FILE":
+                                                        str(superuser_file)})
+                assert names.app in ran.stdout and all(pw not in ran.stdout + ran.stderr
+                                                       for pw in [*passwords.values(), psql_env["PGPASSWORD"]] if pw)
             assert ran.returncode == 0, ran.stderr
         migrated = _cli(["db", "migrate"], env)
         assert migrated.returncode == 0, migrated.stderr
@@ -294,3 +304,14 @@ def test_urls_given_as_files_are_handed_to_child_processes_resolved(stack: dict[
     finally:  # prepare() exports to this process: leave the next test the environment it had
         os.environ.clear()
         os.environ.update(before)
+
+
+def test_apply_needs_the_superuser_url_and_every_password(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
+    env["MARKET_PULSE_HOME"] = str(tmp_path / "home")
+    env["MARKET_PULSE_DATABASE_URL"] = "postgresql://mp_app@127.0.0.1:1/mp"
+    refused = _cli(["db", "roles", "--apply"], env)
+    assert refused.returncode == 1 and "MARKET_PULSE_SUPERUSER_DATABASE_URL" in refused.stderr
+    env["MARKET_PULSE_SUPERUSER_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/postgres"
+    refused = _cli(["db", "roles", "--apply"], env)
+    assert refused.returncode == 1 and "MARKET_PULSE_OWNER_PASSWORD[_FILE]" in refused.stderr, refused.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -23,8 +24,11 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
+from psycopg import sql as psycopg_sql
+from sqlalchemy.engine import make_url
 
 from cli.main import app
+from infra.connections import connect
 from infra.settings import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -32,7 +36,8 @@ COMPOSE = DEPLOY / "compose" / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 HELM_VALUES = DEPLOY / "helm" / "values.yaml"
 CHART_SCHEMA = DEPLOY / "helm" / "dagster-chart-values.schema.json"
-OUR_SERVICES = {"migrate", "code-server", "webserver", "daemon", "worker-fetch", "worker-compute"}
+OUR_SERVICES = {"roles", "migrate", "code-server", "webserver", "daemon", "worker-fetch", "worker-compute"}
+RUNNING = OUR_SERVICES - {"roles", "migrate"}
 
 
 def parse_cli(argv: list[str]) -> None:
@@ -73,13 +78,25 @@ def test_compose_file_is_valid_and_runs_every_role(compose_config: dict[str, Any
         service = services[name]
         parse_cli(service["command"])
         environment = service.get("environment") or {}
-        # Secrets only as files: no URL with credentials, no key, in the environment.
+        # Secrets only as files: no password, key or URL with a password in the environment.
         for key, value in environment.items():
-            assert not key.endswith(("_URL", "_KEY", "_PASSWORD")), f"{name}: {key} given in plain text"
-            assert "@" not in str(value), f"{name}: {key} looks like a URL with credentials"
-        assert environment["MARKET_PULSE_DATABASE_URL_FILE"].startswith("/run/secrets/")
+            assert not key.endswith(("_KEY", "_PASSWORD")), f"{name}: {key} given in plain text"
+            if "://" in str(value):
+                assert make_url(str(value)).password is None, f"{name}: {key} carries a password"
+            if key.endswith("_FILE"):
+                assert str(value).startswith("/run/secrets/"), f"{name}: {key} is not a mounted secret"
+        # Least privilege: the superuser's URL reaches the one-shot role setup only, the owner's
+        # password the role setup and the migration only; everything that keeps running is the app role.
+        secrets = {str(s["source"] if isinstance(s, dict) else s) for s in service.get("secrets", [])}
+        assert ("superuser_url" in secrets) == (name == "roles"), name
+        assert ("owner_password" in secrets) == (name in {"roles", "migrate"}), name
+        assert "postgres_password" not in secrets, name
+        assert make_url(environment["MARKET_PULSE_DATABASE_URL"]).username == "market_pulse_app", name
     roles = {name: services[name]["command"] for name in OUR_SERVICES}
     assert roles["code-server"][1:4] == ["serve", "--role", "code-server"]
+    assert roles["roles"][1:] == ["db", "roles", "--apply"] and roles["migrate"][1:] == ["db", "up"]
+    webserver = services["webserver"]["environment"]
+    assert webserver["MARKET_PULSE_PUBLIC_URL"] and webserver["MARKET_PULSE_ADMIN_PASSWORD_FILE"]
     assert {tuple(roles[w][roles[w].index("--queue") + 1:][:1]) for w in ("worker-fetch", "worker-compute")} \
         == {("fetch",), ("compute",)}
     published = [port for service in services.values() for port in service.get("ports", [])]
@@ -95,10 +112,79 @@ def test_the_compose_secrets_script_writes_what_compose_reads(tmp_path: Path) ->
     for secret in declared.values():
         path = folder / secret["file"]
         assert path.is_file() and path.read_text().strip(), path
-    url = (folder / "secrets" / "database_url").read_text().strip()
+    url = (folder / "secrets" / "superuser_url").read_text().strip()
     password = (folder / "secrets" / "postgres_password").read_text().strip()
-    assert url == f"postgresql://market_pulse:{password}@postgres:5432/market_pulse"
+    assert url == f"postgresql://postgres:{password}@postgres:5432/postgres"
+    passwords = {(folder / "secrets" / f"{role}_password").read_text() for role in
+                 ("postgres", "owner", "app", "readonly", "dagster", "rabbitmq", "admin")}
+    assert len(passwords) == 7, "each role has a password of its own"
+    from cryptography.fernet import Fernet
+
+    Fernet((folder / "secrets" / "secret_key").read_text().strip())  # a valid key
     assert (folder / "secrets").stat().st_mode & 0o077 == 0, "the secrets folder is readable by others"
+
+
+def _as_processes(environment: dict[str, Any], secrets: Path, host: str, prefix: str) -> dict[str, str]:
+    """A compose service's environment for a process on this machine: the mounted secrets are the
+    files make-secrets.sh wrote, the `postgres` host is the test server and the role and database
+    names get a prefix of the test's own (roles are server-wide)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_PULSE_", "DAGSTER_"))}
+    for key, value in environment.items():
+        value = str(value).replace("/run/secrets/", f"{secrets}/")
+        if "://" in value and key.endswith("DATABASE_URL"):
+            url = make_url(value)
+            value = url.set(host=host.split(":")[0], port=int(host.split(":")[1]),
+                            username=str(url.username).replace("market_pulse", prefix),
+                            database=str(url.database).replace("market_pulse", prefix)
+                            ).render_as_string(hide_password=False)
+        env[key] = value
+    return env
+
+
+def test_the_compose_services_set_up_least_privilege_on_a_real_server(
+        compose_config: dict[str, Any], pg_server_url: str, tmp_path: Path) -> None:
+    """The `roles`, `migrate` and webserver services' own environments, run as processes against a
+    real server: the superuser makes the roles, the owner migrates, and what keeps running is the
+    app role, which `health` reports healthy (it flags a superuser or schema owner)."""
+    folder = tmp_path / "compose"
+    shutil.copytree(DEPLOY / "compose", folder, ignore=shutil.ignore_patterns("secrets"))
+    subprocess.run([str(folder / "make-secrets.sh")], check=True, capture_output=True, timeout=30)
+    secrets = folder / "secrets"
+    server = make_url(pg_server_url)
+    host = f"{server.host}:{server.port}"
+    superuser = server.set(database="postgres").render_as_string(hide_password=False)
+    (secrets / "superuser_url").write_text(superuser + "\n")
+    prefix = f"mpt_{os.getpid()}_compose"
+    services = compose_config["services"]
+    cli = [sys.executable, "-m", "cli"]
+
+    def run(service: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = _as_processes(services[service]["environment"], secrets, host, prefix)
+        env["MARKET_PULSE_HOME"] = str(tmp_path / "home" / service)
+        command = list(args) or services[service]["command"][1:]
+        return subprocess.run([*cli, *command], env=env, capture_output=True, text=True, timeout=300,
+                              cwd=PROJECT_ROOT)
+
+    try:
+        for service in ("roles", "roles", "migrate"):  # the role setup is idempotent
+            done = run(service)
+            assert done.returncode == 0, f"{service}: {done.stderr}"
+        ready = run("webserver", "health")
+        assert ready.returncode == 0, ready.stdout + ready.stderr
+        report = json.loads(ready.stdout)
+        assert report["roles"]["ok"] is True, report["roles"]
+        assert f"{prefix}_app" in json.dumps(report["roles"]), report["roles"]
+        for secret_file in secrets.iterdir():
+            if secret_file.name.endswith("_password"):
+                assert secret_file.read_text().strip() not in ready.stdout + ready.stderr
+    finally:
+        with connect(pg_server_url, autocommit=True) as conn:
+            for database in (prefix, f"{prefix}_dagster"):
+                conn.execute(psycopg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    psycopg_sql.Identifier(database)))
+            for purpose in ("owner", "app", "readonly", "dagster"):
+                conn.execute(psycopg_sql.SQL("DROP ROLE IF EXISTS {}").format(
+                    psycopg_sql.Identifier(f"{prefix}_{purpose}")))
 
 
 def test_dockerfile_passes_hadolint_and_builds_a_lean_non_root_image() -> None:

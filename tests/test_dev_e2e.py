@@ -81,5 +81,5 @@ def test_first_start_seed_ends_with_one_rollup_backfill_of_the_whole_history(
     (backfill,) = [b for b in backfills if b["title"] == "Demo history: every rollup"]
     assert backfill["status"] == "COMPLETED_SUCCESS" and backfill["numPartitions"] == days
     assert {"/".join(a["path"]) for a in backfill["assetSelection"]} == {
-        "product_matches", "price_snapshots", "vendor_performance", "search_analytics"}
+        "product_matches", "price_snapshots", "vendor_performance", "search_analytics", "api_usage"}
     assert [r["status"] for r in backfill["runs"]] == ["SUCCESS"]  # the whole history in a single run

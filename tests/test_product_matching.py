@@ -46,6 +46,21 @@ def test_part_numbers_written_differently_are_one(left: str, right: str) -> None
 
 
 @pytest.mark.parametrize(("left", "right"), [
+    # a retailer's stock code (separators dropped, a colour letter glued on) vs the maker's spelling
+    ("Sony Noise Canceling Headphones - MDRNC60", "Sony MDR-NC60 Noise Canceling Headphones"),
+    ("Sony Cyber-shot Silver Digital Camera - DSCW220S", "Sony Cyber-shot DSC-W220 12.1MP Digital Camera"),
+    ("Philips Progressive Scan DVD Player - DVP3980", "Philips DVP3980/37 DVD Player with 1080p upscaling"),
+    ("GoPro HERO9 Black Action Camera - CHDHX901", "GoPro HERO9 Black - Waterproof Action Camera CHDHX-901-RW"),
+    ("Harman Kardon 7.1 Channel A/V Receiver - AVR254", "Harman Kardon AVR 254 7.1-Channel Audio/Video Receiver"),
+    ('Dell 24" UltraSharp Monitor - U2419H', 'Dell UltraSharp U2419H 23.8" FHD IPS Monitor'),
+])
+def test_retailer_stock_codes_match_the_makers_part_number(left: str, right: str) -> None:
+    assert same(left, right)
+
+
+@pytest.mark.parametrize(("left", "right"), [
+    ("WH1000XM4B", "WH-1000XM4/S"),          # a glued colour letter is still a colour
+    ("AT-LP120-USB", "AT-LP120"), ("DECT2060-2", "DECT2060-3"),  # longer or digit segments are the model
     ("WH1000XM5/B", "WH1000XM5/S"),        # one model, two colours: two products
     ("SEL50F18F", "SEL50F18"),              # FE vs E mount lens: a letter that is not a suffix
     ("CMH32GX5M2E6000C36", "CMH64GX5M2B6000C30"), ("910-006556", "910-006558"),
@@ -61,6 +76,20 @@ def test_specifications_and_words_are_not_part_numbers() -> None:
     assert codes("Nikon Z 50mm f/1.8 S 1920x1080 802.11ac USB-C 2023") == []
     assert codes("Sony PlayStation5 iPhone15 Galaxy S23") == []  # words with numbers are model words
     assert codes("Logitech 910 006556 MX Master 3S") == ["910006556"]  # a code written with a space
+    assert codes("Harman Kardon AVR 254 7.1-Channel Receiver") == ["AVR254"]
+    assert codes("IPHONE 14 PRO MAX (256 GB) - LIBERADO") == []  # capitals and a size: words, not a code
+    assert codes("Sony Noise Canceling Headphones - MDRNC60") == ["MDRNC60"]  # where the shop puts its code
+
+
+def test_a_manufacturer_field_with_more_words_is_the_known_brand() -> None:
+    assert IDS.canonical_brand("Canon Inc.") == "Canon"
+    assert IDS.canonical_brand("Yamaha Electronics Corporation") == "Yamaha"
+    assert IDS.canonical_brand("SAMSUNG") == "Samsung"
+    assert IDS.canonical_brand("Pure Digital") == "Pure Digital"  # unknown: kept as given
+    listings = {1: ListingText("Canon PowerShot Digital Camera - SX110IS", vendor="a"),
+                2: ListingText("Canon PowerShot SX110 IS 9MP Digital Camera", vendor="b", brand="Canon U.S.A., Inc.")}
+    matches = match_listings(listings, RULES)
+    assert matches[1].key == matches[2].key
 
 
 def test_gtins_in_titles_and_fields_are_checked() -> None:
@@ -81,6 +110,13 @@ def test_gtins_in_titles_and_fields_are_checked() -> None:
     ("Canon EOS R8 Body 5803C002", "Canon EOS R8 Body Refurbished 5803C002"),
     ("Apple iPhone 15 128GB Black MTP03LL/A", "Apple iPhone 15 128GB Black MTP03LL/A (Renewed)"),
     ("Seagate IronWolf 8TB NAS HDD ST8000VN004", "Seagate IronWolf 8TB NAS HDD 2-Pack ST8000VN004"),
+    # shop-code style: the accessory or bundle names the product's own part number
+    ("Onkyo 7.1 Channel Home Theater Receiver - TXSR607", "Onkyo TX-SR607 Receiver + Polk Monitor 40 Speaker Bundle"),
+    ("Sony Turntable - PSLX250H", "Sony Turntable Replacement Stylus For PS-LX250H - ND137G"),
+    ("Garmin Nuvi 260W Portable GPS Navigator - 0100053920", "Garmin Dashboard Mount For Nuvi 260W - 0101091100"),
+    ("Canon PowerShot Silver Digital Camera - SD880IS", "Canon Deluxe Leather Case For PowerShot SD880IS - PSCDC10"),
+    ("Nintendo Switch Pro Controller - HACAFSSKA", "PowerA Enhanced Wired Controller for Nintendo Switch Pro"),
+    ("Sony PlayStation 3 80GB Console - 98006", "Sony PlayStation 3 80GB with LittleBigPlanet Bundle"),
 ])
 def test_accessories_bundles_and_refurbished_units_never_merge_with_the_product(product: str, other: str) -> None:
     assert not same(product, other)
@@ -161,12 +197,12 @@ def test_two_products_about_as_close_leave_the_listing_apart() -> None:
 # --- the labelled evaluation set ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("split", ["dev", "holdout"])
-def test_the_labelled_set_meets_the_targets(split: str) -> None:
+@pytest.mark.parametrize("split", ["dev", "holdout", "blind-dev", "blind-test"])
+def test_the_labelled_sets_meet_the_targets(split: str) -> None:
     from bench.identity_eval import DATA, evaluate, read_matches, read_side
 
     folder = DATA / split
     scores = evaluate(read_side(folder / "left.csv", "left"), read_side(folder / "right.csv", "right"),
                       read_matches(folder / "matches.csv"))
-    assert scores["labelled_pairs"] > 100 and scores["left"] > 150 and scores["right"] > 150
+    assert scores["labelled_pairs"] > 75 and scores["left"] > 100 and scores["right"] > 100
     assert scores["precision"] >= 0.95 and scores["f1"] >= 0.80, scores

@@ -11,7 +11,8 @@ import yaml
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from cli.main import _selects_demo_vendor, app
+from cli.main import app
+from cli.run import _selects_demo_vendor
 from demo.catalogue import get_catalogue
 from demo.server import running_demo
 from infra.settings import PROJECT_ROOT, load_settings

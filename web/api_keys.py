@@ -114,4 +114,4 @@ def authenticate(conn: Connection, key: str) -> Principal:
     if row.stale:
         SQL.run(conn, "touch_api_key", {"key_id": row.key_id})
     return Principal(user_id=row.user_id, username=row.username, role=row.role, via="key",
-                     scopes=tuple(row.scopes))
+                     scopes=tuple(row.scopes), key_id=int(row.key_id))

@@ -34,7 +34,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.database import engine_for
-from web import accounts, api, guard, passwords, sessions
+from web import accounts, api_v1, guard, passwords, sessions
 from web.config import FrontDoorConfig
 from web.dagster_ui import PRINCIPAL_SCOPE_KEY
 from web.sessions import Principal
@@ -62,9 +62,12 @@ PAGE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ance
 class FrontDoor:
     """The outer ASGI app: checks, then either the front door's own pages or Dagster's UI."""
 
-    def __init__(self, config: FrontDoorConfig, engine: Engine, workspace_files: Sequence[str] | None) -> None:
+    def __init__(self, config: FrontDoorConfig, engine: Engine, workspace_files: Sequence[str] | None,
+                 read_engine: Engine | None = None) -> None:
         self.config = config
         self.engine = engine
+        self.read_engine = read_engine or engine
+        """The read-only role's engine: the HTTP API's reads."""
         self.workspace_files = list(workspace_files) if workspace_files else None
         self.dagster: ASGIApp | None = None
         self.pages = build_pages(self)
@@ -219,7 +222,8 @@ async def redirect_or_refuse(scope: Scope, receive: Receive, send: Send, locatio
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole request body, or None when it exceeds ``limit`` bytes."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -288,6 +292,8 @@ def build_pages(front: FrontDoor) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
+            meter.start()
+            stack.callback(meter.stop)
             if front.workspace_files:
                 from web.dagster_ui import dagster_webserver_app
 
@@ -298,9 +304,8 @@ def build_pages(front: FrontDoor) -> FastAPI:
 
     app = FastAPI(title="Market Pulse", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
-    app.state.engine = front.engine
-    app.add_exception_handler(api.Problem, api.problem_response)
-    app.include_router(api.router)
+    meter = api_v1.install(app, engine=front.engine, read_engine=front.read_engine,
+                           rate_limit=front.config.api_rate_limit)
     app.mount("/-/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def principal_of(request: Request) -> Principal:
@@ -398,7 +403,9 @@ def build_pages(front: FrontDoor) -> FastAPI:
 
 
 def create_front_door(config: FrontDoorConfig, database_url: str,
-                      workspace_files: Sequence[str] | None = None) -> FrontDoor:
+                      workspace_files: Sequence[str] | None = None, readonly_url: str | None = None) -> FrontDoor:
     """The front door on the warehouse at ``database_url`` (users, sessions, keys); with
-    ``workspace_files``, Dagster's UI behind it (on ``$DAGSTER_HOME``'s instance)."""
-    return FrontDoor(config, engine_for(database_url), workspace_files)
+    ``workspace_files``, Dagster's UI behind it (on ``$DAGSTER_HOME``'s instance). The HTTP API
+    reads through ``readonly_url`` (the read-only role) when given."""
+    return FrontDoor(config, engine_for(database_url), workspace_files,
+                     engine_for(readonly_url) if readonly_url else None)

@@ -27,6 +27,8 @@ class FrontDoorConfig:
     """Addresses whose X-Forwarded-Proto/For are believed (uvicorn's forwarded_allow_ips); none by default."""
     extra_hosts: tuple[str, ...] = field(default=())
     """Hosts added by MARKET_PULSE_ALLOWED_HOSTS (beyond loopback and the public URL's host)."""
+    api_rate_limit: str = "600/minute"
+    """Requests each API key may make (MARKET_PULSE_API_RATE_LIMIT, ``limits`` notation: 600/minute, 20/second)."""
 
     @property
     def public_origin(self) -> str | None:
@@ -80,7 +82,19 @@ def load_config(env: dict[str, str] | None = None) -> FrontDoorConfig:
     return FrontDoorConfig(allowed_hosts=tuple(hosts), public_url=public_url, session_hours=hours,
                            admin_password_file=Path(password_file).expanduser() if password_file else None,
                            trusted_proxies=(env.get("MARKET_PULSE_TRUSTED_PROXIES") or "").strip(),
-                           extra_hosts=extra)
+                           extra_hosts=extra, api_rate_limit=_rate_limit(env))
+
+
+def _rate_limit(env: dict[str, str]) -> str:
+    from limits import parse
+
+    raw = (env.get("MARKET_PULSE_API_RATE_LIMIT") or "").strip() or "600/minute"
+    try:
+        parse(raw)
+    except ValueError:
+        raise FrontDoorConfigError(f"MARKET_PULSE_API_RATE_LIMIT={raw!r}: expected e.g. 600/minute or 20/second") \
+            from None
+    return raw
 
 
 def _whole_number(env: dict[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -27,6 +27,8 @@ class Principal:
     """``session`` (browser cookie) or ``key`` (API key)."""
     scopes: tuple[str, ...] = ()
     """An API key's scopes; empty for a browser session."""
+    key_id: int | None = None
+    """The API key's id (usage and rate limits are per key); None for a browser session."""
 
 
 def _digest(token: str) -> str:

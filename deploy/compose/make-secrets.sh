@@ -9,12 +9,17 @@ umask 077
 mkdir -p secrets
 chmod 700 secrets
 random() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
-[ -f secrets/postgres_password ] || random > secrets/postgres_password
-[ -f secrets/rabbitmq_password ] || random > secrets/rabbitmq_password
+# The server's superuser (the one-shot `roles` service only) and one password per role.
+for name in postgres owner app readonly dagster rabbitmq admin; do
+  [ -f "secrets/${name}_password" ] || random > "secrets/${name}_password"
+done
 pg=$(cat secrets/postgres_password)
 mq=$(cat secrets/rabbitmq_password)
-[ -f secrets/database_url ] || \
-  printf 'postgresql://market_pulse:%s@postgres:5432/market_pulse\n' "$pg" > secrets/database_url
+[ -f secrets/superuser_url ] || \
+  printf 'postgresql://postgres:%s@postgres:5432/postgres\n' "$pg" > secrets/superuser_url
+# A Fernet key (32 random bytes, urlsafe base64): encrypts vendor sessions and notification targets.
+[ -f secrets/secret_key ] || \
+  head -c 32 /dev/urandom | base64 | tr '+/' '-_' > secrets/secret_key
 [ -f secrets/broker_url ] || \
   printf 'amqp://market_pulse:%s@rabbitmq:5672/market_pulse\n' "$mq" > secrets/broker_url
 [ -f secrets/rabbitmq.conf ] || \

@@ -73,6 +73,11 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _default_rules() -> list[str | dict[str, Any]]:
+    """An entry without rules alerts on new matches."""
+    return ["new"]
+
+
 class AlertEntry(BaseModel):
     """One saved search as written by a person (flags or YAML); :meth:`build` validates it fully."""
 
@@ -88,7 +93,7 @@ class AlertEntry(BaseModel):
     condition: list[str] = Field(default_factory=list)
     location: list[str] = Field(default_factory=list)
     attributes: dict[str, str] = Field(default_factory=dict)
-    rules: list[str | dict[str, Any]] = Field(default_factory=lambda: ["new"])
+    rules: list[str | dict[str, Any]] = Field(default_factory=_default_rules)
     notify: NotifyEntry
     active: bool = True
 

@@ -81,6 +81,11 @@ class BelowMarketRule(_Model):
 Rule = Annotated[NewMatchRule | PriceDropRule | BelowMarketRule, Field(discriminator="kind")]
 
 
+def _default_rules() -> list[Rule]:
+    """A search without rules alerts on new matches."""
+    return [NewMatchRule()]
+
+
 def _clean_words(values: list[str], field: str) -> list[str]:
     cleaned: list[str] = []
     for value in values:
@@ -107,7 +112,7 @@ class SearchCriteria(_Model):
     conditions: list[str] = Field(default_factory=list, description="any of these conditions (new, used...)")
     locations: list[str] = Field(default_factory=list, description="location contains any of these")
     attributes: dict[str, str] = Field(default_factory=dict, description="attribute name -> value it contains")
-    rules: list[Rule] = Field(default_factory=lambda: [NewMatchRule()], min_length=1)
+    rules: list[Rule] = Field(default_factory=_default_rules, min_length=1)
 
     @field_validator("all_words", "any_words", "none_words", "conditions", "locations")
     @classmethod

@@ -113,8 +113,8 @@ def _evaluate(conn: Connection, summary: EvaluationSummary, searches: list[store
     index = CriteriaIndex((s.id, s.criteria) for s in searches)
     matched: list[tuple[int, Listing]] = []
     for listing in listings:
-        for key in index.match(Prepared.of(listing)):
-            matched.append((int(key), listing))  # type: ignore[call-overload]
+        for sid in index.match(Prepared.of(listing)):
+            matched.append((sid, listing))
     summary.match_seconds = time.perf_counter() - clock
     summary.matched_pairs = len(matched)
     if not matched:

@@ -178,21 +178,21 @@ def sync_file(conn: Connection, spec: AlertsFile, known: set[str], box: SecretBo
         else:
             store.update_user(conn, row.id, entry.email, entry.display_name)
             report.users["updated"].append(entry.username)
-    for entry in spec.alerts:
-        label = f"{entry.user}/{entry.name}"
-        criteria, settings = built[(entry.user, entry.name)]
-        uid = user_id(conn, entry.user)
-        row = store.find_user_saved_search(conn, uid, entry.name)
+    for alert in spec.alerts:
+        label = f"{alert.user}/{alert.name}"
+        criteria, settings = built[(alert.user, alert.name)]
+        uid = user_id(conn, alert.user)
+        row = store.find_user_saved_search(conn, uid, alert.name)
         if row is None:
-            add_search(conn, entry, known, box)
+            add_search(conn, alert, known, box)
             report.alerts["created"].append(label)
             continue
-        if only_missing or _same(row, entry, criteria, settings, box):
+        if only_missing or _same(row, alert, criteria, settings, box):
             report.alerts["unchanged"].append(label)
             continue
         sealed = _seal(settings, box, vault.parse_stored(row.notification_settings))
-        store.update_saved_search(conn, row.id, query=entry.query, criteria=criteria.model_dump_json(),
-                                  settings=sealed.model_dump_json(), active=entry.active)
+        store.update_saved_search(conn, row.id, query=alert.query, criteria=criteria.model_dump_json(),
+                                  settings=sealed.model_dump_json(), active=alert.active)
         report.alerts["updated"].append(label)
     if prune:
         users = {e.username for e in spec.users} | {e.user for e in spec.alerts}

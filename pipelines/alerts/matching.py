@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pipelines.alerts.criteria import SearchCriteria
 from pipelines.alerts.text import normalize
+
+K = TypeVar("K", bound=Hashable)  # what a caller keys its searches by (an id, a name)
 
 HUNDRED = Decimal(100)
 
@@ -125,7 +127,7 @@ def _trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(len(text) - 2)}
 
 
-class CriteriaIndex:
+class CriteriaIndex(Generic[K]):
     """Saved searches indexed by a trigram each must find in a title; answers like :func:`matches`.
 
     A search with required words is filed under one trigram of its longest required word (a title
@@ -135,8 +137,8 @@ class CriteriaIndex:
     criteria, so most non-matching searches cost one ``in``.
     """
 
-    def __init__(self, searches: Iterable[tuple[Hashable, SearchCriteria]]) -> None:
-        self._searches: list[tuple[Hashable, SearchCriteria]] = list(searches)
+    def __init__(self, searches: Iterable[tuple[K, SearchCriteria]]) -> None:
+        self._searches: list[tuple[K, SearchCriteria]] = list(searches)
         gram_counts: Counter[str] = Counter()
         for _, criteria in self._searches:
             for word in (*criteria.all_words, *criteria.any_words):
@@ -182,7 +184,7 @@ class CriteriaIndex:
         found.update(self._always)
         return sorted(found)
 
-    def match(self, listing: Listing | Prepared) -> list[Hashable]:
+    def match(self, listing: Listing | Prepared) -> list[K]:
         """Keys of every indexed search the listing matches, in index order."""
         prepared = listing if isinstance(listing, Prepared) else Prepared.of(listing)
         searches = self._searches
@@ -287,11 +289,11 @@ def decide(criteria: SearchCriteria, listing: Listing, state: MatchState | None,
     return None
 
 
-def evaluate(index: CriteriaIndex, criteria_by_key: Mapping[Hashable, SearchCriteria],
-             listings: Sequence[Listing], states: Mapping[tuple[Hashable, int], MatchState],
-             markets: Mapping[tuple[int, str], Market]) -> list[tuple[Hashable, Listing, Event]]:
+def evaluate(index: CriteriaIndex[K], criteria_by_key: Mapping[K, SearchCriteria],
+             listings: Sequence[Listing], states: Mapping[tuple[K, int], MatchState],
+             markets: Mapping[tuple[int, str], Market]) -> list[tuple[K, Listing, Event]]:
     """Every (search key, listing, event) for a batch of listings: match through the index, then decide."""
-    events: list[tuple[Hashable, Listing, Event]] = []
+    events: list[tuple[K, Listing, Event]] = []
     for listing in listings:
         prepared = Prepared.of(listing)
         keys = index.match(prepared)

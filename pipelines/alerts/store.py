@@ -223,7 +223,7 @@ def saved_search_queries(conn: Connection) -> dict[str | None, list[str]]:
     out: dict[str | None, dict[str, str]] = {}
     for row in rows:
         query = " ".join(row.query.split())
-        vendors = [v for v in (row.vendors or []) if isinstance(v, str)] or [None]
+        vendors: list[str | None] = [v for v in (row.vendors or []) if isinstance(v, str)] or [None]
         for vendor in vendors:
             out.setdefault(vendor, {}).setdefault(query.casefold(), query)
     return {vendor: sorted(queries.values(), key=str.casefold) for vendor, queries in out.items()}

@@ -1,4 +1,5 @@
-"""``vendor_performance`` and ``search_analytics``: daily rollups of how scraping went and what was searched."""
+"""``vendor_performance``, ``search_analytics`` and ``api_usage``: daily rollups of how scraping went, what was
+searched and how the HTTP API was used."""
 
 import datetime as dt
 from collections import defaultdict
@@ -6,7 +7,9 @@ from collections import defaultdict
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from pipelines.analytics.store import (
+    api_usage_preview,
     popular_queries,
+    replace_api_usage,
     replace_search_analytics,
     replace_vendor_performance,
     tracked_price_history,
@@ -94,4 +97,27 @@ def search_analytics(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
         "window": str(window),
         "searches": int(searches),
         "cache_hit_rate": round(cache_hits / searches, 4) if searches else 0.0,
+    })
+
+
+@daily_rollup(
+    group_name="analytics",
+    description="The HTTP API's use per user and day (`api_usage_daily`), over all of the user's keys: keys "
+    "used, requests, on-demand searches started, pages fetched for them and compute units (1 CU = one minute "
+    "of server time), from the per-key counts the front door keeps in `api_key_usage` "
+    "(`market-pulse keys usage` shows those).",
+)
+def api_usage(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    window = window_of(context)
+    with warehouse.begin() as conn:
+        days = replace_api_usage(conn, window)
+        preview = api_usage_preview(conn, window.last)
+    record_window_metadata(context, window, {r.day: r.users for r in days}, {
+        "preview": MetadataValue.md(f"**{window.last}**\n\n" + markdown_table(
+            ["user", "keys", "requests", "searches", "pages", "CU"], [tuple(r) for r in preview])),
+    })
+    return MaterializeResult(metadata={
+        "window": str(window),
+        "requests": int(sum(r.requests or 0 for r in days)),
+        "compute_units": float(sum(r.compute_units or 0 for r in days)),
     })

@@ -47,3 +47,15 @@ def popular_queries(conn: Connection, day: dt.date) -> list[Row[Any]]:
 def tracked_price_history(conn: Connection, day: dt.date, *, days: int, top: int) -> list[Row[Any]]:
     """Offered prices over ``days`` days to ``day`` of the ``top`` most-watched products."""
     return SQL.rows(conn, "tracked_price_history", {"day": day, "days": days, "top": top})
+
+
+def replace_api_usage(conn: Connection, window: Window) -> list[Row[Any]]:
+    """``api_usage_daily`` for the window from the per-key counts; per-day totals of what was written."""
+    SQL.run(conn, "delete_api_usage_window", window.params())
+    SQL.run(conn, "insert_api_usage_daily", window.params())
+    return SQL.rows(conn, "api_usage_summary", window.params())
+
+
+def api_usage_preview(conn: Connection, day: dt.date) -> list[Row[Any]]:
+    """The day's heaviest API users."""
+    return SQL.rows(conn, "api_usage_preview", {"day": day})

@@ -6,9 +6,11 @@ from typing import Any
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
+    AssetsDefinition,
     Failure,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     ResourceParam,
     asset,
 )
@@ -28,7 +30,7 @@ from pipelines.vendors.store import UnknownVendor, vendor_id_for
 MAX_LOGGED_FAILURES = 20
 
 
-def build_listings(partitions_def):  # type: ignore[no-untyped-def]
+def build_listings(partitions_def: PartitionsDefinition) -> AssetsDefinition:
     @asset(
         partitions_def=partitions_def,
         deps=["raw_captures"],
@@ -43,7 +45,7 @@ def build_listings(partitions_def):  # type: ignore[no-untyped-def]
     )
     def listings(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
                  admin_targets: ResourceParam[AdminTargets]) -> Iterator[MaterializeResult | AssetCheckResult]:
-        day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
+        day, name = split_key(context.partition_key.keys_by_dimension)
         try:
             vendor, vendor_file = vendor_registry.entry(name)
         except (VendorConfigError, KeyError) as exc:  # a broken vendor file: its errors, one line each

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -27,6 +28,7 @@ from dagster import (
 from pipelines.listings import audits
 from pipelines.listings.audits import Verdict
 from pipelines.listings.store import latest_vendor_days
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.resources import VendorRegistry
 
@@ -34,6 +36,7 @@ MAX_DATA_AGE_DAYS = 2
 """A vendor is stale when its newest sighted day is older than this many days before today (UTC)."""
 
 FRESHNESS_CRON = "0 */6 * * *"
+FRESHNESS_DUE: AutomationCondition[AssetCheckKey] = AutomationCondition.cron_tick_passed(FRESHNESS_CRON)
 
 AUDITS: dict[str, tuple[bool, str]] = {
     audits.LAYOUT: (True, "Layout unchanged: on the pages that fetched fine the listing selector matched listings, "
@@ -73,7 +76,7 @@ def check_results(verdicts: Sequence[Verdict]) -> list[AssetCheckResult]:
     ) for v in verdicts]
 
 
-@asset_check(asset="listings", automation_condition=AutomationCondition.cron_tick_passed(FRESHNESS_CRON),
+@asset_check(asset="listings", automation_condition=FRESHNESS_DUE,
              description=f"Every enabled vendor has listings sighted within the last {MAX_DATA_AGE_DAYS} days "
              f"(UTC); evaluated every 6 hours, so a vendor that silently stops scraping is flagged (warning).")
 def vendor_data_fresh(warehouse: Warehouse, vendor_registry: VendorRegistry) -> AssetCheckResult:
@@ -81,21 +84,22 @@ def vendor_data_fresh(warehouse: Warehouse, vendor_registry: VendorRegistry) -> 
     today = dt.datetime.now(dt.UTC).date()
     with warehouse.connect() as conn:
         rows = latest_vendor_days(conn, names)
-    table, stale = [], []
+    table: list[tuple[str, object, object, object, str]] = []
+    stale: list[str] = []
     for name in names:
         r = rows.get(name)
         last = r.last_sighting if r else None
         age = (today - last).days if last else None
         if age is None or age > MAX_DATA_AGE_DAYS:
             stale.append(name)
-        table.append(f"| {name} | {last or 'never'} | {(r.last_successful_search if r else None) or 'never'} | "
-                     f"{'—' if age is None else age} | {'stale' if name in stale else 'fresh'} |")
+        table.append((name, last or "never", (r.last_successful_search if r else None) or "never", age,
+                      "stale" if name in stale else "fresh"))
     return AssetCheckResult(
         passed=not stale, severity=AssetCheckSeverity.WARN,
         description=f"stale vendors: {', '.join(stale)}" if stale else "every vendor is fresh",
         metadata={
             "stale_vendors": ", ".join(stale) or "none",
             "max_age_days": MAX_DATA_AGE_DAYS,
-            "vendors": MetadataValue.md("| vendor | last sighted day | last successful search | age (days) | state |\n"
-                                        "|---|---|---|---|---|\n" + "\n".join(table)),
+            "vendors": MetadataValue.md(markdown_table(
+                ["vendor", "last sighted day", "last successful search", "age (days)", "state"], table)),
         })

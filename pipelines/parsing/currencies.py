@@ -62,7 +62,10 @@ def with_decimals(amount: Decimal, currency: str) -> Decimal:
     should be shown as 5000.00, 8499000 IDR as 8499000, 12.345 KWD as it is and a 3.999 USD fuel
     price as it is too.
     """
-    significant = max(0, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+    exponent = amount.normalize().as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity: nothing to round
+        return amount
+    significant = max(0, -exponent)
     return amount.quantize(Decimal(1).scaleb(-max(decimals(currency), significant)))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, RunsFilter
@@ -47,7 +47,7 @@ def recent_jobs(instance: DagsterInstance, limit: int = 20, status: str | None =
     return rows
 
 
-def _range(tags: dict[str, str]) -> str | None:
+def _range(tags: Mapping[str, str]) -> str | None:
     start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
     return f"{start}...{end}" if start and end else None
 

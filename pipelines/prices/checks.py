@@ -4,8 +4,16 @@ They are partitioned like the asset (a Dagster preview feature, hence the silenc
 """
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, PreviewWarning, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    PreviewWarning,
+    asset_check,
+)
 
 from pipelines.prices.assets import price_snapshots
 from pipelines.prices.store import band_violations, sample_violations
@@ -14,9 +22,11 @@ from pipelines.shared.rollups import window_of
 from pipelines.shared.warehouse import Warehouse
 
 
-def _partitioned_check(**kwargs):  # type: ignore[no-untyped-def]
+def _partitioned_check(
+    **kwargs: Any,
+) -> Callable[[Callable[..., AssetCheckResult]], AssetChecksDefinition]:
     """``@asset_check`` partitioned by ``daily``, without the preview warning."""
-    def decorate(fn):  # type: ignore[no-untyped-def]
+    def decorate(fn: Callable[..., AssetCheckResult]) -> AssetChecksDefinition:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PreviewWarning)
             return asset_check(asset=price_snapshots, partitions_def=daily, **kwargs)(fn)

@@ -27,7 +27,7 @@ from pipelines.products.identity import (
     Identity,
     ListingText,
     _remove_noise,
-    identify,
+    identify_read,
     normalise_text,
     strip_marks,
 )
@@ -149,9 +149,17 @@ def _made_for(text: str, brand: str | None, p: _Patterns, rules: CompiledRules) 
     return own_brand is None or own_brand != target_brand
 
 
+_SPEC_HINTS = {"gb": ("gb", "tb"), "inch": ('"', "”", "''", "″", "in", "class"), "mm": ("mm",),
+               "mp": ("mp", "megapixel"), "w": ("w",), "mah": ("mah",), "hz": ("hz",),
+               "pack": ("pack", "pk", "count", "ct"), "cuft": ("cu",)}
+"""Text each unit's pattern needs: most titles name few units, and a substring test is cheap."""
+
+
 def _specs(lowered: str) -> tuple[tuple[str, frozenset[str]], ...]:
     found: dict[str, set[str]] = {}
     for unit, pattern in _SPECS:
+        if not any(hint in lowered for hint in _SPEC_HINTS[unit]):
+            continue
         for m in pattern.finditer(lowered):
             value = next(g for g in m.groups() if g is not None)
             if unit == "gb" and len(m.groups()) > 1 and m.group(2) == "tb":
@@ -164,12 +172,12 @@ def _specs(lowered: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
 def features(listing: ListingText, rules: CompiledRules) -> Features:
     """Everything the matcher needs from one listing (no comparison yet)."""
-    identity = identify(listing, rules, named=False)
+    lowered = " ".join(strip_marks(listing.title, rules.translit).casefold().split())
+    text = normalise_text(listing.title, rules.translit)
+    identity = identify_read(listing, rules, text, lowered, named=False)
     ids = rules.identifiers
     p = _patterns(rules)
     category = rules.by_slug.get(identity.category) or rules.categories[-1]
-    lowered = " ".join(strip_marks(listing.title, rules.translit).casefold().split())
-    text = normalise_text(listing.title, rules.translit)
     brand = ids.canonical_brand(listing.brand) or ids.brand_in(text)
 
     gtins = {g for g in (normalise_gtin(listing.gtin), normalise_gtin(listing.product_code)) if g}
@@ -179,7 +187,7 @@ def features(listing: ListingText, rules: CompiledRules) -> Features:
     if category.spec.kind == "card":  # a card number is not a part number
         codes = ()
 
-    condition = normalise_text(listing.condition or "")
+    condition = normalise_text(listing.condition) if listing.condition else ""
     refurbished = bool(p.refurbished and (p.refurbished.search(text) or p.refurbished.search(condition)))
     accessory = _made_for(text, brand, p, rules)
     bundle = bool(p.bundle and p.bundle.search(lowered))
@@ -187,17 +195,18 @@ def features(listing: ListingText, rules: CompiledRules) -> Features:
     code_words = {w for pn in codes for w in _WORD.findall(pn.raw.casefold())}
     code_words |= {pn.root.casefold() for pn in codes}
     words = _split_glued(_ORDINAL_GEN.sub(r"\1", _remove_noise(text, listing.vendor, rules)).split(), p.variant)
-    brand_words = set(normalise_text(brand).split()) if brand else set()
+    brand_words = set(rules.normalise_token(brand).split()) if brand else set()
     colour_words = rules.colour_words
     specs = _specs(lowered)
     spec_values = {v for _, values in specs for value in values for v in value.split("-")}
-    model_words = frozenset(w for w in words if any(ch.isdigit() for ch in w) and w not in code_words
-                            and not _SPEC_WORD.fullmatch(w) and w not in spec_values)
+    model_words = frozenset(w for w in words if not w.isalpha() and w not in code_words  # words have a digit
+                            and w not in spec_values and not _SPEC_WORD.fullmatch(w))
     variant_words = frozenset(w for w in words if w in p.variant)
     colours = frozenset(w for w in words if w in colour_words)
     colours_matter = category.spec.colours == "keep"
-    noise = rules.stop_words | brand_words | code_words
-    core = [w for w in words if w not in noise and (colours_matter or w not in colour_words)]
+    stop = rules.stop_words
+    core = [w for w in words if w not in stop and w not in brand_words and w not in code_words
+            and (colours_matter or w not in colour_words)]
     return Features(
         identity=identity, kind=category.spec.kind, brand=brand, gtins=frozenset(gtins), codes=codes,
         refurbished=refurbished, accessory=accessory, bundle=bundle, model_words=model_words,

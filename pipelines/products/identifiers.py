@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cached_property
 
@@ -143,6 +143,7 @@ class CompiledIdentifierRules:
         self.brand_suffix = {brand: p for brand, patterns in rules.brand_suffixes.items()
                              if (p := _suffix_pattern(patterns)) is not None}
         colours = sorted({c.upper() for c in rules.colour_suffixes}, key=len, reverse=True)
+        self.single_colours = frozenset(c.upper() for c in rules.colour_suffixes if len(c) == 1)
         self.colour_suffix = (re.compile(r"[/\-](" + "|".join(map(re.escape, colours)) + r")$") if colours else None)
         glued = sorted({c.upper() for c in rules.glued_colour_suffixes}, key=len, reverse=True)
         self.glued_colour = re.compile(r"(?<=\d|[A-Z])(" + "|".join(map(re.escape, glued)) + r")$") if glued else None
@@ -157,11 +158,16 @@ class CompiledIdentifierRules:
         return self.brand_of_alias[m.group(1)] if m else None
 
     def canonical_brand(self, name: str | None) -> str | None:
-        """A brand as a vendor field gives it (``SAMSUNG``, ``Hewlett Packard``) in canonical form."""
+        """A brand as a vendor field gives it (``SAMSUNG``, ``Hewlett Packard``) in canonical form;
+        a manufacturer field naming a known brand with more words (``Canon Inc.``, ``Yamaha
+        Electronics Corporation``, ``Linksys (a division of Cisco)``) is that brand."""
         if not name:
             return None
         plain = " ".join(re.sub(r"[^0-9a-z]+", " ", name.casefold()).split())
-        return self.brand_of_alias.get(plain, name.strip())
+        known = self.brand_of_alias.get(plain)
+        if known is None and (m := self.brand_pattern.search(plain) if self.brand_pattern else None):
+            known = self.brand_of_alias[m.group(1)] if m.start() == 0 else None
+        return known or name.strip()
 
 
 def _suffix_pattern(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -210,17 +216,31 @@ _HAS_DIGIT = re.compile(r"\d")
 _GLUED_WORD = re.compile(r"[A-Z]{5,}\d{1,2}")
 
 
-def _looks_like_code(alnum: str) -> bool:
+def _looks_like_code(alnum: str, placed: bool = False) -> bool:
     """Strong enough to identify a product on its own: at least five characters with at least
     two digits and a letter (``KDL46V3000``), seven with one digit (``MTJV3AMA``), or seven to
-    eleven digits (``910006556``); a word with a number glued on (``IPHONE15``) is not one."""
+    eleven digits (``910006556``); a word with a number glued on (``IPHONE15``) is not one.
+
+    ``placed``: the shop put the token where part numbers go (after a final `` - `` of the
+    title, or written with a separator inside, ``MDR-NC60``): then a glued word (``MDRNC60``)
+    and five characters with one digit (``DCRSR4``) are codes too."""
     digits = sum(ch.isdigit() for ch in alnum)
     letters = len(alnum) - digits
     if alnum.isdigit():
         return 7 <= len(alnum) <= 11
+    if placed and len(alnum) >= 5 and digits >= 1 and letters >= 1:
+        return True
     if _GLUED_WORD.fullmatch(alnum):
         return False
     return (len(alnum) >= 5 and digits >= 2 and letters >= 1) or (len(alnum) >= 7 and digits >= 1 and letters >= 3)
+
+
+_INNER_SEPARATOR = re.compile(r"[A-Z]{2}[\-/.][A-Z]*\d")
+"""A separator between a letter and a digit part (``MDR-NC60``, ``DCR-SR47``): written as a code."""
+_LAST_SEGMENT = re.compile(r"(?:/[A-Z0-9]{1,2}|-(?:[A-Z][A-Z0-9]?|[0-9][A-Z]))$")
+"""A last segment of one or two characters a shop adds or leaves out (``DVP3980/37``,
+``CHDHX-901-RW``, ``…-RK``); after a dash it has a letter (``DECT2060-2`` vs ``-3`` are two
+products), and a longer one (``AT-LP120-USB``) is part of the model."""
 
 
 def _drop_brand_prefix(root: str, rules: CompiledIdentifierRules) -> str:
@@ -230,8 +250,10 @@ def _drop_brand_prefix(root: str, rules: CompiledIdentifierRules) -> str:
     return root
 
 
-def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str | None = None) -> PartNumber | None:
-    """``text`` as a :class:`PartNumber`, or None when it does not look like one."""
+def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str | None = None,
+                          placed: bool = False) -> PartNumber | None:
+    """``text`` as a :class:`PartNumber`, or None when it does not look like one (``placed``:
+    found where a shop puts its part number, see :func:`_looks_like_code`)."""
     raw = _EDGE.sub("", text.strip())
     if not raw or (rules.not_code is not None and rules.not_code.fullmatch(raw)):
         return None
@@ -239,14 +261,20 @@ def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str 
     colour = None
     if rules.colour_suffix is not None and (m := rules.colour_suffix.search(upper)):
         colour, upper = m.group(1), upper[: m.start()]
+    placed = placed or (bool(_INNER_SEPARATOR.search(upper)) and sum(ch.isdigit() for ch in upper) >= 2)
     root = _SEPARATORS.sub("", upper)
-    if not root.isalnum() or not root.isascii() or not _looks_like_code(root):
+    if not root.isalnum() or not root.isascii() or not _looks_like_code(root, placed):
         return None
     root = _drop_brand_prefix(root, rules)
+    shorter = None
+    if (m := _LAST_SEGMENT.search(upper)) and m.start() > 0:
+        rest = _SEPARATORS.sub("", upper[: m.start()])
+        if rest.isalnum() and _looks_like_code(rest, placed):
+            shorter = _drop_brand_prefix(rest, rules)
     glued = rules.glued_colour.search(root) if colour is None and rules.glued_colour is not None else None
     if glued is not None and _looks_like_code(root[: glued.start()]):
         colour, root = glued.group(1), root[: glued.start()]
-    stems = {root}
+    stems = {root} if shorter is None else {root, shorter}
     patterns = [rules.generic_suffix, *(rules.brand_suffix.values() if brand is None
                                        else [rules.brand_suffix.get(brand)])]
     for pattern in patterns:
@@ -264,13 +292,20 @@ def normalise_part_number(text: str, rules: CompiledIdentifierRules, brand: str 
     return PartNumber(raw=raw, root=root, stems=frozenset(stems), colour=colour)
 
 
+_UNIT_WORD = re.compile(r"(?i)gb|tb|mb|mm|cm|in|inch|hz|w|watts?|mah|mp|ft|lbs?|oz|kg|ml|rpm|dpi|btu")
+"""A unit after a number: the number is a size (``MAX 256 GB``), not the second half of a code."""
+_TRAILING_CODE = re.compile(r"\s[-\u2013\u2014]\s+([0-9A-Za-z][0-9A-Za-z/\-.]*[0-9A-Za-z])\s*$")
+"""``Sony Turntable - PSLX350H``: one token after a final dash, where retailers put the code."""
+
+
 def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = None,
                  given: Iterable[str] = ()) -> list[PartNumber]:
     """Part numbers in a title (or description), vendor-given ones (``given``) first.
 
     A token is a candidate when it mixes letters and digits (or is a long run of digits that is
     not a GTIN) and is not a specification (``not_codes``). Pairs written with a space inside
-    (``910 006556``, ``KDL 46V3000``) are tried joined when the halves alone are not codes.
+    (``910 006556``, ``KDL 46V3000``, ``AVR 254``) are tried joined when the halves alone are not
+    codes. One token after a title's final `` - `` is read as the shop's part number.
     """
     found: list[PartNumber] = []
     seen: set[str] = set()
@@ -287,6 +322,12 @@ def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = 
     for code in given:
         if code:
             add(code)
+    tail = _TRAILING_CODE.search(text)
+    if tail is not None:
+        pn = normalise_part_number(tail.group(1), rules, brand, placed=True)
+        if pn is not None and pn.root not in seen and not (pn.root.isdigit() and normalise_gtin(pn.root)):
+            seen.add(pn.root)
+            found.append(pn)
     tokens = [t for t in (_EDGE.sub("", raw) for raw in _SPLIT.split(text)) if t]
     taken = [False] * len(tokens)
     for i, token in enumerate(tokens):
@@ -296,31 +337,52 @@ def part_numbers(text: str, rules: CompiledIdentifierRules, brand: str | None = 
             taken[i] = True
             continue
         taken[i] = add(token)
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if taken[i] and 2 <= len(nxt) <= 3 and nxt.isalpha() and nxt.isupper() and found[-1].root.endswith(
+                _SEPARATORS.sub("", token.upper())):
+            # ``SX110 IS``: a shop that drops separators writes ``SX110IS``; both are the code
+            found[-1] = replace(found[-1], stems=found[-1].stems | {found[-1].root + nxt})
+    mixed_case = text != text.upper()  # in a title in capitals, ``MAX 256`` is two words
+
+    def following(j: int) -> str:
+        return tokens[j] if j < len(tokens) else ""
+
     for i in range(len(tokens) - 1):
         left, right = tokens[i], tokens[i + 1]
         if taken[i] or taken[i + 1] or not any(ch.isdigit() for ch in right):
             continue
         joinable = (left.isdigit() and right.isdigit() and len(left) <= 4) or \
-                   (left.isalpha() and left.isupper() and 2 <= len(left) <= 4 and any(ch.isalpha() for ch in right))
+                   (left.isalpha() and left.isupper() and 2 <= len(left) <= 4
+                    and (any(ch.isalpha() for ch in right) or (right.isdigit() and len(right) >= 3 and mixed_case
+                                                               and not _UNIT_WORD.fullmatch(following(i + 2)))))
         spec = rules.not_code is not None and rules.not_code.fullmatch(right)
         if joinable and not spec and rules.brand_of_alias.get(left.casefold()) is None:
             add(f"{left}{right}")
     return found
 
 
-def compare_part_numbers(a: PartNumber, b: PartNumber) -> CodeMatch:
+def compare_part_numbers(a: PartNumber, b: PartNumber, glued_colours: frozenset[str] = frozenset()) -> CodeMatch:
     """Whether two part numbers name the same product.
 
     ``SAME`` when the roots are equal and no two different colours are given; ``SUFFIX`` when
     they share a stem (a region/packaging suffix on one side) or one has a colour and the other
     none; ``DIFFERENT`` otherwise, including the same model in two colours (``/B`` vs ``/S``).
+    ``glued_colours``: one-letter colour codes a shop may glue on when it drops separators
+    (``DSCW220S`` = ``DSC-W220`` in silver; ``WH1000XM4S`` is not ``WH-1000XM4/B``).
     """
     if a.colour and b.colour and a.colour != b.colour:
         return CodeMatch.DIFFERENT
     if a.root == b.root:
         return CodeMatch.SAME if a.colour == b.colour else CodeMatch.SUFFIX
-    if a.stems & b.stems:
+    if not a.stems.isdisjoint(b.stems):
         return CodeMatch.SUFFIX
+    if abs(len(a.root) - len(b.root)) != 1:  # most pairs: nothing else to check
+        return CodeMatch.DIFFERENT
+    for longer, shorter in ((a, b), (b, a)):
+        letter = longer.root[len(shorter.root):]
+        if (len(letter) == 1 and letter in glued_colours and longer.colour is None
+                and longer.root.startswith(shorter.root) and len(shorter.root) >= 5):
+            return CodeMatch.DIFFERENT if shorter.colour and shorter.colour != letter else CodeMatch.SUFFIX
     return CodeMatch.DIFFERENT
 
 

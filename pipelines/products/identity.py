@@ -109,12 +109,22 @@ def detect_category(text: str, vendor: str | None, rules: CompiledRules,
                     raw: str = "") -> CompiledCategory:
     """The first category whose vendor list, words or patterns match (``raw``: the title with its
     punctuation, for patterns such as ``58/102``); the last category is the fallback."""
+    words = None
     for category in rules.categories:
         if vendor is not None and vendor in category.detect_vendors:
             return category
-        if category.detect is not None and (category.detect.search(text) or category.detect.search(raw)):
+        if category.detect_words:
+            if words is None:  # the title's words, as the word pattern would find them in either spelling
+                words = set(text.split()) | set(_RAW_WORD.findall(raw))
+            if not words.isdisjoint(category.detect_words):
+                return category
+        rest = category.detect_rest
+        if rest is not None and (rest.search(text) or rest.search(raw)):
             return category
     return rules.categories[-1]
+
+
+_RAW_WORD = re.compile(r"[0-9a-z]+(?:\.[0-9a-z]+)*")
 
 
 def _slashed(title: str, rules: CompiledRules) -> str:
@@ -128,8 +138,13 @@ def identify(listing: ListingText, rules: CompiledRules | None = None, *, named:
     ``named=False`` leaves ``name`` empty: the display name is only needed for listings that
     found a product (:func:`product_name`), and it is a fifth of the cost."""
     rules = rules or load_rules()
-    text = normalise_text(listing.title, rules.translit)
-    raw = _slashed(listing.title, rules)
+    return identify_read(listing, rules, normalise_text(listing.title, rules.translit),
+                         _slashed(listing.title, rules), named=named)
+
+
+def identify_read(listing: ListingText, rules: CompiledRules, text: str, raw: str, *, named: bool = True) -> Identity:
+    """:func:`identify` of a title already read: ``text`` normalised, ``raw`` with its punctuation
+    (the matcher reads both anyway: reading them once is a good part of its cost)."""
     category = detect_category(text, listing.vendor, rules, raw)
     if category.spec.kind == "card":
         return _card_identity(listing, text, raw, category, rules)

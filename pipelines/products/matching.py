@@ -28,14 +28,14 @@ Every decision carries its method and score, which are stored with the listing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from pipelines.products.features import Features, blocking_keys
 from pipelines.products.identifiers import CodeMatch, PartNumber, compare_part_numbers
-from pipelines.products.identity import CompiledRules
+from pipelines.products.identity import CompiledRules, ListingText
 
 METHOD_SCORES = {"gtin": 1.0, "mpn_same": 0.99, "mpn_suffix": 0.96, "rules": 0.93}
 METHOD_RANK = {"manual": 5, "gtin": 4, "mpn": 3, "rules": 2, "title": 1}
@@ -61,7 +61,8 @@ class Product:
     members: int = 0
 
 
-def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMatch | None:
+def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber],
+                    glued_colours: frozenset[str] = frozenset()) -> CodeMatch | None:
     """The best relation between any two codes of two sides, or None when a side has none."""
     a, b = list(a), list(b)
     if not a or not b:
@@ -69,7 +70,7 @@ def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMat
     best = CodeMatch.DIFFERENT
     for x in a:
         for y in b:
-            relation = compare_part_numbers(x, y)
+            relation = compare_part_numbers(x, y, glued_colours)
             if relation is CodeMatch.SAME:
                 return relation
             if relation is CodeMatch.SUFFIX:
@@ -78,9 +79,16 @@ def _codes_relation(a: Iterable[PartNumber], b: Iterable[PartNumber]) -> CodeMat
 
 
 def _specs_conflict(a: Features, b: Features) -> bool:
-    """Both titles give a value in the same unit and share none (55" vs 65", 2 vs 4 pack)."""
+    """Both titles give a value in the same unit and share none (55" vs 65", 2 vs 4 pack).
+    Screen sizes within half an inch are one size, rounded by one shop (23.8" = 24")."""
     mine = a.spec_map
-    return any(unit in mine and not (mine[unit] & values) for unit, values in b.specs)
+    for unit, values in b.specs:
+        if unit not in mine or mine[unit] & values:
+            continue
+        if unit == "inch" and any(abs(float(x) - float(y)) <= 0.5 for x in mine[unit] for y in values):
+            continue
+        return True
+    return False
 
 
 def _model_words_conflict(a: Features, b: Features) -> bool:
@@ -122,7 +130,7 @@ def compare(listing: Features, product: Product, rules: CompiledRules) -> Verdic
     # where colours are one product (a category with `colours: drop`), each colour still has its
     # own GTIN and part number: different identifiers are then no evidence of another product
     identifiers_veto = listing.colours_matter or anchor.colours_matter
-    relation = _codes_relation(listing.codes, product.codes)
+    relation = _codes_relation(listing.codes, product.codes, rules.identifiers.single_colours)
     if relation is CodeMatch.SAME and not _specs_conflict(listing, anchor):
         return Verdict("mpn", METHOD_SCORES["mpn_same"])
     if relation is CodeMatch.SUFFIX and not _specs_conflict(listing, anchor):
@@ -173,13 +181,16 @@ class Catalogue:
         self.by_key: dict[str, int] = {}
         self.changed: set[int] = set()
         """Positions of products founded or given new identifiers since loading: what to store."""
+        self.keys_of: dict[int, list[str]] = {}
+        """Each product's blocking keys (derived once, stored with it)."""
 
     def add(self, product: Product, keys: Iterable[str] | None = None) -> int:
         """Put a product in the catalogue (indexed under its anchor's keys and identifiers)."""
         position = len(self.products)
         self.products.append(product)
         self.by_key[product.key] = position
-        for key in keys if keys is not None else self.product_keys(product):
+        own = self.keys_of[position] = list(keys) if keys is not None else self.product_keys(product)
+        for key in own:
             self.index[key].append(position)
         return position
 
@@ -195,12 +206,13 @@ class Catalogue:
             if position not in self.index[key]:
                 self.index[key].append(position)
                 added.append(key)
+        self.keys_of[position] = list(dict.fromkeys([*self.keys_of.get(position, []), *added]))
         return added
 
-    def candidates(self, listing: Features) -> list[int]:
+    def candidates(self, listing: Features, keys: list[str] | None = None) -> list[int]:
         cap, limit = self.rules.matching.block_cap, self.rules.matching.candidates
         shared: Counter[int] = Counter()
-        for key in blocking_keys(listing, self.rules):
+        for key in keys if keys is not None else blocking_keys(listing, self.rules):
             positions = self.index.get(key)
             if not positions:
                 continue
@@ -211,10 +223,10 @@ class Catalogue:
                 shared[position] += 10 if strong else 1
         return [position for position, _ in shared.most_common(limit)]
 
-    def best(self, listing: Features) -> tuple[int, Verdict] | None:
+    def best(self, listing: Features, keys: list[str] | None = None) -> tuple[int, Verdict] | None:
         """The product this listing belongs to, or None (new product, or too close to call)."""
         scored = []
-        for position in self.candidates(listing):
+        for position in self.candidates(listing, keys):
             verdict = compare(listing, self.products[position], self.rules)
             if verdict is not None:
                 scored.append((METHOD_RANK[verdict.method], verdict.score, -position, position, verdict))
@@ -230,13 +242,16 @@ class Catalogue:
     def assign(self, listing: Features, new_key: str) -> tuple[Assignment, list[str]]:
         """Match ``listing``; found a product keyed ``new_key`` when nothing matches. Returns the
         assignment and the blocking keys the product gained (to store)."""
-        found = self.best(listing)
+        keys = blocking_keys(listing, self.rules)  # once: to find candidates, and to index a new product
+        found = self.best(listing, keys)
         if found is None:
             product = Product(key=new_key, anchor=listing, gtins=set(listing.gtins), codes=list(listing.codes),
                               members=1)
-            position = self.add(product)
+            own = list(dict.fromkeys([*keys, *(f"g:{g}" for g in sorted(product.gtins)),
+                                      *(f"c:{stem}" for pn in product.codes for stem in sorted(pn.stems))]))
+            position = self.add(product, own)
             self.changed.add(position)
-            return Assignment(product, None), self.product_keys(product)
+            return Assignment(product, None), own
         position, verdict = found
         product = self.products[position]
         product.members += 1
@@ -325,7 +340,7 @@ def match_features(items: Iterable[tuple[int, Features]], catalogue: Catalogue,
     return out
 
 
-def match_listings(listings, rules: CompiledRules,  # type: ignore[no-untyped-def]
+def match_listings(listings: Mapping[int, ListingText], rules: CompiledRules,
                    pins: dict[int, str] | None = None) -> dict[int, Match]:
     """Every listing of ``listings`` ({id: ListingText}) matched from an empty catalogue."""
     from pipelines.products.features import features

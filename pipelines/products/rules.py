@@ -217,6 +217,10 @@ class CompiledCategory:
     spec: Category
     detect_vendors: frozenset[str]
     detect: re.Pattern[str] | None
+    detect_words: frozenset[str]
+    """The one-word detection words: looked up in a title's word set, not searched for."""
+    detect_rest: re.Pattern[str] | None
+    """Detection phrases of several words and the patterns: searched for."""
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
     drop_after: re.Pattern[str] | None
     drop_words: frozenset[str]
@@ -255,10 +259,15 @@ class CompiledRules:
             alternatives.append(words.pattern)
         alternatives += c.detect.patterns
         detect = re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
+        one_word = frozenset(w for w in map(plain_words, c.detect.words) if w and " " not in w)
+        phrases = _words_pattern([w for w in c.detect.words if plain_words(w) and " " in plain_words(w)])
+        rest = [*([phrases.pattern] if phrases is not None else []), *c.detect.patterns]
         return CompiledCategory(
             spec=c,
             detect_vendors=frozenset(c.detect.vendors),
             detect=detect,
+            detect_words=one_word,
+            detect_rest=re.compile("|".join(f"(?:{a})" for a in rest)) if rest else None,
             synonyms=tuple((re.compile(p), r) for p, r in c.synonyms),
             drop_after=_words_pattern(c.drop_after),
             drop_words=frozenset(w for word in c.drop_words for w in plain_words(word).split()),

@@ -105,7 +105,7 @@ def rekey_stale_products(conn: Connection, rules: CompiledRules) -> int:
     catalogue = Catalogue(rules)
     SQL.run(conn, "delete_product_keys", {"ids": [r.id for r in rows]})
     anchors = features_many([_anchor_text(r.anchor) for r in rows], rules, workers=_workers())
-    keys = []
+    keys: list[tuple[str, int]] = []
     for r, anchor in zip(rows, anchors, strict=True):
         product = Product(key=r.product_key, anchor=anchor, gtins=set(r.gtins or []) | set(anchor.gtins),
                           codes=list(anchor.codes))
@@ -149,11 +149,12 @@ def match_products(conn: Connection, window: Window, rules: CompiledRules, *,
     clock.lap("match")
     before = SQL.scalar(conn, "count_products")
     SQL.run(conn, "create_match_staging")
-    changed = [catalogue.products[position] for position in sorted(catalogue.changed)]
-    SQL.copy(conn, "copy_staged_products", (_product_row(p, rules) for p in changed))
+    changed = sorted(catalogue.changed)
+    SQL.copy(conn, "copy_staged_products", (_product_row(catalogue.products[i], rules) for i in changed))
     SQL.copy(conn, "copy_staged_matches", ((listing_id, m.key, m.method, m.score, signatures[listing_id])
                                            for listing_id, m in matches.items()))
-    SQL.copy(conn, "copy_staged_keys", ((p.key, key) for p in changed for key in catalogue.product_keys(p)))
+    SQL.copy(conn, "copy_staged_keys", ((catalogue.products[i].key, key) for i in changed
+                                        for key in catalogue.keys_of[i]))
     SQL.rows(conn, "lock_vendors", {"namespace": LISTINGS_LOCK_NAMESPACE})
     SQL.run(conn, "upsert_products")
     SQL.run(conn, "insert_product_keys")

@@ -1,6 +1,14 @@
 """``raw_captures``: the only asset that touches the network."""
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    asset,
+)
 
 from pipelines.alerts.store import saved_search_queries
 from pipelines.history.store import ensure_history_partitions
@@ -12,6 +20,7 @@ from pipelines.scraping.schedules import crawl_budget_s
 from pipelines.scraping.tracked_queries import tracked_queries
 from pipelines.scraping.vendor_lock import VendorBusy
 from pipelines.shared.execution import FETCH_POOL, FETCH_STEP_TAGS
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.partitions import split_key
 from pipelines.shared.resources import SecretBoxResource
 from pipelines.shared.warehouse import Warehouse
@@ -20,7 +29,8 @@ from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import UnknownVendor, vendor_id_for
 
 
-def build_raw_captures(partitions_def, lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS):  # type: ignore[no-untyped-def]
+def build_raw_captures(partitions_def: PartitionsDefinition,
+                       lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> AssetsDefinition:
     """The asset; a crawl waits up to ``lock_wait_seconds`` while another process fetches the same vendor."""
 
     @asset(
@@ -38,7 +48,7 @@ def build_raw_captures(partitions_def, lock_wait_seconds: float = DEFAULT_LOCK_W
     def raw_captures(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
                      http_fetcher: HttpFetcherResource, browser_fetcher: BrowserFetcherResource,
                      vendor_secrets: SecretBoxResource) -> MaterializeResult:
-        day, name = split_key(context.partition_key.keys_by_dimension)  # type: ignore[attr-defined]
+        day, name = split_key(context.partition_key.keys_by_dimension)
         try:
             vendor = vendor_registry.get(name)
         except (VendorConfigError, KeyError) as exc:  # a broken vendor file: its errors, one line each
@@ -102,7 +112,6 @@ def build_raw_captures(partitions_def, lock_wait_seconds: float = DEFAULT_LOCK_W
 
 
 def _search_table(runs: list[SearchRun]) -> str:
-    lines = ["| query | status | pages | items | ms | error |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r.query} | {r.status}{' (cache hit)' if r.cache_hit else ''} | {len(r.pages)} | {r.items} "
-              f"| {r.duration_ms} | {r.error or ''} |" for r in runs]
-    return "\n".join(lines)
+    return markdown_table(["query", "status", "pages", "items", "ms", "error"],
+                          [(r.query, f"{r.status}{' (cache hit)' if r.cache_hit else ''}", len(r.pages), r.items,
+                            r.duration_ms, r.error or "") for r in runs])

@@ -41,7 +41,8 @@ def body_url(archive: str, sha256: str, encoding: str) -> str:
 def read_archived(url: str) -> bytes:
     """The compressed bytes of a body kept at ``url``."""
     with fsspec.open(url, "rb") as handle:
-        return handle.read()  # type: ignore[no-any-return]
+        data: bytes = handle.read()
+    return data
 
 
 def _expand(data: bytes, encoding: str) -> bytes:

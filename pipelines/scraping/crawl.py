@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from downloader.types import FetchedResponse
 from pipelines.extraction.pages import probe_page
-from pipelines.extraction.search_requests import first_request, next_request
+from pipelines.extraction.search_requests import PageRequest, first_request, next_request
 from pipelines.scraping.archive import CapturedPage, SearchRun
 from pipelines.vendors.config.vendor import VendorConfig
 
@@ -31,7 +31,7 @@ async def crawl_query(vendor: VendorConfig, query: str, fetch: Fetch, *, asof: d
     error) or ``failed`` (not even the first page)."""
     started_at, clock = _now(), time.perf_counter()
     run = SearchRun(query=query, status="success", pages=[], started_at=started_at, duration_ms=0)
-    request = first_request(vendor, query, asof=asof)
+    request: PageRequest | None = first_request(vendor, query, asof=asof)
     while request is not None:
         response = await fetch(request.url)
         page = CapturedPage(page_number=request.page_index, response=response)

@@ -26,18 +26,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Engine
 
-from downloader.browser import BrowserFetcher
+from downloader.browser import BrowserFetcher, BrowserSession
 from downloader.cache import ConditionalCache
 from downloader.circuit import CircuitBreaker
 from downloader.fence import HostFence, Resolver
 from downloader.hooks import FetchHook
-from downloader.http import HttpFetcher
+from downloader.http import HttpFetcher, HttpSession
 from downloader.limits import RateLimit
 from downloader.robots import RobotsPolicy
 from downloader.throttle import AdaptiveThrottle
@@ -97,7 +97,7 @@ class VendorFetch:
     """An open vendor session: `fetch(url)` for the crawler, and the policies' state."""
 
     vendor: VendorConfig
-    session: Any  # HttpSession | BrowserSession
+    session: HttpSession | BrowserSession
     circuit: CircuitBreaker
     guard: SessionGuard | None
     robots: RobotsPolicy | None
@@ -106,7 +106,7 @@ class VendorFetch:
     extra_hooks: Sequence[FetchHook] = field(default_factory=tuple)
 
     async def fetch(self, url: str) -> FetchedResponse:
-        if self.vendor.fetch.mode == "browser":
+        if isinstance(self.session, BrowserSession):
             return await self.session.fetch(url, wait_for=self.vendor.fetch.wait_for,
                                             timeout_s=self.vendor.fetch.timeout_seconds)
         return await self.session.fetch(url, timeout_s=self.vendor.fetch.timeout_seconds)
@@ -139,6 +139,17 @@ class VendorFetch:
         return out
 
 
+class _SessionOptions(TypedDict):
+    """What both fetchers' sessions take alike from a vendor's file."""
+
+    rate_limit: RateLimit | None
+    headers: Mapping[str, str] | None
+    hooks: Sequence[FetchHook]
+    fence: HostFence | None
+    user_agent: str | None
+    max_attempts: int | None
+
+
 @contextlib.asynccontextmanager
 async def open_vendor_fetch(
     vendor: VendorConfig,
@@ -161,7 +172,8 @@ async def open_vendor_fetch(
     guard = (SessionGuard(vendor, vendor.session, has_session=bool(cookies))
              if vendor.session is not None else None)
     robots_agent = vendor.fetch.user_agent or http.user_agent
-    robots = RobotsPolicy(robots_agent, fence=fence, timeout_s=min(vendor.fetch.timeout_seconds, 10.0))
+    robots: RobotsPolicy | None = RobotsPolicy(robots_agent, fence=fence,
+                                               timeout_s=min(vendor.fetch.timeout_seconds, 10.0))
     if not vendor.fetch.obey_robots:
         say(robots_warning(vendor))
         robots = None
@@ -172,8 +184,10 @@ async def open_vendor_fetch(
     headers = dict(vendor.search.headers)
     if vendor.locale and not any(name.lower() == "accept-language" for name in headers):
         headers["Accept-Language"] = vendor.locale  # shops pick their language and formats from it
-    common = {"rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks, "fence": fence,
-              "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
+    common: _SessionOptions = {
+        "rate_limit": rate_limit_for(vendor), "headers": headers, "hooks": hooks, "fence": fence,
+        "user_agent": vendor.fetch.user_agent, "max_attempts": vendor.fetch.max_attempts}
+    opened: HttpSession | BrowserSession
     if vendor.fetch.mode == "browser":
         opened = browser.session(cookies=to_playwright_cookies(cookies) if cookies else None, **common)
     else:

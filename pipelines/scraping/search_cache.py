@@ -24,6 +24,7 @@ from downloader.types import FetchedResponse
 from pipelines.extraction.search_requests import first_request
 from pipelines.scraping import store
 from pipelines.scraping.archive import CapturedPage, SearchRun, stored_body
+from pipelines.shared.sql import AnyRow
 from pipelines.vendors.config.vendor import VendorConfig
 
 
@@ -58,7 +59,7 @@ def find_cached_runs(conn: Connection, *, vendor: VendorConfig, vendor_id: int, 
     return found
 
 
-def _response(row) -> FetchedResponse:  # type: ignore[no-untyped-def]
+def _response(row: AnyRow) -> FetchedResponse:
     """An archived capture as a response again; no request was made for it (attempts 0)."""
     return FetchedResponse(
         requested_url=row.url, final_url=row.final_url or row.url, status=row.status, headers=dict(row.headers),

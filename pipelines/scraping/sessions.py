@@ -38,8 +38,9 @@ from sqlalchemy import Connection, text
 from downloader.hooks import FetchHook
 from downloader.types import FetchedResponse, FetchRequest
 from infra.secrets import SecretBox, SecretKeyError
-from pipelines.parsing.selectors import CompiledSelector
+from pipelines.parsing.selectors import CompiledSelector, HtmlEngine
 from pipelines.vendors.config.fetch_rules import SessionRules
+from pipelines.vendors.config.selectors import Selector
 from pipelines.vendors.config.vendor import VendorConfig
 
 logger = logging.getLogger(__name__)
@@ -174,9 +175,9 @@ def to_httpx_cookies(cookies: Sequence[Cookie]) -> httpx.Cookies:
     jar = httpx.Cookies()
     for cookie in cookies:
         domain = cookie.domain.lower()
-        rest: dict[str, str | None] = {}
+        rest: dict[str, str] = {}
         if cookie.http_only:
-            rest["HttpOnly"] = None
+            rest["HttpOnly"] = ""  # the jar only asks whether the attribute is there
         if cookie.same_site:
             rest["SameSite"] = cookie.same_site
         jar.jar.set_cookie(http.cookiejar.Cookie(
@@ -373,6 +374,14 @@ def rotate_session_keys(conn: Connection, box: SecretBox) -> tuple[int, list[int
 # -- spotting a dead session ------------------------------------------------------------------------
 
 
+def _compile_marker(marker: Selector, engine: HtmlEngine | None) -> CompiledSelector:
+    """The login marker's one css, xpath or json expression (a vendor file allows no other kind)."""
+    kind = marker.kind
+    if kind == "embedded":
+        raise ValueError("a login marker is one css, xpath or json expression")
+    return CompiledSelector.build(kind, marker.query, engine)
+
+
 class SessionGuard(FetchHook):
     """Turns a login wall into an error and stops the crawl: every later fetch fails at once.
 
@@ -387,7 +396,7 @@ class SessionGuard(FetchHook):
         self._pattern = re.compile(rules.login_redirect_pattern) if rules.login_redirect_pattern else None
         marker = rules.login_marker
         self._engine = vendor.html_engine if vendor.extract.format == "html" else None
-        self._marker = (CompiledSelector.build(marker.kind, marker.query, self._engine)
+        self._marker = (_compile_marker(marker, self._engine)
                         if marker is not None and marker.has_expression else None)
         self.dead_reason: str | None = None
         self.evidence: str | None = None  # what gave it away (URL pattern or marker), for reports

@@ -145,3 +145,11 @@ def restore_body(conn: Connection, sha256: str, body: bytes) -> int:
 def delete_orphan_bodies(conn: Connection) -> list[Row[Any]]:
     """Delete the bodies nothing refers to; their ``sha256`` and ``archive_url`` (None when in the database)."""
     return list(conn.execute(SQL.statement("delete_orphan_bodies")))
+def try_fetch_lock(conn: Connection, *, namespace: int, vendor_id: int) -> bool:
+    """Take the vendor's session-level fetch lock without waiting; true when ``conn`` now holds it."""
+    return bool(SQL.scalar(conn, "try_fetch_lock", {"namespace": namespace, "vendor_id": vendor_id}))
+
+
+def release_fetch_lock(conn: Connection, *, namespace: int, vendor_id: int) -> None:
+    """Give the vendor's fetch lock back (closing ``conn`` would too)."""
+    SQL.scalar(conn, "release_fetch_lock", {"namespace": namespace, "vendor_id": vendor_id})

@@ -21,14 +21,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from pipelines.shared.sql import SqlFiles
-
-SQL = SqlFiles(Path(__file__).parent / "sql")
+from pipelines.scraping.store import release_fetch_lock, try_fetch_lock
 
 FETCH_LOCK_NAMESPACE = 1_000_002
 """First key of the (namespace, vendor id) advisory lock held while a vendor is being fetched
@@ -52,7 +49,7 @@ def vendor_fetch_lock(engine: Engine, *, vendor_id: int, vendor: str, wait_secon
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         started = time.monotonic()
         announced = False
-        while not SQL.scalar(conn, "try_fetch_lock", key):
+        while not try_fetch_lock(conn, **key):
             waited = time.monotonic() - started
             if waited >= wait_seconds:
                 raise VendorBusy(f"{vendor}: another process has been fetching this vendor for over "
@@ -68,6 +65,6 @@ def vendor_fetch_lock(engine: Engine, *, vendor_id: int, vendor: str, wait_secon
             try:
                 if hold_after_seconds > 0:
                     time.sleep(hold_after_seconds)
-                SQL.scalar(conn, "release_fetch_lock", key)
+                release_fetch_lock(conn, **key)
             except DBAPIError:
                 conn.invalidate()  # the connection is gone, and the lock went with it

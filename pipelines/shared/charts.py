@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 PricePoint = tuple[dt.date, Decimal | None, Decimal | None, Decimal | None]
@@ -35,18 +36,20 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _dates(ax, days: Sequence[dt.date]) -> None:  # type: ignore[no-untyped-def]
+def _dates(ax: Axes, days: Sequence[dt.date]) -> None:
     """At most six day ticks, labelled month-day (no intra-day ticks for short ranges)."""
+    from matplotlib.dates import date2num
+
     unique = sorted(set(days))
     if not unique:
         return
     step = max(1, math.ceil(len(unique) / 6))
     ticks = unique[::step]
-    ax.set_xticks(ticks)
+    ax.set_xticks(date2num(ticks))
     ax.set_xticklabels([d.strftime("%m-%d") for d in ticks])
 
 
-def _amounts(ax) -> None:  # type: ignore[no-untyped-def]
+def _amounts(ax: Axes) -> None:
     from matplotlib.ticker import FuncFormatter
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"))

@@ -16,11 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Row, TextClause, text
 from sqlparse import tokens
 from sqlparse.engine import FilterStack
+
+# A result row of any width: SQLAlchemy's `Row` is generic over its column types (a TypeVarTuple),
+# and `Row[Any]` would mean a row of exactly one column.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 class SqlFiles:
@@ -57,14 +61,14 @@ class SqlFiles:
             rowcount = conn.execute(statement, dict(params or {})).rowcount
         return rowcount
 
-    def rows(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> list[Row[Any]]:
+    def rows(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> list[AnyRow]:
         """All rows of a one-statement query file."""
         return list(conn.execute(self.statement(name), dict(params or {})))
 
-    def one(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Row[Any]:
+    def one(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> AnyRow:
         return conn.execute(self.statement(name), dict(params or {})).one()
 
-    def one_or_none(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Row[Any] | None:
+    def one_or_none(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> AnyRow | None:
         return conn.execute(self.statement(name), dict(params or {})).one_or_none()
 
     def scalar(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -1,6 +1,7 @@
 """``vendor_catalog``: the vendor files, synced into the ``vendors`` table, and a check naming the bad ones."""
 
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
@@ -12,6 +13,7 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.shared.markdown import markdown_table
 from pipelines.shared.warehouse import Warehouse
 from pipelines.vendors.catalog import vendor_row
 from pipelines.vendors.config.errors import VendorConfigError
@@ -20,6 +22,7 @@ from pipelines.vendors.resources import VendorRegistry
 from pipelines.vendors.store import count_vendors, deactivate_missing, upsert_vendor
 
 FILES_CHECK_CRON = "5 * * * *"
+FILES_CHECK_DUE: AutomationCondition[AssetCheckKey] = AutomationCondition.cron_tick_passed(FILES_CHECK_CRON)
 """Hourly (at :05, off the hour other jobs favour): a file broken on disk shows within the hour."""
 
 
@@ -53,10 +56,8 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
     for problem in folder.problems:
         for line in problem.errors:
             context.log.error(line)
-    preview = "\n".join(
-        ["| vendor | name | country | currency | active |", "|---|---|---|---|---|"]
-        + [f"| {r.name} | {r.display_name} | {r.country or ''} | {r.currency} | {r.is_active} |" for r in rows]
-    )
+    preview = markdown_table(["vendor", "name", "country", "currency", "active"],
+                             [(r.name, r.display_name, r.country, r.currency, r.is_active) for r in rows])
     return MaterializeResult(metadata={
         "vendor_files": len(rows),
         "invalid_files": len(folder.problems),
@@ -71,7 +72,7 @@ def vendor_catalog(context: AssetExecutionContext, warehouse: Warehouse,
 
 @asset_check(
     asset=vendor_catalog,
-    automation_condition=AutomationCondition.cron_tick_passed(FILES_CHECK_CRON),
+    automation_condition=FILES_CHECK_DUE,
     description="Every file in vendors/ is a valid vendor file. A bad one (malformed YAML, an unknown key, a cron "
     "or selector that does not work) fails this check naming the file and the field; its vendor is left out (no "
     "schedule, no partitions) and every other vendor runs as usual. Runs with every vendor_catalog "
