@@ -35,7 +35,7 @@ upgrade with the pipeline stopped). The downgrade copies it back into plain tabl
 while bodies are archived outside Postgres (restore them first: ``market-pulse prune --restore-bodies``).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-27 05:00:00+00:00
 """
 
@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -47,6 +47,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "listings": ("vendor_id", "external_id"),
     "searches": ("vendor_id", "partition_date", "query"),
     "users": ("username",),
+    "api_keys": ("key_prefix",),
     "saved_searches": ("user_id", "name"),
     "alert_matches": ("saved_search_id", "listing_id", "rule"),
     "notifications": ("dedupe_key",),
