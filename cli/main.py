@@ -298,7 +298,11 @@ def demo_serve(
 def demo_seed(
     days: Annotated[int, typer.Option(help="How many days of history, ending today (UTC).", min=1, max=730)] = 30,
     vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
-    workers: Annotated[int, typer.Option(help="Partitions scraped at once, each in its own process.", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="Processes publishing listings (with --runs: partitions at once, "
+                                         "each in its own process).", min=1)] = 2,
+    runs: Annotated[bool, typer.Option("--runs", help="A Dagster run per partition (slower; the default crawls "
+                                       "each vendor's days through one session and reports each partition's "
+                                       "materialisations without a run).")] = False,
     rollups_timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollups' backfill when a "
                                                    "Dagster daemon runs it.", min=0)] = 900,
 ) -> None:
@@ -312,7 +316,8 @@ def demo_seed(
     vendors = _pick_vendors(runner, vendor)
     settings = load_settings()
     with demo_available(settings.demo_url):
-        outcomes = _run_with_progress(runner, [(d, v) for d in day_list for v in vendors], workers=workers)
+        outcomes = _run_with_progress(runner, [(d, v) for d in day_list for v in vendors], workers=workers,
+                                      seed=not runs)
     failed = [o for o in outcomes if not o.success]
     typer.echo(f"seeded {len(outcomes) - len(failed)} of {len(outcomes)} partitions "
                f"({day_list[0]} to {day_list[-1]}, {len(vendors)} vendors)")
@@ -422,7 +427,9 @@ def _pick_vendors(runner, wanted: list[str] | None) -> list[str]:  # type: ignor
     return wanted
 
 
-def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 1):  # type: ignore[no-untyped-def]
+def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 1,  # type: ignore[no-untyped-def]
+                       seed: bool = False):
+    """Run ``tasks`` with a progress bar: a Dagster run each, or with ``seed`` all at once (`seed_history`)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -442,6 +449,16 @@ def _run_with_progress(runner, tasks: list[tuple[dt.date, str]], workers: int = 
             progress.advance(task)
 
         progress.update(task, description="scraping")
+        if seed:
+            days = sorted({day for day, _ in tasks})
+            vendors = list(dict.fromkeys(vendor for _, vendor in tasks))
+            from dagster import build_resources
+
+            from pipelines.platform.history_seed import seed_history
+
+            with build_resources(dict(runner.definitions.resources or {}), instance=runner.instance) as built:
+                resources = {name: getattr(built, name) for name in built._asdict()}
+                return seed_history(resources, runner.instance, days, vendors, workers=workers, on_done=done)
         return runner.run_tasks(tasks, workers, on_done=done)
 
 
