@@ -38,6 +38,8 @@ from infra.settings import PROJECT_ROOT, with_database, with_driver
 
 ROLLUPS = ["price_snapshots", "vendor_performance", "search_analytics"]
 STORAGE_DATABASE = "mp_bench_backfill_dagster"
+EVENT_BATCH_SIZE = 1000
+"""What the project sets (``infra.settings``' ``DAGSTER_EVENT_BATCH_SIZE`` default, see Environment.variables)."""
 
 
 def seed(url: str, *, days: int, listings: int, products: int) -> dict[str, int]:
@@ -63,6 +65,9 @@ def main() -> None:
     parser.add_argument("--per-partition", type=int, default=12, help="per-partition runs to time (>= 10)")
     parser.add_argument("--listings", type=int, default=2_000)
     parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument("--skip-deployed", action="store_true", help="only the in-process measurements")
+    parser.add_argument("--batch", type=int, default=EVENT_BATCH_SIZE,
+                        help="DAGSTER_EVENT_BATCH_SIZE of the batched in-process variant (0: leave it out)")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
 
@@ -88,20 +93,27 @@ def main() -> None:
 
         # as deployed: a process per run, the project's dagster.yaml on a fresh storage database
         fresh_storage()
-        home = Path(tmp) / "dagster_home"
-        home.mkdir()
-        (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
-        env = {**os.environ, "DAGSTER_HOME": str(home), "MARKET_PULSE_DATABASE_URL": url,
-               "MARKET_PULSE_DAGSTER_STORAGE_URL": storage}
-        cli_materialize(env, partition=str(days[0]))  # warm-up (bytecode, storage schema)
-        single = timed(lambda: cli_materialize(env, partition_range=f"{days[0]}...{days[-1]}"))
-        per_run = [timed(lambda d=day: cli_materialize(env, partition=str(d))) for day in sample]
-        results["as deployed (a process per run)"] = (single, per_run)
-        print(f"as deployed: single {single:.1f} s, per partition {statistics.mean(per_run):.2f} s", flush=True)
+        if args.skip_deployed:
+            pass
+        else:
+            home = Path(tmp) / "dagster_home"
+            home.mkdir()
+            (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+            env = {**os.environ, "DAGSTER_HOME": str(home), "MARKET_PULSE_DATABASE_URL": url,
+                   "MARKET_PULSE_DAGSTER_STORAGE_URL": storage}
+            cli_materialize(env, partition=str(days[0]))  # warm-up (bytecode, storage schema)
+            single = timed(lambda: cli_materialize(env, partition_range=f"{days[0]}...{days[-1]}"))
+            per_run = [timed(lambda d=day: cli_materialize(env, partition=str(d))) for day in sample]
+            results["as deployed (a process per run)"] = (single, per_run)
+            print(f"as deployed: single {single:.1f} s, per partition {statistics.mean(per_run):.2f} s", flush=True)
 
-        if not args.skip_in_process:
+        resources = {"warehouse": Warehouse(database_url=url)}
+        variants = [("in process (materialize())", 0)]
+        if args.batch:
+            variants.append((f"in process, events batched (DAGSTER_EVENT_BATCH_SIZE={args.batch})", args.batch))
+        for mode, batch in [] if args.skip_in_process else variants:
             fresh_storage()
-            resources = {"warehouse": Warehouse(database_url=url)}
+            os.environ["DAGSTER_EVENT_BATCH_SIZE"] = str(batch)  # read by Dagster at each event
             overrides = {"storage": {"postgres": {"postgres_url": storage}}}
             with instance_for_test(temp_dir=tmp, overrides=overrides) as inst:
                 materialize(rollups, partition_key=str(days[0]), resources=resources, instance=inst)  # warm-up
@@ -110,9 +122,12 @@ def main() -> None:
                     "dagster/asset_partition_range_start": str(days[0]),
                     "dagster/asset_partition_range_end": str(days[-1])}))
                 assert len(inst.get_run_records()) - runs_before == 1
+                materialized = inst.get_materialized_partitions(rollups[0].key)
+                assert {str(d) for d in days} <= materialized, "a partition lost its status"
                 per_run = [timed(lambda d=day: materialize(rollups, partition_key=str(d), resources=resources,
                                                            instance=inst)) for day in sample]
-            results["in process (materialize())"] = (single, per_run)
+            results[mode] = (single, per_run)
+            print(f"{mode}: single {single:.1f} s, per partition {statistics.mean(per_run):.2f} s", flush=True)
         drop_database(server, STORAGE_DATABASE)
 
     lines = [f"backfill of {len(days)} daily partitions of {', '.join(ROLLUPS)} "

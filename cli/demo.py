@@ -33,7 +33,11 @@ def demo_serve(
 def demo_seed(
     days: Annotated[int, typer.Option(help="How many days of history, ending today (UTC).", min=1, max=730)] = 30,
     vendor: Annotated[list[str] | None, typer.Option("--vendor", help="Only this vendor (repeatable).")] = None,
-    workers: Annotated[int, typer.Option(help="Partitions scraped at once, each in its own process.", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="Processes publishing listings (with --runs: partitions at once, "
+                                         "each in its own process).", min=1)] = 2,
+    runs: Annotated[bool, typer.Option("--runs", help="A Dagster run per partition (slower; the default crawls "
+                                       "each vendor's days through one session and reports each partition's "
+                                       "materialisations without a run).")] = False,
     rollups_timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollups' backfill when a "
                                                    "Dagster daemon runs it.", min=0)] = 900,
 ) -> None:
@@ -47,7 +51,8 @@ def demo_seed(
     vendors = pick_vendors(runner, vendor)
     settings = load_settings()
     with demo_available(settings.demo_url):
-        outcomes = run_with_progress(runner, [(d, v) for d in day_list for v in vendors], workers=workers)
+        outcomes = run_with_progress(runner, [(d, v) for d in day_list for v in vendors], workers=workers,
+                                     seed=not runs)
     failed = [o for o in outcomes if not o.success]
     typer.echo(f"seeded {len(outcomes) - len(failed)} of {len(outcomes)} partitions "
                f"({day_list[0]} to {day_list[-1]}, {len(vendors)} vendors)")

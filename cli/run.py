@@ -96,7 +96,8 @@ def pick_vendors(runner: HeadlessRunner, wanted: list[str] | None) -> list[str]:
 
 
 def run_with_progress(runner: HeadlessRunner, tasks: list[tuple[dt.date, str]],
-                      workers: int = 1) -> list[PartitionOutcome]:
+                      workers: int = 1, seed: bool = False) -> list[PartitionOutcome]:
+    """Run ``tasks`` with a progress bar: a Dagster run each, or with ``seed`` all at once (`seed_history`)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -116,6 +117,16 @@ def run_with_progress(runner: HeadlessRunner, tasks: list[tuple[dt.date, str]],
             progress.advance(task)
 
         progress.update(task, description="scraping")
+        if seed:
+            from dagster import build_resources
+
+            from pipelines.platform.history_seed import seed_history
+
+            days = sorted({day for day, _ in tasks})
+            vendors = list(dict.fromkeys(vendor for _, vendor in tasks))
+            with build_resources(dict(runner.definitions.resources or {}), instance=runner.instance) as built:
+                resources = {name: getattr(built, name) for name in built._asdict()}
+                return seed_history(resources, runner.instance, days, vendors, workers=workers, on_done=done)
         return runner.run_tasks(tasks, workers, on_done=done)
 
 

@@ -303,7 +303,8 @@ def test_backup_of_an_unreachable_server_is_one_clear_line(tmp_path: Path) -> No
 
 
 def test_demo_seed_fills_history_and_marks_the_home(stack_env: dict[str, str]) -> None:
-    """What `make run` does on first start, on a small scale: N past days, every partition a run."""
+    """What `make run` does on first start, on a small scale: N past days, every partition reported
+    materialised (without a run each) with its audits, as the UI shows them."""
     with running_demo() as demo:
         env = {**stack_env, "MARKET_PULSE_DEMO_URL": demo}
         seeded = _cli(["demo", "seed", "--days", "2", "--vendor", "chapin", "--workers", "1"], env)
@@ -317,3 +318,19 @@ def test_demo_seed_fills_history_and_marks_the_home(stack_env: dict[str, str]) -
         days = conn.execute(text("SELECT count(DISTINCT partition_date) FROM listing_sightings")).scalar_one()
     engine.dispose()
     assert days == 2
+    dagster_db = create_engine(stack_env["MARKET_PULSE_DAGSTER_DATABASE_URL"])
+    with dagster_db.connect() as conn:
+        materialised = conn.execute(text(
+            "SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
+            "AND partition LIKE '%|chapin'")).all()
+        checks = conn.execute(text(
+            "SELECT check_name, partition, execution_status FROM asset_check_executions "
+            "WHERE partition LIKE '%|chapin'")).all()
+    dagster_db.dispose()
+    by_asset: dict[str, set[str]] = {}
+    for key, partition in materialised:
+        by_asset.setdefault(json.loads(key)[-1], set()).add(partition)
+    assert set(by_asset) == {"raw_captures", "listings"}
+    assert len(by_asset["raw_captures"]) == 2 and by_asset["listings"] == by_asset["raw_captures"]
+    assert {(name, status) for name, _, status in checks} == {(a, "SUCCEEDED") for a in AUDITS}
+    assert len({partition for _, partition, _ in checks}) == 2

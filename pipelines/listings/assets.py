@@ -72,7 +72,7 @@ def build_listings(partitions_def: PartitionsDefinition) -> AssetsDefinition:
                 "parse_failures": len(outcome.parsed.item_failures),
                 "listings_staged": len(outcome.parsed.items),
             })
-        yield MaterializeResult(metadata=_metadata(len(pages), outcome), check_results=results)
+        yield MaterializeResult(metadata=listings_metadata(len(pages), outcome), check_results=results)
 
     return listings
 
@@ -98,7 +98,7 @@ def _log(context: AssetExecutionContext, outcome: PartitionOutcome) -> None:
             context.log.error(f"admins not notified: {outcome.notice_error}")
 
 
-def _metadata(pages: int, outcome: PartitionOutcome) -> dict[str, Any]:
+def listings_metadata(pages: int, outcome: PartitionOutcome) -> dict[str, Any]:
     parsed, summary = outcome.parsed, outcome.summary
     assert summary is not None
     return {

@@ -30,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from pipelines.parsing.currencies import (
@@ -317,6 +318,7 @@ def _is_decimal(number: str, positions: list[int], other_grouping: bool, vendor_
     return separator == vendor_separator
 
 
+@lru_cache(maxsize=8192)
 def parse_price(
     text: str,
     *,
@@ -331,6 +333,9 @@ def parse_price(
     ``ParsedPrice`` whose ``kind`` is ``priced``, ``free`` (words such as Free/Gratis, or zero;
     amount 0) or ``on_request`` (Contact seller, Hubungi penjual, POA …; amount ``None``).
     Raises ``PriceParseError`` for anything else.
+
+    Cached: a shop repeats its prices across pages, queries and days (a listing seen by several
+    queries, the same price tomorrow), and the result is immutable.
     """
     original = text
     normalised = _normalise(text)

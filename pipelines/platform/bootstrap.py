@@ -17,6 +17,9 @@ from infra.embedded_postgres import EmbeddedPostgres
 from infra.secrets import ensure_home_key
 from infra.settings import OWNER, PASSWORD_SETTINGS, PROJECT_ROOT, URL_SETTINGS, Settings, redact, user_of
 
+EVENT_BATCH_SIZE = 1000
+"""Dagster's ``DAGSTER_EVENT_BATCH_SIZE`` for our processes unless the environment sets another."""
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -35,6 +38,10 @@ class Environment:
             "MARKET_PULSE_VENDORS_DIR": str(self.settings.vendors_dir),
             "MARKET_PULSE_DEMO_URL": self.settings.demo_url,
             "DAGSTER_HOME": str(self.settings.dagster_home),
+            # Dagster writes the events of one step's many partitions (a single-run backfill's
+            # materialisations) in batches of this size instead of one insert and one connection
+            # each; every partition keeps its own event and status (bench/backfill.py).
+            "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE") or str(EVENT_BATCH_SIZE),
         }
 
 
