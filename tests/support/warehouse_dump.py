@@ -10,7 +10,8 @@ same wall-clock readings, so the dump
 * leaves out the columns in :data:`VOLATILE`: when a row was written (``created_at``,
   ``updated_at``), when and how fast a page was fetched (``fetched_at``, ``elapsed_ms``, the
   server's ``Date`` header, a search's start, end and duration, the per-page ``elapsed_ms`` in
-  its events) and the rollups computed from those durations;
+  its events) and the rollups computed from those durations; and which listing of a product
+  arrived first (its founder's name and keys), which follows the order partitions were published;
 
 and compares everything else exactly: archived response bodies byte for byte, every price,
 title, position, flag, date and count.
@@ -30,8 +31,18 @@ VOLATILE: dict[str, set[str]] = {
     "search_query_stats": {"avg_duration_ms"},
     "listing_cache": {"fetched_at", "validated_at", "expires_at"},
     "vendor_sessions": {"uploaded_at", "last_used_at"},
+    # Product identity is incremental: the first listing of a product to arrive founds it (its name,
+    # its anchor in ``attributes``, the blocking keys taken from its title; ``match_method`` 'new'),
+    # later ones join it. Runs that publish the same partitions in another order (parallel workers
+    # against one process) agree on which listings share a product (each listing's product is still
+    # compared, by ``product_key``), not on which of them arrived first.
+    "listings": {"match_method", "match_score"},
+    "products": {"name", "attributes"},
 }
 """Columns that legitimately differ between two runs of the same partitions (besides ``id``)."""
+
+ARRIVAL_ORDER_TABLES = {"product_keys"}
+"""Tables derived from which listing founded each product (see ``VOLATILE``): left out."""
 
 JSON_VOLATILE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("raw_captures", "headers"): ("date",),
@@ -108,7 +119,7 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table, columns in _columns(engine).items():
-            if table in SKIPPED_TABLES:
+            if table in SKIPPED_TABLES or table in ARRIVAL_ORDER_TABLES:
                 continue
             volatile = VOLATILE["*"] | VOLATILE.get(table, set()) | {"id"}
             expressions = []
