@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
 
-class OpenedOnEntry:
-    """A resource with ``open()`` and ``close()`` that ``async with`` opens and always closes."""
+class OpenedOnEntry(ABC):
+    """A resource with ``open()`` and ``close()`` that ``async with`` opens and always closes
+    (a subclass that lacks either cannot be made at all)."""
 
-    async def open(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def open(self) -> None: ...
 
-    async def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def close(self) -> None: ...
 
     async def __aenter__(self) -> Self:
         await self.open()
