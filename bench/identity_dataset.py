@@ -65,19 +65,8 @@ def build(source: Path = DATA / "source.txt", out: Path = DATA) -> dict[str, tup
             right.append([f"R{number}", parts[1], "", "", _gtin(parts[2]) if len(parts) == 3 else ""])
         else:
             raise ValueError(f"{source}:{number}: cannot read {raw!r}")
-    counts = {}
-    for split, (left, right, matches) in rows.items():
-        folder = out / split
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, header, data in (("left", ["id", "name", "description", "price"], left),
-                                   ("right", ["id", "name", "description", "price", "gtin"], right),
-                                   ("matches", ["idLeft", "idRight"], matches)):
-            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(header)
-                writer.writerows(data)
-        counts[split] = (len(left), len(right), len(matches))
-    return counts
+    return _write_splits(out, rows, right_header=["id", "name", "description", "price", "gtin"],
+                         match_header=["idLeft", "idRight"])
 
 
 def build_blind(source: Path = DATA / "blind_source.txt", out: Path = DATA) -> dict[str, tuple[int, int, int]]:
@@ -104,13 +93,22 @@ def build_blind(source: Path = DATA / "blind_source.txt", out: Path = DATA) -> d
             right.append([f"B{number}", parts[1], parts[3] if len(parts) == 4 else "", parts[2], ""])
         else:
             raise ValueError(f"{source}:{number}: cannot read {raw!r}")
+    return _write_splits(out, rows, right_header=["id", "name", "description", "manufacturer", "price"],
+                         match_header=["idAbt", "idBuy"])
+
+
+Rows = list[list[str]]
+
+
+def _write_splits(out: Path, rows: dict[str, tuple[Rows, Rows, Rows]], *, right_header: list[str],
+                  match_header: list[str]) -> dict[str, tuple[int, int, int]]:
+    """Each split's left.csv, right.csv and matches.csv; (left, right, matches) counts per split."""
     counts = {}
     for split, (left, right, matches) in rows.items():
         folder = out / split
         folder.mkdir(parents=True, exist_ok=True)
         for name, header, data in (("left", ["id", "name", "description", "price"], left),
-                                   ("right", ["id", "name", "description", "manufacturer", "price"], right),
-                                   ("matches", ["idAbt", "idBuy"], matches)):
+                                   ("right", right_header, right), ("matches", match_header, matches)):
             with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(header)

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipelines.products.identifiers import (
     CompiledIdentifierRules,
@@ -38,19 +38,22 @@ def _compile(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
+def _all_compile(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        _compile(pattern)
+    return patterns
+
+
+Patterns = Annotated[list[str], AfterValidator(_all_compile)]
+"""Regular expressions, each checked to compile when the rules file is read."""
+
+
 class Detect(_Strict):
     """When a listing belongs to a category: its vendor, a whole word/phrase, or a pattern."""
 
     vendors: list[str] = Field(default_factory=list)
     words: list[str] = Field(default_factory=list)
-    patterns: list[str] = Field(default_factory=list)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            _compile(pattern)
-        return value
+    patterns: Patterns = Field(default_factory=list)
 
 
 class Grades(_Strict):
@@ -135,16 +138,9 @@ class MatchingRules(_Strict):
     accessory_words: list[str] = Field(default_factory=list)
     accessory_with: list[str] = Field(default_factory=list)
     compat_words: list[str] = Field(default_factory=list)
-    bundle_patterns: list[str] = Field(default_factory=list)
+    bundle_patterns: Patterns = Field(default_factory=list)
     variant_words: list[str] = Field(default_factory=list)
     generic_words: list[str] = Field(default_factory=list)
-
-    @field_validator("bundle_patterns")
-    @classmethod
-    def _bundle_patterns_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            _compile(pattern)
-        return value
 
 
 class ProductRules(_Strict):
