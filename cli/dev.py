@@ -94,7 +94,10 @@ def web_serve(
     write_dagster_home(settings)
     announce_first_admin(created, config.public_url or f"http://{host}:{port}")
     files = [str(path) for path in workspace] if workspace else [str(PROJECT_ROOT / "workspace.yaml")]
-    serve(config, urls.app, host, port, files, urls.readonly)
+    # On-demand searches run in this process with the pipeline's own code (the web package never fetches).
+    from pipelines.on_demand.launcher import BackgroundSearches
+
+    serve(config, urls.app, host, port, files, urls.readonly, BackgroundSearches())
 
 
 def _start_services(host: str, port: int, settings: Settings, workspace: Path) -> list[subprocess.Popen[bytes]]:

@@ -18,6 +18,7 @@ from cli.operations import backup, health, restore
 from cli.products import products_app
 from cli.prune import prune
 from cli.run import run
+from cli.search import search
 from cli.secrets import secrets_app
 from cli.serve import serve, worker
 from cli.sessions import sessions_app
@@ -47,6 +48,7 @@ app.command("notifications")(notifications)  # cli/alerts.py
 app.command("serve")(serve)  # cli/serve.py: the processes of a deployment past one laptop
 app.command("worker")(worker)
 app.command("run")(run)  # cli/run.py
+app.command("search")(search)  # cli/search.py: on-demand search with live progress
 app.command("dev")(dev)  # cli/dev.py
 app.command("web")(web_serve)
 

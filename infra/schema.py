@@ -33,7 +33,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -293,6 +293,8 @@ class Search(Base):
     )
     id: Mapped[int] = _id()
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("search_requests.id", ondelete="SET NULL"), index=True)
+    """Set when an on-demand search ran it: a scheduled scrape of the partition leaves it in place."""
     partition_date: Mapped[dt.date]
     query: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
@@ -306,6 +308,43 @@ class Search(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime | None]
     completed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class SearchRequest(Base):
+    """One on-demand search (``POST /api/v1/searches`` or ``market-pulse search``): some vendors, now."""
+
+    __tablename__ = "search_requests"
+    __table_args__ = (
+        Index("ix_search_requests_query_key_created_at", "query_key", "created_at"),
+        CheckConstraint("status IN ('running', 'done', 'failed')", name="status_known"),
+    )
+    id: Mapped[int] = _id()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    query: Mapped[str] = mapped_column(Text)
+    query_key: Mapped[str] = mapped_column(Text)
+    """The query as compared for reuse: case folded, whitespace collapsed."""
+    vendors: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    """The vendors asked for, sorted; empty for every vendor."""
+    status: Mapped[str] = mapped_column(String(20))
+    pages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    results: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class SearchRequestEvent(Base):
+    """A step of an on-demand search, as its event stream replays it."""
+
+    __tablename__ = "search_request_events"
+    __table_args__ = (Index("ix_search_request_events_request_id_id", "request_id", "id"),)
+    id: Mapped[int] = _id()
+    request_id: Mapped[int] = mapped_column(ForeignKey("search_requests.id", ondelete="CASCADE"))
+    vendor: Mapped[str | None] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
 

@@ -5,14 +5,18 @@ rollups backfilled."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from infra.settings import PROJECT_ROOT
 from tests.conftest import drop_database
-from tests.support.dagster_ui import free_port, running_dev_server
+from tests.support.dagster_ui import DevServer, free_port, running_dev_server
 from tests.support.databases import SessionRoles
 from tests.support.vendor_files import vendor_dir
 
@@ -32,6 +36,7 @@ def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_hom
             assert "vendor_catalog" in server.asset_keys()
             run_id = server.materialize("vendor_catalog")
             assert server.wait_for_run(run_id) == "SUCCESS", server.log.read_text()[-3000:]
+            _search_now_through_the_api(server, env)
         engine = create_engine(warehouse_url)
         with engine.connect() as conn:
             names = set(conn.execute(text("SELECT name FROM vendors")).scalars())
@@ -40,6 +45,33 @@ def test_dev_server_materialises_vendor_catalog(tmp_path: Path, market_pulse_hom
         for url in (warehouse_url, env["MARKET_PULSE_DAGSTER_DATABASE_URL"]):
             drop_database(pg_server_url, url)
     assert names == {"toko", "chapin", "mercado", "cardvault", "fynda"}
+
+
+LATEST_LISTINGS = """{ assetOrError(assetKey: {path: ["listings"]}) { ... on Asset {
+  assetMaterializations(limit: 1) { partition metadataEntries { label ... on TextMetadataEntry { text } } } } } }"""
+
+
+def _search_now_through_the_api(server: DevServer, env: dict[str, str]) -> None:
+    """`POST /api/v1/searches` on the front door `dev` started: the search runs in its process with the
+    pipeline's code, its events stream, and the listings partition it published is in Dagster."""
+    key = subprocess.run([sys.executable, "-m", "cli", "keys", "create", "--user", "admin", "--scope", "write"],
+                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    started = httpx.post(f"{server.url}/api/v1/searches", headers=headers, timeout=60,
+                         json={"query": "iphone", "vendors": ["toko"], "max_age_minutes": 0})
+    assert started.status_code == 202, started.text
+    kinds = []
+    with httpx.stream("GET", f"{server.url}/api/v1/searches/{started.json()['id']}/events", headers=headers,
+                      timeout=180) as events:
+        for line in events.iter_lines():
+            if line.startswith("event:"):
+                kinds.append(line.split(":", 1)[1].strip())
+    assert kinds[0] == "started" and kinds[-1] == "done" and "results" in kinds, (kinds, server.log.read_text()[-3000:])
+    found = httpx.get(f"{server.url}/api/v1/searches/{started.json()['id']}", headers=headers, timeout=30).json()
+    assert found["status"] == "done" and found["vendor_results"][0]["count"] > 0
+    latest = server.graphql(LATEST_LISTINGS)["assetOrError"]["assetMaterializations"][0]
+    assert latest["partition"].endswith("|toko")
+    assert {"label": "trigger", "text": "on-demand search"} in latest["metadataEntries"]
 
 
 BACKFILLS = """{ partitionBackfillsOrError(limit: 10) { ... on PartitionBackfills { results {

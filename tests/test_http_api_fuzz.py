@@ -12,6 +12,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from pipelines.on_demand.launcher import BackgroundSearches
+from pipelines.on_demand.search import SearchResources
+from pipelines.scraping.resources import BrowserFetcherResource, HttpFetcherResource
+from pipelines.shared.warehouse import Warehouse
+from pipelines.vendors.resources import VendorRegistry
 from tests.support.api_server import add_users_and_keys, api_server, seed_api_market
 from tests.support.databases import SessionRoles
 
@@ -19,10 +24,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(database_url: str, test_roles: SessionRoles) -> Iterator[tuple[str, dict[str, str]]]:
+def fuzz_server(database_url: str, test_roles: SessionRoles,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     seed_api_market(database_url)
     keys = add_users_and_keys(database_url)
-    with api_server(database_url, test_roles) as (url, _):
+    # On-demand searches run for real, on a vendor folder without files: each request ends at once
+    # (its vendors are unknown to the folder, or there are none) instead of crawling for every example.
+    searches = BackgroundSearches(resources=lambda: SearchResources(
+        warehouse=Warehouse(database_url=database_url),
+        registry=VendorRegistry(directory=str(tmp_path_factory.mktemp("no-vendors"))),
+        http=HttpFetcherResource(), browser=BrowserFetcherResource()))
+    with api_server(database_url, test_roles, searches=searches) as (url, _):
         yield url, keys
 
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.database import engine_for
 from web import accounts, api_v1, guard, passwords, sessions
+from web.api_v1.searches import SearchLauncher
 from web.config import FrontDoorConfig
 from web.dagster_ui import PRINCIPAL_SCOPE_KEY
 from web.sessions import Principal
@@ -63,11 +64,12 @@ class FrontDoor:
     """The outer ASGI app: checks, then either the front door's own pages or Dagster's UI."""
 
     def __init__(self, config: FrontDoorConfig, engine: Engine, workspace_files: Sequence[str] | None,
-                 read_engine: Engine | None = None) -> None:
+                 read_engine: Engine | None = None, searches: SearchLauncher | None = None) -> None:
         self.config = config
         self.engine = engine
         self.read_engine = read_engine or engine
         """The read-only role's engine: the HTTP API's reads."""
+        self.searches = searches
         self.workspace_files = list(workspace_files) if workspace_files else None
         self.dagster: ASGIApp | None = None
         self.pages = build_pages(self)
@@ -294,6 +296,9 @@ def build_pages(front: FrontDoor) -> FastAPI:
         with ExitStack() as stack:
             meter.start()
             stack.callback(meter.stop)
+            if front.searches is not None:
+                front.searches.warm()  # the code location loads in the background, before the first search
+                stack.callback(front.searches.close)
             if front.workspace_files:
                 from web.dagster_ui import dagster_webserver_app
 
@@ -305,7 +310,7 @@ def build_pages(front: FrontDoor) -> FastAPI:
     app = FastAPI(title="Market Pulse", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
     meter = api_v1.install(app, engine=front.engine, read_engine=front.read_engine,
-                           rate_limit=front.config.api_rate_limit)
+                           rate_limit=front.config.api_rate_limit, searches=front.searches)
     app.mount("/-/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def principal_of(request: Request) -> Principal:
@@ -403,9 +408,11 @@ def build_pages(front: FrontDoor) -> FastAPI:
 
 
 def create_front_door(config: FrontDoorConfig, database_url: str,
-                      workspace_files: Sequence[str] | None = None, readonly_url: str | None = None) -> FrontDoor:
+                      workspace_files: Sequence[str] | None = None, readonly_url: str | None = None,
+                      searches: SearchLauncher | None = None) -> FrontDoor:
     """The front door on the warehouse at ``database_url`` (users, sessions, keys); with
     ``workspace_files``, Dagster's UI behind it (on ``$DAGSTER_HOME``'s instance). The HTTP API
-    reads through ``readonly_url`` (the read-only role) when given."""
+    reads through ``readonly_url`` (the read-only role) when given, and runs on-demand searches
+    through ``searches`` (the pipeline's launcher; without it they answer 503)."""
     return FrontDoor(config, engine_for(database_url), workspace_files,
-                     engine_for(readonly_url) if readonly_url else None)
+                     engine_for(readonly_url) if readonly_url else None, searches)

@@ -10,6 +10,7 @@ import uvicorn
 
 from infra.database import engine_for
 from web.accounts import FirstAdmin, ensure_admin
+from web.api_v1.searches import SearchLauncher
 from web.app import create_front_door
 from web.config import FrontDoorConfig, read_admin_password
 
@@ -37,11 +38,12 @@ def announce_first_admin(created: FirstAdmin | None, url: str) -> None:
 
 
 def serve(config: FrontDoorConfig, database_url: str, host: str, port: int,
-          workspace_files: Sequence[str] | None, readonly_url: str | None = None) -> None:
+          workspace_files: Sequence[str] | None, readonly_url: str | None = None,
+          searches: SearchLauncher | None = None) -> None:
     config.check_bind(host)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("market_pulse.web").setLevel(logging.INFO)
-    app = create_front_door(config, database_url, workspace_files, readonly_url)
+    app = create_front_door(config, database_url, workspace_files, readonly_url, searches)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
                 proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=config.trusted_proxies or None,
                 timeout_graceful_shutdown=5)

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetCheckEvaluation, AssetCheckSeverity, AssetKey, AssetMaterialization, DagsterInstance
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
 
 from infra.secrets import SecretBox
 from pipelines.alerts.admin import AdminTargets
@@ -41,6 +41,7 @@ from pipelines.alerts.store import saved_search_queries
 from pipelines.history.store import ensure_history_partitions
 from pipelines.listings.assets import listings_metadata
 from pipelines.listings.publish import write_audit_publish
+from pipelines.listings.reporting import Verdict, plain_verdicts, report_listings
 from pipelines.platform.runner import PartitionOutcome
 from pipelines.scraping.archive import SearchRun, read_captures_partition, replace_captures_partition
 from pipelines.scraping.crawl import crawl_vendor
@@ -59,7 +60,6 @@ from pipelines.vendors.store import vendor_id_for
 logger = logging.getLogger(__name__)
 
 RAW_CAPTURES = AssetKey("raw_captures")
-LISTINGS = AssetKey("listings")
 DAYS_AT_ONCE = 4
 """Days of one vendor crawled at once; the vendor's rate limit and concurrency still hold (one session)."""
 
@@ -165,13 +165,8 @@ async def _one_vendor(vendor: _Vendor, days: list[dt.date], resources: dict[str,
     published = await loop.run_in_executor(pool, publish_days, warehouse.database_url, vendor.config, vendor.file,
                                            vendor.vendor_id, ready, admin)
     for day, (failure, metadata, verdicts) in zip(ready, published, strict=True):
-        key = day_vendor_key(day, vendor.name)
-        for check_name, passed, blocking, message, check_metadata in verdicts:
-            instance.report_runless_asset_event(AssetCheckEvaluation(
-                asset_key=LISTINGS, check_name=check_name, passed=passed, partition=str(key), description=message,
-                metadata=check_metadata, severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN))
-        if failure is None:
-            instance.report_runless_asset_event(AssetMaterialization(LISTINGS, partition=key, metadata=metadata))
+        report_listings(instance, str(day_vendor_key(day, vendor.name)), verdicts,
+                        metadata if failure is None else None)
         finished(PartitionOutcome(day=day, vendor=vendor.name, success=failure is None, run_id="", error=failure,
                                   captures=archived[day], listings=_plain(metadata)))
 
@@ -202,7 +197,7 @@ def _archive(warehouse: Warehouse, vendor: _Vendor, day: dt.date, runs: list[Sea
     return captures
 
 
-Published = tuple[str | None, dict[str, Any], list[Any]]
+Published = tuple[str | None, dict[str, Any], list[Verdict]]
 """One day's listings step: (failure or None, the asset's metadata, the audits' verdicts)."""
 
 
@@ -216,16 +211,10 @@ def publish_days(database_url: str | None, vendor: VendorConfig, vendor_file: st
             pages = read_captures_partition(conn, vendor_id=vendor_id, partition_date=day)
             outcome = write_audit_publish(conn, vendor=vendor, vendor_id=vendor_id, day=day, pages=pages,
                                           admin_targets=admin_targets, vendor_file=vendor_file)
-        verdicts = [(v.check, v.passed, v.blocking, v.message, _json_ready(v.metadata)) for v in outcome.verdicts]
+        verdicts = plain_verdicts(outcome.verdicts)
         metadata = listings_metadata(len(pages), outcome) if outcome.failure is None else {}
         out.append((outcome.failure, metadata, verdicts))
     return out
-
-
-def _json_ready(metadata: dict[str, Any]) -> dict[str, Any]:
-    from dagster import MetadataValue
-
-    return {k: MetadataValue.json(v) if isinstance(v, dict | list) else v for k, v in metadata.items()}
 
 
 def _plain(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -79,8 +79,12 @@ class ArchiveSummary:
 
 
 def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
-                               runs: list[SearchRun]) -> ArchiveSummary:
+                               runs: list[SearchRun], request_id: int | None = None) -> ArchiveSummary:
     """Replace the (vendor, day) partition's searches and captures; call inside one transaction.
+
+    With ``request_id`` (an on-demand search) only the searches of the runs' queries are replaced,
+    and marked with it; a scheduled fetch (without) leaves such marked searches of other queries
+    in the partition, so what an on-demand search archived is parsed whenever the day is.
 
     A query searched before in this partition keeps its ``searches`` row (rewritten in place),
     so the search results and parse report of the published listings partition stay until the
@@ -95,7 +99,8 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
         earlier.setdefault(row.query, []).append(row.id)
     reused = [earlier[run.query].pop(0) if earlier.get(run.query) else None for run in runs]
     store.delete_captures_partition(conn, vendor_id=vendor_id, partition_date=partition_date,
-                                    keep=[search_id for search_id in reused if search_id is not None])
+                                    keep=[search_id for search_id in reused if search_id is not None],
+                                    queries=[run.query for run in runs], on_demand=request_id is not None)
     bodies: dict[str, dict[str, Any]] = {}
     captures: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -104,7 +109,7 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
             **key, "query": run.query, "status": run.status, "pages": len(run.pages), "items": run.items,
             "requests": run.requests, "bytes": run.bytes, "browser_seconds": run.browser_seconds,
             "duration_ms": run.duration_ms, "error": run.error, "started_at": run.started_at,
-            "cache_hit": run.cache_hit,
+            "cache_hit": run.cache_hit, "request_id": request_id,
             "completed_at": run.started_at + dt.timedelta(milliseconds=run.duration_ms),
         }
         if earlier_id is None:

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from downloader.types import FetchedResponse
 from pipelines.extraction.pages import probe_page
@@ -20,15 +21,18 @@ from pipelines.scraping.archive import CapturedPage, SearchRun
 from pipelines.vendors.config.vendor import VendorConfig
 
 Fetch = Callable[[str], Awaitable[FetchedResponse]]
+Listener = Callable[[str, str, dict[str, Any]], None]
+"""Told each timeline event as it happens: (query, kind, data); an on-demand search streams them."""
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def crawl_query(vendor: VendorConfig, query: str, fetch: Fetch, *, asof: dt.date | None) -> SearchRun:
+async def crawl_query(vendor: VendorConfig, query: str, fetch: Fetch, *, asof: dt.date | None,
+                      listener: Listener | None = None) -> SearchRun:
     """One query, all its pages. ``status`` is ``success``, ``partial`` (some pages, then an
-    error) or ``failed`` (not even the first page)."""
+    error) or ``failed`` (not even the first page). ``listener`` hears each page as it comes."""
     started_at, clock = _now(), time.perf_counter()
     run = SearchRun(query=query, status="success", pages=[], started_at=started_at, duration_ms=0)
     request: PageRequest | None = first_request(vendor, query, asof=asof)
@@ -43,11 +47,14 @@ async def crawl_query(vendor: VendorConfig, query: str, fetch: Fetch, *, asof: d
             problem = extraction.error
             page.items_seen = extraction.item_count_seen
             run.items += extraction.item_count_seen
-        run.events.append(("page_fetched", {
+        fetched = {
             "page": request.page_index, "url": request.url, "status": response.status,
             "elapsed_ms": round(response.elapsed_ms, 1), "attempts": response.attempts,
             "bytes": response.bytes_received, "items": page.items_seen, "error": problem,
-        }))
+        }
+        run.events.append(("page_fetched", fetched))
+        if listener is not None:
+            listener(query, "page_fetched", fetched)
         if problem is not None:
             run.error = f"page {request.page_index}: {problem}"
             run.status = "partial" if run.items else "failed"
@@ -66,7 +73,8 @@ def _bad_status(response: FetchedResponse) -> str | None:
 
 
 async def crawl_vendor(vendor: VendorConfig, fetch: Fetch, *, asof: dt.date | None,
-                       queries: list[str] | None = None) -> list[SearchRun]:
+                       queries: list[str] | None = None, listener: Listener | None = None) -> list[SearchRun]:
     """Every tracked query of ``vendor`` (or ``queries``), concurrently, in their given order."""
     wanted = queries if queries is not None else list(vendor.queries)
-    return list(await asyncio.gather(*(crawl_query(vendor, q, fetch, asof=asof) for q in wanted)))
+    return list(await asyncio.gather(*(crawl_query(vendor, q, fetch, asof=asof, listener=listener)
+                                       for q in wanted)))

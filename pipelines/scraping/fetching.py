@@ -44,7 +44,7 @@ from downloader.throttle import AdaptiveThrottle
 from downloader.types import FetchedResponse
 from infra.secrets import SecretBox, SecretKeyError
 from pipelines.scraping.archive import SearchRun
-from pipelines.scraping.crawl import crawl_vendor
+from pipelines.scraping.crawl import Listener, crawl_vendor
 from pipelines.scraping.listing_cache import listing_cache_hook
 from pipelines.scraping.search_cache import find_cached_runs
 from pipelines.scraping.sessions import (
@@ -234,6 +234,7 @@ def scrape_vendor(
     max_runtime_s: float | None = None,
     warn: Any = None,
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    listener: Listener | None = None,
 ) -> ScrapeOutcome:
     """Every tracked query of `vendor`: reused from the search cache when fresh, else crawled
     through `open_vendor_fetch` with the vendor's stored session. Blocking (runs its own loop).
@@ -246,6 +247,8 @@ def scrape_vendor(
     (every request in flight is cancelled, the sessions are closed, nothing is returned). A
     login wall met during the crawl marks the session invalid and is returned as
     `session_error` (the archive still records what happened to every search).
+
+    ``listener`` hears each fetched page as it comes (an on-demand search streams them).
     """
     say = warn or logger.warning
     cookies: list[Cookie] | None = None
@@ -273,7 +276,7 @@ def scrape_vendor(
     async def crawl() -> tuple[list[SearchRun], VendorFetch | None]:
         async with open_vendor_fetch(vendor, http, browser, cookies=cookies, session_id=session_id,
                                      extra_hooks=extra, warn=say) as opened:
-            return await crawl_vendor(vendor, opened.fetch, asof=asof, queries=to_fetch), opened
+            return await crawl_vendor(vendor, opened.fetch, asof=asof, queries=to_fetch, listener=listener), opened
 
     async def bounded() -> tuple[list[SearchRun], VendorFetch | None]:
         budget = asyncio.timeout(max_runtime_s)

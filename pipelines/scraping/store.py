@@ -26,11 +26,13 @@ def partition_searches(conn: Connection, *, vendor_id: int, partition_date: dt.d
 
 
 def delete_captures_partition(conn: Connection, *, vendor_id: int, partition_date: dt.date,
-                              keep: Sequence[int] = ()) -> None:
-    """Remove the (vendor, day) partition's searches with everything hanging off them, except the
-    searches in ``keep``, which only lose their captures and fetch timeline (see the SQL file)."""
+                              keep: Sequence[int] = (), queries: Sequence[str] = (), on_demand: bool = False) -> None:
+    """Make room in the (vendor, day) partition for a new fetch of ``queries``: its searches go with
+    everything hanging off them, except the searches in ``keep``, which only lose their captures and
+    fetch timeline, and, for a scheduled fetch, on-demand searches of other queries (see the SQL file)."""
     SQL.run(conn, "delete_captures_partition",
-            {"vendor_id": vendor_id, "partition_date": partition_date, "keep": list(keep)})
+            {"vendor_id": vendor_id, "partition_date": partition_date, "keep": list(keep),
+             "queries": list(queries), "on_demand": on_demand})
 
 
 def insert_search(conn: Connection, search: Mapping[str, Any]) -> int:

@@ -20,6 +20,7 @@ from tests.support.market_data import Market, seed_market
 from tests.support.servers import app_in_thread
 from web import accounts
 from web.api_keys import create_key
+from web.api_v1.searches import SearchLauncher
 from web.app import create_front_door
 from web.config import load_config
 
@@ -64,11 +65,12 @@ def add_users_and_keys(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def api_server(database_url: str, roles: SessionRoles, rate_limit: str = "10000/minute") -> Iterator[tuple[str, str]]:
+def api_server(database_url: str, roles: SessionRoles, rate_limit: str = "10000/minute",
+               searches: SearchLauncher | None = None) -> Iterator[tuple[str, str]]:
     """The front door without Dagster's UI; yields (base URL, read-only URL)."""
     readonly_url = roles.url(warehouse_name(database_url), READONLY)
     door = create_front_door(load_config({"MARKET_PULSE_API_RATE_LIMIT": rate_limit}), database_url,
-                             readonly_url=readonly_url)
+                             readonly_url=readonly_url, searches=searches)
     door.pages.state.meter.interval_seconds = 0.2
     with app_in_thread(door) as url:
         yield url, readonly_url

@@ -63,6 +63,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "alert_matches": ("saved_search_id", "listing_id", "rule"),
     "notifications": ("dedupe_key",),
     "capture_bodies": ("sha256",),
+    "search_requests": ("query_key", "created_at"),
 }
 """How a row is named when another row points to it (columns may themselves be foreign keys)."""
 

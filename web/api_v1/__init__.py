@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web import api
-from web.api_v1 import analytics, catalog, docs, health, listings, models, saved
+from web.api_v1 import analytics, catalog, docs, health, listings, models, saved, searches
 from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter, UsageTiming
+from web.api_v1.searches import SearchLauncher
 
 log = logging.getLogger("market_pulse.web")
 
@@ -32,7 +33,7 @@ KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
 """Every keyed route may answer these, as Problem Details (declared so clients and fuzzers know)."""
 
 router = APIRouter(prefix=PREFIX)
-for part in (catalog.router, listings.router, analytics.router, saved.router):
+for part in (catalog.router, listings.router, analytics.router, saved.router, searches.router):
     router.include_router(part, responses=KEYED_RESPONSES)
 router.include_router(health.router)
 
@@ -74,9 +75,11 @@ async def server_problem(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI, *, engine: Engine, read_engine: Engine, rate_limit: str = DEFAULT_RATE_LIMIT,
-            usage_flush_seconds: float = 5.0) -> UsageMeter:
-    """Add the API to ``app``; returns the usage meter, to start and stop with the app."""
+            usage_flush_seconds: float = 5.0, searches: SearchLauncher | None = None) -> UsageMeter:
+    """Add the API to ``app``; returns the usage meter, to start and stop with the app. ``searches``
+    runs on-demand searches (without it ``POST /searches`` answers 503)."""
     app.state.engine = engine
+    app.state.searches = searches
     app.state.read_engine = read_engine
     app.state.rate_limits = RateLimits(rate_limit)
     app.state.meter = UsageMeter(engine, usage_flush_seconds)

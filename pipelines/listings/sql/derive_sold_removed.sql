@@ -1,6 +1,8 @@
 -- Sold: the latest sighting carries the vendor's sold marker (sold_at = start of that sold streak).
 -- Removed: not sold, and missing from the last :removed_after complete scrapes of the vendor.
--- A complete scrape is a parsed day whose searches all succeeded; failed days never count.
+-- A complete scrape is a parsed day whose scheduled searches all succeeded; failed days never
+-- count, and neither do on-demand searches (request_id set): one query searched now says nothing
+-- about the listings the day's scrape would find.
 --
 -- Cost grows with the vendor's listings, not with its history: only the listings this partition
 -- touched (affected_listings) are re-read from their sightings, by index probes (latest sighting,
@@ -12,7 +14,7 @@
 WITH scrape_days AS MATERIALIZED (
     SELECT array_agg(d.day ORDER BY d.day) AS days
     FROM (
-        SELECT partition_date AS day FROM searches WHERE vendor_id = :vendor_id
+        SELECT partition_date AS day FROM searches WHERE vendor_id = :vendor_id AND request_id IS NULL
         GROUP BY partition_date HAVING bool_and(status = 'success')
     ) d
     WHERE EXISTS (SELECT 1 FROM listing_sightings s WHERE s.vendor_id = :vendor_id AND s.partition_date = d.day)

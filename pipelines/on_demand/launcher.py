@@ -1,0 +1,81 @@
+"""On-demand searches in the background of a long-running process (the front door).
+
+The front door answers ``POST /api/v1/searches`` at once and hands the request's id here; the
+search runs in one of this process's threads with the code location's own resources (built once,
+on first use or by `warm`), and reports to the Dagster instance of ``$DAGSTER_HOME``. The web
+package never imports this module: the command that starts the front door passes a
+`BackgroundSearches` in (the web package must not reach the downloader).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from pipelines.on_demand.search import SearchResources, SearchSummary, fail_request, run_search
+
+logger = logging.getLogger(__name__)
+
+SEARCHES_AT_ONCE = 2
+"""Requests searched at once by this process (each searches up to four vendors at once)."""
+
+
+class BackgroundSearches:
+    """``launch(request_id, on_finished)``: search in the background; ``on_finished`` gets the summary."""
+
+    def __init__(self, searches_at_once: int = SEARCHES_AT_ONCE,
+                 resources: Callable[[], SearchResources] | None = None) -> None:
+        """``resources`` builds what searches use (default: the code location's, on ``$DAGSTER_HOME``)."""
+        self._make = resources or self._build
+        self._pool = ThreadPoolExecutor(max_workers=searches_at_once, thread_name_prefix="search-request")
+        self._stack = contextlib.ExitStack()
+        self._lock = threading.Lock()
+        self._resources: SearchResources | None = None
+
+    def warm(self) -> Future[SearchResources]:
+        """Build the resources now, in the background (loading the code location takes seconds)."""
+        return self._pool.submit(self._ready)
+
+    def launch(self, request_id: int, on_finished: Callable[[SearchSummary], None] | None = None) -> None:
+        self._pool.submit(self._search, request_id, on_finished)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._stack.close()
+
+    def _search(self, request_id: int, on_finished: Callable[[SearchSummary], None] | None) -> None:
+        resources: SearchResources | None = None
+        try:
+            resources = self._ready()
+            summary = run_search(resources, request_id)
+        except Exception as exc:
+            logger.exception("on-demand search %s failed", request_id)
+            if resources is not None:
+                with contextlib.suppress(Exception):
+                    fail_request(resources.warehouse, request_id, f"the search could not run ({type(exc).__name__})")
+            return
+        if on_finished is not None:
+            on_finished(summary)
+
+    def _ready(self) -> SearchResources:
+        with self._lock:
+            if self._resources is None:
+                self._resources = self._make()
+            return self._resources
+
+    def _build(self) -> SearchResources:
+        from dagster import BetaWarning, DagsterInstance, PreviewWarning, SupersessionWarning, build_resources
+
+        from pipelines.definitions import defs
+
+        with warnings.catch_warnings():
+            for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+                warnings.filterwarnings("ignore", category=category)
+            definitions = defs()
+        instance = self._stack.enter_context(DagsterInstance.get())
+        built = self._stack.enter_context(build_resources(dict(definitions.resources or {}), instance=instance))
+        return SearchResources.of({name: getattr(built, name) for name in built._asdict()}, instance)
