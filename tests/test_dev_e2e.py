@@ -72,6 +72,13 @@ def _search_now_through_the_api(server: DevServer, env: dict[str, str]) -> None:
     latest = server.graphql(LATEST_LISTINGS)["assetOrError"]["assetMaterializations"][0]
     assert latest["partition"].endswith("|toko")
     assert {"label": "trigger", "text": "on-demand search"} in latest["metadataEntries"]
+    # The same from the command line, beside the running UI, with its progress printed as it comes.
+    printed = subprocess.run([sys.executable, "-m", "cli", "search", "samsung galaxy", "--vendor", "chapin"],
+                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert printed.returncode == 0, printed.stderr[-3000:]
+    lines = printed.stdout.splitlines()
+    assert lines[0].startswith("chapin: searching") and lines[1].startswith("chapin: page 1,")
+    assert any(" results from " in line for line in lines) and lines[-1].startswith("done (done):")
 
 
 BACKFILLS = """{ partitionBackfillsOrError(limit: 10) { ... on PartitionBackfills { results {
