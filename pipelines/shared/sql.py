@@ -47,6 +47,13 @@ class SqlFiles:
             raise ValueError(f"{self.directory / name}.sql holds no SQL statement")
         return statements
 
+    def preload(self) -> int:
+        """Parse every file of the folder now (a long-running process's warm-up); returns how many."""
+        names = sorted(path.stem for path in self.directory.glob("*.sql"))
+        for name in names:
+            self.statements(name)
+        return len(names)
+
     def statement(self, name: str) -> TextClause:
         """The single statement of ``name.sql`` (a file meant as one query)."""
         statements = self.statements(name)

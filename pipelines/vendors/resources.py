@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 from dagster import ConfigurableResource, MultiPartitionsDefinition
@@ -32,13 +34,24 @@ class VendorRegistry(ConfigurableResource):
     demo_url: str = Field(default=DEMO_DEFAULT_URL, description="Where the demo marketplace listens.")
 
     def read(self) -> VendorFolder:
-        """The folder, file by file: good vendors (rebased onto the demo URL) and bad files."""
+        """The folder, file by file: good vendors (rebased onto the demo URL) and bad files.
+
+        Parsed again only when a file changed (its name or its bytes), else taken from this
+        process's memory: parsing and validating the YAML costs ~30 ms a file, and every step of a
+        run (and every on-demand search) asks; reading and hashing the files costs microseconds."""
+        signature = _folder_signature(Path(self.directory))
+        key = (self.directory, self.demo_url, signature)
+        cached = _READ.get((self.directory, self.demo_url))
+        if cached is not None and cached[0] == key:
+            return cached[1]
         folder = read_vendor_folder(Path(self.directory))
         demo = self.demo_url.rstrip("/")
-        if demo == DEMO_DEFAULT_URL:
-            return folder
-        return VendorFolder({name: (rebase(vendor, DEMO_DEFAULT_URL, demo), path)
-                             for name, (vendor, path) in folder.vendors.items()}, folder.problems)
+        if demo != DEMO_DEFAULT_URL:
+            folder = VendorFolder({name: (rebase(vendor, DEMO_DEFAULT_URL, demo), path)
+                                   for name, (vendor, path) in folder.vendors.items()}, folder.problems)
+        if signature is not None:
+            _READ[(self.directory, self.demo_url)] = (key, folder)
+        return folder
 
     def load(self) -> list[VendorConfig]:
         """The vendors whose files are valid, sorted by name."""
@@ -65,6 +78,22 @@ class VendorRegistry(ConfigurableResource):
             if problem.name == name:
                 raise VendorConfigError(list(problem.errors))
         raise KeyError(f"no vendor named {name!r} in {self.directory}")
+
+
+_READ: dict[tuple[str, str], tuple[tuple[str, str, object], VendorFolder]] = {}
+"""The last read of each (folder, demo URL), with the folder's signature when it was read."""
+
+
+def _folder_signature(directory: Path) -> tuple[tuple[str, str], ...] | None:
+    """Each vendor file's name and content hash (None when the folder cannot be read: then it is
+    read, and its error raised, every time). Contents, not modification times: a file rewritten
+    within the file system's timestamp granularity must not be missed."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        return tuple((e.name, hashlib.blake2b(Path(e.path).read_bytes(), digest_size=16).hexdigest())
+                     for e in entries if e.name.endswith((".yaml", ".yml")) and e.is_file())
+    except OSError:
+        return None
 
 
 def rebase(vendor: VendorConfig, old: str, new: str) -> VendorConfig:
