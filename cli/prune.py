@@ -22,6 +22,7 @@ from infra.embedded_postgres import EmbeddedPostgresError
 from infra.settings import load_settings
 from pipelines.history.ages import cutoff
 from pipelines.history.store import drop_partition, partitions_before
+from pipelines.on_demand.store import requests_before
 from pipelines.scraping.body_archive import offload_bodies, pending_offload, remove_archived, restore_bodies
 from pipelines.scraping.store import delete_orphan_bodies
 
@@ -53,6 +54,10 @@ def _prune_partitions(engine: Engine, before: dt.date, apply: bool) -> None:
         if apply:
             with engine.begin() as conn:  # one month at a time: each lock is held for one detach
                 drop_partition(conn, p)
+    with engine.begin() as conn:
+        requests = requests_before(conn, before, delete=apply)
+    typer.echo(f"{'deleted' if apply else 'would delete'} {requests} on-demand search request(s) made before "
+               f"{before.isoformat()}, with their timelines")
     if apply and any(p.table == "raw_captures" for p in old):
         with engine.begin() as conn:
             gone = delete_orphan_bodies(conn)

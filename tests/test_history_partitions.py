@@ -215,6 +215,12 @@ def test_prune_drops_whole_months_older_than_the_cutoff(fresh_database: str, tes
         with engine.begin() as conn:
             for day in (old, edge):  # what raw_captures does before writing a backfilled day
                 ensure_history_partitions(conn, day)
+            for day in (old, recent):  # an on-demand search then and now, each with its timeline
+                request_id = conn.execute(text(
+                    "INSERT INTO search_requests (query, query_key, status, created_at) "
+                    "VALUES ('iphone', 'iphone', 'done', :day) RETURNING id"), {"day": day}).scalar_one()
+                conn.execute(text("INSERT INTO search_request_events (request_id, event_type) VALUES (:id, 'done')"),
+                             {"id": request_id})
         before = _snapshot(engine)
         runner = CliRunner()
 
@@ -222,6 +228,7 @@ def test_prune_drops_whole_months_older_than_the_cutoff(fresh_database: str, tes
         assert dry.exit_code == 0, dry.output
         assert f"listing_sightings_y{old:%Y}m{old:%m}" in dry.output and "dry run" in dry.output
         assert f"listing_sightings_y{edge:%Y}m{edge:%m}" not in dry.output  # partly newer than the cutoff: kept
+        assert "would delete 1 on-demand search request(s)" in dry.output
         assert _snapshot(engine) == before
 
         refused = runner.invoke(app, ["prune", "--older-than", "18mo", "--yes", "--database-url", fresh_database])
@@ -240,6 +247,10 @@ def test_prune_drops_whole_months_older_than_the_cutoff(fresh_database: str, tes
         assert all(n in names for n in (f"{t}_y{edge:%Y}m{edge:%m}" for t in HISTORY_TABLES))
         assert len(after["capture_bodies"]) == 2  # the pruned month's body went with its captures
         assert len(after["search_events"]) == 2 and len(after["price_observations"]) == 2
+        with engine.connect() as conn:
+            requests = conn.execute(text("SELECT created_at::date FROM search_requests")).scalars().all()
+            timelines = conn.execute(text("SELECT count(*) FROM search_request_events")).scalar_one()
+        assert requests == [recent] and timelines == 1
     finally:
         engine.dispose()
 

@@ -63,3 +63,10 @@ def search_listings(conn: Connection, *, request_id: int, vendor_id: int, partit
     """What the request's search of one vendor found, as published, in the shop's order."""
     return SQL.rows(conn, "select_search_listings", {"request_id": request_id, "vendor_id": vendor_id,
                                                      "partition_date": partition_date, "limit": limit})
+
+
+def requests_before(conn: Connection, before: dt.date, *, delete: bool) -> int:
+    """How many requests were made before ``before`` (deleted, with their timelines, when ``delete``)."""
+    if delete:
+        return SQL.run(conn, "delete_requests_before", {"before": before})
+    return int(SQL.scalar(conn, "count_requests_before", {"before": before}))
