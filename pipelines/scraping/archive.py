@@ -94,6 +94,7 @@ def replace_captures_partition(conn: Connection, *, vendor_id: int, partition_da
     ever duplicated. Bodies are content-addressed and shared across partitions.
     """
     key = {"vendor_id": vendor_id, "partition_date": partition_date}
+    store.lock_vendor_archive(conn, vendor_id)
     earlier: dict[str, list[int]] = {}
     for row in store.partition_searches(conn, vendor_id=vendor_id, partition_date=partition_date):
         earlier.setdefault(row.query, []).append(row.id)

@@ -20,6 +20,15 @@ SQL = SqlFiles.beside(__file__)
 # --- the archive (pipelines.scraping.archive) --------------------------------------------------
 
 
+ARCHIVE_LOCK_NAMESPACE = 1_000_003
+"""First key of the (namespace, vendor id) advisory lock taken while a vendor's archive is written."""
+
+
+def lock_vendor_archive(conn: Connection, vendor_id: int) -> None:
+    """Hold the vendor's archive until the transaction ends (see the SQL file)."""
+    SQL.run(conn, "lock_vendor_archive", {"namespace": ARCHIVE_LOCK_NAMESPACE, "vendor_id": vendor_id})
+
+
 def partition_searches(conn: Connection, *, vendor_id: int, partition_date: dt.date) -> list[Row[Any]]:
     """``id`` and ``query`` of the searches the (vendor, day) partition archived before, oldest first."""
     return SQL.rows(conn, "select_partition_searches", {"vendor_id": vendor_id, "partition_date": partition_date})

@@ -29,7 +29,8 @@ from pipelines.scraping.store import release_fetch_lock, try_fetch_lock
 
 FETCH_LOCK_NAMESPACE = 1_000_002
 """First key of the (namespace, vendor id) advisory lock held while a vendor is being fetched
-(``pipelines.listings.store.LISTINGS_LOCK_NAMESPACE`` is 1_000_001)."""
+(``pipelines.listings.store.LISTINGS_LOCK_NAMESPACE`` is 1_000_001, the archive's
+``pipelines.scraping.store.ARCHIVE_LOCK_NAMESPACE`` 1_000_003)."""
 
 POLL_SECONDS = 0.25
 
