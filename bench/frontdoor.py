@@ -42,10 +42,11 @@ REQUESTS: dict[str, Callable[[httpx.Client], httpx.Response]] = {
 
 
 @contextmanager
-def served(app: object) -> Iterator[str]:
+def served(app: object, lifespan: str = "off") -> Iterator[str]:
+    """``app`` on uvicorn in a thread of this process, on a free port, until the block ends."""
     sock_port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -20,16 +20,13 @@ import argparse
 import json
 import os
 import statistics
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 from dagster import DagsterInstance, materialize
 
+from bench.frontdoor import served
 from bench.rollups import bench_database
 from demo.server import running_demo
 from infra.database import engine_for
@@ -48,31 +45,6 @@ from web.config import load_config
 
 QUERIES = ["iphone", "samsung galaxy", "playstation", "canon", "nintendo switch", "pikachu", "charizard", "base set",
            "pixel", "xbox", "macbook", "airpods"]
-
-
-@contextmanager
-def front_door(url: str, searches: BackgroundSearches) -> Iterator[str]:
-    app = create_front_door(load_config({}), url, searches=searches)
-    sock_port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock_port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def one_round(client: httpx.Client, base: str, key: str, query: str, vendors: list[str]) -> dict[str, Any]:
@@ -131,7 +103,8 @@ def main() -> None:
             key = create_key(conn, "bench", "write", expires_at=None).key
         searches = BackgroundSearches(resources=lambda: SearchResources.of(resources, instance))
         searches.warm().result()
-        with front_door(url, searches) as base, httpx.Client(timeout=120) as client:
+        app = create_front_door(load_config({}), url, searches=searches)
+        with served(app, lifespan="on") as base, httpx.Client(timeout=120) as client:
             headers = {"Authorization": f"Bearer {key}"}
             for _ in range(20):  # warm the connection pools
                 client.get(f"{base}/api/v1/me", headers=headers)
