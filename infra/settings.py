@@ -53,6 +53,10 @@ class AlertSettings:
     costs a query of the event log when nothing is new (listing → message: median 13 s at 15 s)."""
     retry_interval_seconds: int = 30
     sensor_send_limit: int = 20
+    listings_step: bool = True
+    """Evaluate saved searches and send the first messages in the ``listings`` step itself, right
+    after it publishes, instead of waiting for the sensor's next tick (the daemon loops every 5 s at
+    best); the sensor stays on and catches up on whatever a step did not finish."""
     admin_targets: tuple[str, ...] = field(default=(), repr=False)
     """Apprise URLs told about problems with the pipeline itself (a vendor's failed audit); they
     may carry secrets, so they are left out of ``repr``."""
@@ -150,6 +154,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             sensor_interval_seconds=env_int("MARKET_PULSE_ALERT_SENSOR_INTERVAL", 5, minimum=1, env=env),
             retry_interval_seconds=env_int("MARKET_PULSE_ALERT_RETRY_INTERVAL", 30, minimum=1, env=env),
             sensor_send_limit=env_int("MARKET_PULSE_ALERT_SENSOR_SEND_LIMIT", 20, env=env),
+            listings_step=env_flag("MARKET_PULSE_ALERTS_IN_LISTINGS_STEP", True, env=env),
             admin_targets=env_words("MARKET_PULSE_ADMIN_TARGETS", env=env),
         ),
         execution=load_execution_settings(env),
@@ -237,6 +242,21 @@ def load_execution_settings(env: Mapping[str, str]) -> ExecutionSettings:
         backend_url=secret("MARKET_PULSE_CELERY_BACKEND_URL", env) or "rpc://",
         vendor_lock_wait_seconds=env_int("MARKET_PULSE_VENDOR_LOCK_WAIT", 3600, minimum=1, env=env),
     )
+
+
+FLAG_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+               "off": False}
+
+
+def env_flag(name: str, default: bool, *, env: Mapping[str, str] | None = None) -> bool:
+    """A yes/no setting from the environment (or ``env``): 1/0, true/false, yes/no, on/off."""
+    raw = (os.environ if env is None else env).get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in FLAG_VALUES:
+        raise ValueError(f"{name}={raw!r}: expected 1 or 0 (true/false, yes/no, on/off; default "
+                         f"{'1' if default else '0'})")
+    return FLAG_VALUES[raw]
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, env: Mapping[str, str] | None = None) -> int:

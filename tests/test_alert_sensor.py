@@ -29,6 +29,8 @@ SECRET = "Sup3r-s3cret-t0ken"
 ALERT_SENSORS = build_alert_sensors(AlertSettings())
 alert_matching_sensor, notification_retry_sensor = ALERT_SENSORS
 ALERT_JOBS = [deliver_notifications]
+STEP_OFF = Notifier(listings_step_alerts=False)
+"""These tests exercise the sensor path alone (the listings step's own path: test_alert_listings_step.py)."""
 
 
 def test_partition_keys() -> None:
@@ -42,7 +44,7 @@ def test_partition_keys() -> None:
 def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_database: str,
                                                                       dagster_instance) -> None:  # type: ignore[no-untyped-def]
     with running_demo() as demo_url, webhook_receiver() as hook:
-        pipeline = ScrapingPipeline(fresh_database, demo_url, instance=dagster_instance)
+        pipeline = ScrapingPipeline(fresh_database, demo_url, instance=dagster_instance, notifier=STEP_OFF)
         assert pipeline.sync_vendors().success
         wh = pipeline.warehouse
         secret_url = hook.apprise_url("/single", user="bob", password=SECRET)
@@ -51,6 +53,8 @@ def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_data
             add_search(conn, uid, "toko iPhones", "iphone", urls=[secret_url], vendors=["toko"])
             add_search(conn, uid, "digest", "iphone", urls=[hook.apprise_url("/digest")], digest=True)
         assert pipeline.run(DAY, "toko").success
+        with wh.connect() as conn:
+            assert rows(conn, "SELECT count(*) FROM notifications")[0][0] == 0, "the step was told to leave it"
         # sensor_send_limit=0: everything goes through a delivery run (the in-tick path is tested below)
         resources = {"warehouse": wh, "notifier": Notifier(timeout_seconds=5, sensor_send_limit=0)}
         defs = Definitions(assets=[pipeline.raw_captures, pipeline.listings], jobs=ALERT_JOBS, sensors=ALERT_SENSORS,
@@ -114,7 +118,7 @@ def test_a_small_burst_is_sent_by_the_sensor_tick_itself(fresh_database: str,
     """At most ``sensor_send_limit`` due: sent in the tick (no run start-up), exactly once; a target
     that is down is retried later by the retry sensor, like a failed delivery run."""
     with running_demo() as demo_url, webhook_receiver() as hook:
-        pipeline = ScrapingPipeline(fresh_database, demo_url, instance=dagster_instance)
+        pipeline = ScrapingPipeline(fresh_database, demo_url, instance=dagster_instance, notifier=STEP_OFF)
         assert pipeline.sync_vendors().success
         wh = pipeline.warehouse
         with wh.begin() as conn:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from infra.settings import PROJECT_ROOT
 from pipelines.alerts.admin import AdminTargets
+from pipelines.alerts.notifier import Notifier
 from pipelines.definitions import ROLLUPS as ROLLUP_ASSETS
 from pipelines.listings import audits
 from pipelines.listings.assets import build_listings
@@ -49,7 +50,8 @@ def _vendor(conn, name: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def _resources(warehouse: Warehouse) -> dict:  # type: ignore[type-arg]
-    return {"warehouse": warehouse, "vendor_registry": REGISTRY, "admin_targets": AdminTargets()}
+    return {"warehouse": warehouse, "vendor_registry": REGISTRY, "admin_targets": AdminTargets(),
+            "notifier": Notifier()}
 
 
 def _item(external_id: str, price: str | None, currency: str = "IDR", kind: str = "priced") -> StagedItem:

@@ -14,7 +14,8 @@ def build_defs(settings: AlertSettings) -> Definitions:
     return Definitions(
         jobs=[deliver_notifications],
         sensors=build_alert_sensors(settings),
-        resources={"notifier": Notifier(sensor_send_limit=settings.sensor_send_limit),
+        resources={"notifier": Notifier(sensor_send_limit=settings.sensor_send_limit,
+                                        listings_step_alerts=settings.listings_step),
                    # a plain object, not Dagster config: the URLs may hold secrets and never show in the UI
                    "admin_targets": AdminTargets.from_urls(settings.admin_targets)},
     )

@@ -51,11 +51,18 @@ class Notifier(ConfigurableResource):
         description="When at most this many notifications are due after matching, the alert sensor sends them "
         "itself, in the same tick (same claims, idempotency keys and retries as the delivery job), instead of "
         "waiting for a deliver_notifications run to start (~3-5 s of process start-up). More than this, or "
-        "anything still due afterwards, goes to a run. 0 = always use a run.")
+        "anything still due afterwards, goes to a run. 0 = always use a run. The listings step's own "
+        "sending (listings_step_alerts) follows the same limit.")
     sensor_send_seconds: float = Field(
         default=10.0, gt=0,
         description="Time budget of that in-tick sending: messages not started by then are released to a "
         "delivery run, so a slow target cannot hold the sensor (a send in flight may take timeout_seconds).")
+    listings_step_alerts: bool = Field(
+        default=True,
+        description="Evaluate saved searches in the listings step right after it publishes (its own process, "
+        "after the materialisation is recorded) and send up to sensor_send_limit due messages within "
+        "sensor_send_seconds, instead of waiting for the alert sensor's next tick. The sensor stays the "
+        "catch-up path; the outbox's dedupe keys and the delivery claims make running both harmless.")
 
     def backoff_seconds(self, attempt: int) -> float:
         """Wait before the next attempt after failed attempt number ``attempt`` (1-based): exponential."""

@@ -11,6 +11,9 @@
   by the tick itself through the same ``deliver_due`` (claims, idempotency keys, backoff): a run
   would first spend 3-5 s starting a process that imports the code location, which is most of
   the latency budget (sensor interval + 5 s). A run is requested only for what is still due.
+  With ``Notifier.listings_step_alerts`` on (the default) the ``listings`` step has usually matched
+  and sent its partition already (:mod:`pipelines.alerts.immediate`); the tick then finds nothing
+  new and is the catch-up path for what a step did not finish.
   It also watches ``price_snapshots``: a new snapshot day re-evaluates that day of every vendor,
   because below-market prices can only be judged once products and market values exist.
 - ``notification_retry_sensor``: when notifications are due again (backoff elapsed, or a lapsed
@@ -40,8 +43,7 @@ from dagster import (
 
 from infra.settings import AlertSettings
 from pipelines.alerts import store
-from pipelines.alerts.delivery import deliver_due
-from pipelines.alerts.evaluate import evaluate_partitions
+from pipelines.alerts.immediate import match_and_send
 from pipelines.alerts.jobs import DELIVERY_JOB, deliver_notifications
 from pipelines.alerts.notifier import Notifier
 from pipelines.shared.warehouse import Warehouse
@@ -80,25 +82,21 @@ def match_new_listings(context: MultiAssetSensorEvaluationContext, warehouse: Wa
     if not consumed:
         return SkipReason("no new listings or price_snapshots materialisations since the last tick")
     partitions = [p for p in (partition_of(r.partition_key) for r in consumed) if p is not None]
-    with warehouse.begin() as conn:
-        summary = evaluate_partitions(conn, partitions)
+    result = match_and_send(warehouse, notifier, partitions)
     for key, batch in records.items():
         for record in batch:
             context.advance_cursor({key: record})
+    summary = result.evaluation
     message = summary.describe()
     context.log.info(message)
     for problem in summary.problems:
         context.log.warning(problem)
-    still_due = summary.pending_due
-    if 0 < still_due <= notifier.sensor_send_limit:
-        delivered = deliver_due(warehouse.engine, notifier, max_batches=1,
-                                deadline=time.monotonic() + notifier.sensor_send_seconds)
-        message += f"; sent in this tick: {delivered.describe()}"
-        context.log.info(f"delivery in the sensor tick: {delivered.describe()}")
-        for target, error in delivered.errors_by_target.items():  # masked targets, redacted errors
+    if result.delivery is not None:
+        message += f"; sent in this tick: {result.delivery.describe()}"
+        context.log.info(f"delivery in the sensor tick: {result.delivery.describe()}")
+        for target, error in result.delivery.errors_by_target.items():  # masked targets, redacted errors
             context.log.warning(f"{target}: {error}")
-        with warehouse.connect() as conn:
-            still_due = store.pending_due(conn)
+    still_due = result.still_due
     if still_due:
         ids = sorted(r.storage_id for r in consumed)
         run_key = f"alerts-{ids[0]}-{ids[-1]}-{len(ids)}"

@@ -16,6 +16,8 @@ from dagster import (
 )
 
 from pipelines.alerts.admin import AdminTargets
+from pipelines.alerts.immediate import StepAlerts, alert_published_partition
+from pipelines.alerts.notifier import Notifier
 from pipelines.listings.checks import check_results, listings_check_specs
 from pipelines.listings.publish import PartitionOutcome, write_audit_publish
 from pipelines.parsing.currencies import with_decimals
@@ -41,10 +43,13 @@ def build_listings(partitions_def: PartitionsDefinition) -> AssetsDefinition:
         "(layout unchanged, fields present, prices, currencies, parse failures) and only then published: "
         "listings, attributes, images, price history, search positions, sold and removed flags. A partition "
         "that fails a blocking audit publishes nothing and keeps the day's earlier data. Re-materialising "
-        "a past day re-parses its archive, so a fixed extraction rule repairs history.",
+        "a past day re-parses its archive, so a fixed extraction rule repairs history. Once published, the "
+        "saved searches are matched against the partition and the first messages sent (the alert sensor "
+        "catches up on anything left).",
     )
     def listings(context: AssetExecutionContext, warehouse: Warehouse, vendor_registry: VendorRegistry,
-                 admin_targets: ResourceParam[AdminTargets]) -> Iterator[MaterializeResult | AssetCheckResult]:
+                 admin_targets: ResourceParam[AdminTargets],
+                 notifier: Notifier) -> Iterator[MaterializeResult | AssetCheckResult]:
         day, name = split_key(context.partition_key.keys_by_dimension)
         try:
             vendor, vendor_file = vendor_registry.entry(name)
@@ -73,8 +78,18 @@ def build_listings(partitions_def: PartitionsDefinition) -> AssetsDefinition:
                 "listings_staged": len(outcome.parsed.items),
             })
         yield MaterializeResult(metadata=listings_metadata(len(pages), outcome), check_results=results)
+        # After the yield: the materialisation is recorded (and the partition committed) before
+        # alerts are matched and sent, and nothing here can fail the step.
+        _log_alerts(context, alert_published_partition(warehouse, notifier, day=day, vendor=name))
 
     return listings
+
+
+def _log_alerts(context: AssetExecutionContext, alerts: StepAlerts) -> None:
+    for line in alerts.info:
+        context.log.info(line)
+    for line in alerts.warnings:
+        context.log.warning(line)
 
 
 def _log(context: AssetExecutionContext, outcome: PartitionOutcome) -> None:

@@ -10,6 +10,7 @@ from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 
 from infra.settings import PROJECT_ROOT
 from pipelines.alerts.admin import AdminTargets
+from pipelines.alerts.notifier import Notifier
 from pipelines.listings.assets import build_listings
 from pipelines.platform.runner import failure_summary
 from pipelines.scraping.assets import build_raw_captures
@@ -25,7 +26,7 @@ class ScrapingPipeline:
     """vendor_catalog → raw_captures → listings against a warehouse URL and a demo URL."""
 
     def __init__(self, database_url: str, demo_url: str, vendors_dir: str | None = None,
-                 instance: Any = None, admin_targets: Sequence[str] = ()) -> None:
+                 instance: Any = None, admin_targets: Sequence[str] = (), notifier: Notifier | None = None) -> None:
         self.registry = VendorRegistry(directory=vendors_dir or str(PROJECT_ROOT / "vendors"), demo_url=demo_url)
         self.partitions = self.registry.partitions()
         self.raw_captures = build_raw_captures(self.partitions)
@@ -39,6 +40,8 @@ class ScrapingPipeline:
             "browser_fetcher": BrowserFetcherResource(),
             "vendor_secrets": SecretBoxResource(),  # tests with vendor sessions put a keyed box here
             "admin_targets": AdminTargets.from_urls(admin_targets),
+            # listings matches saved searches and sends right after publishing (the product's default)
+            "notifier": notifier or Notifier(timeout_seconds=5),
         }
 
     def sync_vendors(self) -> ExecuteInProcessResult:
