@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ from pipelines.on_demand.query import query_key
 from pipelines.on_demand.search import SearchResources, run_search
 from pipelines.scraping.schedule_rules import vendor_today
 from pipelines.shared.partitions import day_vendor_key
+from tests.support.alert_data import add_search, add_user
+from tests.support.alert_receivers import webhook_receiver
 from tests.support.api_server import add_users_and_keys
 from tests.support.databases import SessionRoles, warehouse_name
 from tests.support.pipeline import ScrapingPipeline
@@ -237,3 +240,24 @@ def test_without_a_launcher_a_search_is_refused_plainly(database_url: str, test_
         answer = httpx.post(f"{url}/api/v1/searches", json={"query": "iphone", "max_age_minutes": 0},
                             headers={"Authorization": f"Bearer {keys['ana_write']}"}, timeout=30)
     assert answer.status_code == 503 and "market-pulse web" in answer.json()["detail"]
+
+
+def test_saved_searches_are_alerted_of_what_an_on_demand_search_published(
+        pipeline: ScrapingPipeline, resources: SearchResources, secret_key: str) -> None:
+    """As the listings step does: matched and sent right after the search's results, each once."""
+    with webhook_receiver() as hook:
+        with pipeline.warehouse.begin() as conn:
+            add_search(conn, add_user(conn, "olga"), "pink iPhones", "iphone pink", vendors=["toko"],
+                       urls=[hook.apprise_url("/single")])
+        request_id = _request(pipeline, "iphone pink", ["toko"])
+        assert run_search(resources, request_id).status == "done"
+        results = next(e.data for e in _events(pipeline, request_id) if e.event_type == "results")
+        pink = {item["id"] for item in results["listings"]
+                if {"iphone", "pink"} <= set(item["title"].lower().split()) and not item["sold"]}
+        assert pink
+        sent = Counter(message.json["market_pulse"]["listing_id"] for message in hook.for_path("/single"))
+        assert pink <= set(sent) and set(sent.values()) == {1}
+        # The alert sensor would find nothing left to send for that partition: the rows say sent.
+        with pipeline.warehouse.connect() as conn:
+            statuses = set(conn.execute(text("SELECT status FROM notifications")).scalars())
+        assert statuses == {"sent"}

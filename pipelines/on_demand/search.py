@@ -12,7 +12,9 @@ Per vendor, concurrently (one thread each, at most `VENDORS_AT_ONCE`):
 4. the day's ``listings`` partition is parsed, audited and published (`write_audit_publish`), as the
    ``listings`` step would; a blocking audit stops it and is the vendor's ``error``;
 5. both materialisations are reported to Dagster (the audits' verdicts in the listings metadata),
-   so the partitions show them in the UI; then ``results``: what the search found, as published.
+   so the partitions show them in the UI; the users' saved searches are matched against the
+   partition and their alerts sent, as the listings step does, right after ``results``: what the
+   search found, as published.
 
 A vendor's failure is its own ``error`` event; the others go on. ``done`` ends the timeline.
 """
@@ -32,6 +34,8 @@ from dagster import AssetKey, AssetMaterialization, DagsterInstance, MetadataVal
 
 from infra.secrets import SecretBox, SecretKeyError
 from pipelines.alerts.admin import AdminTargets
+from pipelines.alerts.immediate import alert_published_partition
+from pipelines.alerts.notifier import Notifier
 from pipelines.history.store import ensure_history_partitions
 from pipelines.listings.assets import listings_metadata
 from pipelines.listings.publish import write_audit_publish
@@ -76,6 +80,8 @@ class SearchResources:
     browser: BrowserFetcherResource
     secrets: SecretBox | None = None
     admin_targets: AdminTargets | None = None
+    notifier: Notifier | None = None
+    """Sends the saved searches' alerts for what a search published, as the listings step does."""
     instance: DagsterInstance | None = None
 
     @classmethod
@@ -84,7 +90,7 @@ class SearchResources:
         return cls(warehouse=resources["warehouse"], registry=resources["vendor_registry"],
                    http=resources["http_fetcher"], browser=resources["browser_fetcher"],
                    secrets=resources.get("vendor_secrets"), admin_targets=resources.get("admin_targets"),
-                   instance=instance)
+                   notifier=resources.get("notifier"), instance=instance)
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,10 @@ def _one_vendor(res: SearchResources, request_id: int, query: str, name: str, ti
         timeline("results", {"count": len(found), "pages": pages, "status": run.status, "error": run.error,
                              "cache_hit": run.cache_hit, "seconds": round(time.perf_counter() - clock, 3),
                              "listings": [_listing(row) for row in found[:RESULTS_SHOWN]]}, name)
+        if res.notifier is not None:  # as the listings step: match saved searches and send now (never raises)
+            alerts = alert_published_partition(res.warehouse, res.notifier, day=day, vendor=name)
+            for line in alerts.warnings:
+                logger.warning("on-demand search %s: %s: %s", request_id, name, line)
         return VendorOutcome(name, pages=pages, results=len(found))
     except (*EXPECTED, VendorFailed) as exc:
         message = str(exc).strip("'\"")
