@@ -74,8 +74,8 @@ def test_sensor_matches_materialised_partitions_and_job_delivers_once(fresh_data
                 WHERE v.name = 'toko' AND lower(l.title) LIKE '%iphone%' AND NOT l.is_sold AND NOT l.is_removed""")
             queued = rows(conn, "SELECT target, target_label, status FROM notifications")
         assert expected, "the demo should list iPhones on toko"
-        assert int(tags["market_pulse/alerts/listings_evaluated"]) >= len(expected)
-        assert int(tags["market_pulse/alerts/matches"]) == 2 * len(expected)
+        assert int(tags["market_pulse/alerts_listings_evaluated"]) >= len(expected)
+        assert int(tags["market_pulse/alerts_matches"]) == 2 * len(expected)
         assert len(queued) == len(expected) + 1 and {q.status for q in queued} == {"pending"}
         assert request.run_key.startswith("alerts-")
 
@@ -153,7 +153,7 @@ def test_a_small_burst_is_sent_by_the_sensor_tick_itself(fresh_database: str,
         retry = notification_retry_sensor.evaluate_tick(
             build_sensor_context(instance=dagster_instance, definitions=defs, resources={"warehouse": wh}))
         (request,) = retry.run_requests
-        assert request.tags["market_pulse/alerts/due"] == "1"
+        assert request.tags["market_pulse/alerts_due"] == "1"
 
 
 def test_retry_sensor_requests_a_run_for_due_notifications(fresh_database: str, dagster_instance) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +173,7 @@ def test_retry_sensor_requests_a_run_for_due_notifications(fresh_database: str, 
     data = notification_retry_sensor.evaluate_tick(
         build_sensor_context(instance=dagster_instance, definitions=defs, resources={"warehouse": wh}))
     (request,) = data.run_requests
-    assert request.run_key.startswith("retry-") and request.tags["market_pulse/alerts/due"] == "1"
+    assert request.run_key.startswith("retry-") and request.tags["market_pulse/alerts_due"] == "1"
     with wh.begin() as conn:
         conn.execute(text("UPDATE notifications SET next_attempt_at = now() + interval '1 hour'"))
     data = notification_retry_sensor.evaluate_tick(

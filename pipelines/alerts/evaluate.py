@@ -59,10 +59,10 @@ class EvaluationSummary:
         return text
 
     def tags(self) -> dict[str, str]:
-        return {"market_pulse/alerts/listings_evaluated": str(self.listings),
-                "market_pulse/alerts/matches": str(self.matches_written),
-                "market_pulse/alerts/notifications_queued": str(self.notifications_queued),
-                "market_pulse/alerts/partitions": str(len(self.partitions))}
+        return {"market_pulse/alerts_listings_evaluated": str(self.listings),
+                "market_pulse/alerts_matches": str(self.matches_written),
+                "market_pulse/alerts_notifications_queued": str(self.notifications_queued),
+                "market_pulse/alerts_partitions": str(len(self.partitions))}
 
 
 def dedupe_key(search_id: int, listing: Listing, event: Event, target_id: str) -> str:

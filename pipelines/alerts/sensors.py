@@ -116,7 +116,7 @@ def request_due_retries(context: SensorEvaluationContext, warehouse: Warehouse) 
         return SkipReason(f"{due.due} due, but a delivery run is in flight (outbox: {counts})")
     digest = hashlib.sha256(due.fingerprint.encode()).hexdigest()[:16]
     bucket = int(time.time() // RETRY_BUCKET_SECONDS)
-    return RunRequest(run_key=f"retry-{digest}-{bucket}", tags={"market_pulse/alerts/due": str(due.due)})
+    return RunRequest(run_key=f"retry-{digest}-{bucket}", tags={"market_pulse/alerts_due": str(due.due)})
 
 
 def build_alert_sensors(settings: AlertSettings) -> list[SensorDefinition]:
