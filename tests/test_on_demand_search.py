@@ -261,3 +261,19 @@ def test_saved_searches_are_alerted_of_what_an_on_demand_search_published(
         with pipeline.warehouse.connect() as conn:
             statuses = set(conn.execute(text("SELECT status FROM notifications")).scalars())
         assert statuses == {"sent"}
+
+
+def test_a_search_left_running_by_a_stopped_process_ends_failed(pipeline: ScrapingPipeline) -> None:
+    with pipeline.warehouse.begin() as conn:
+        stale, live = (store.create_request(conn, query="lamp", query_key="lamp", vendors=[vendor])
+                       for vendor in ("toko", "chapin"))
+        conn.execute(text("UPDATE search_requests SET created_at = now() - interval '20 minutes' WHERE id = :id"),
+                     {"id": stale})
+        assert store.fresh_request(conn, query_key="lamp", vendors=["toko"], max_age_minutes=60, user_id=None) is None
+        assert store.fresh_request(conn, query_key="lamp", vendors=["chapin"], max_age_minutes=60,
+                                   user_id=None) == live
+        assert store.fail_abandoned(conn) == 1
+        ended, running = store.request(conn, stale), store.request(conn, live)
+    assert ended is not None and ended.status == "failed" and "stopped" in ended.error
+    assert running is not None and running.status == "running"
+    assert [e.event_type for e in _events(pipeline, stale)] == ["done"]

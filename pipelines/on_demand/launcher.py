@@ -85,7 +85,8 @@ class BackgroundSearches:
 
 def warm_up(resources: SearchResources) -> None:
     """What the first search would otherwise pay for (~0.5 s): the SQL files a search runs, parsed;
-    a warehouse connection, opened; the vendor files, read."""
+    a warehouse connection, opened (to end searches a stopped process left running); the vendor
+    files, read."""
     from pipelines.alerts import store as alerts_store
     from pipelines.history import store as history_store
     from pipelines.listings import store as listings_store
@@ -95,6 +96,8 @@ def warm_up(resources: SearchResources) -> None:
 
     for module in (alerts_store, history_store, listings_store, on_demand_store, products_store, scraping_store):
         module.SQL.preload()
-    with resources.warehouse.connect():
-        pass
+    with resources.warehouse.begin() as conn:
+        abandoned = on_demand_store.fail_abandoned(conn)
+    if abandoned:
+        logger.warning("%s on-demand search(es) left running by a stopped process marked failed", abandoned)
     resources.registry.load()

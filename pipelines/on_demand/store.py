@@ -14,6 +14,8 @@ from pipelines.shared.sql import AnyRow, SqlFiles
 SQL = SqlFiles.beside(__file__)
 
 DONE = "done"
+ABANDONED_AFTER_MINUTES = 15
+"""A request still running this long after it began was left by a process that stopped."""
 EVENT_TYPES = ("started", "page", "results", "error", "done")
 """What a timeline holds: a vendor started, fetched a page, published its results or failed; the end."""
 
@@ -31,7 +33,8 @@ def fresh_request(conn: Connection, *, query_key: str, vendors: Sequence[str], m
     if max_age_minutes <= 0:
         return None
     row = SQL.one_or_none(conn, "select_fresh_request", {"query_key": query_key, "vendors": list(vendors),
-                                                         "max_age_minutes": max_age_minutes, "user_id": user_id})
+                                                         "max_age_minutes": max_age_minutes, "user_id": user_id,
+                                                         "abandoned_after": ABANDONED_AFTER_MINUTES})
     return int(row.id) if row is not None else None
 
 
@@ -70,3 +73,8 @@ def requests_before(conn: Connection, before: dt.date, *, delete: bool) -> int:
     if delete:
         return SQL.run(conn, "delete_requests_before", {"before": before})
     return int(SQL.scalar(conn, "count_requests_before", {"before": before}))
+
+
+def fail_abandoned(conn: Connection, after_minutes: int = ABANDONED_AFTER_MINUTES) -> int:
+    """End requests left running by a process that stopped (see the SQL file); how many."""
+    return SQL.run(conn, "fail_abandoned_requests", {"after_minutes": after_minutes})
