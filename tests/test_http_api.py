@@ -17,10 +17,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from infra.database import engine_for
+from infra.database import connect, engine_for
 from infra.settings import PROJECT_ROOT
 from tests.support.api_server import ApiWorld, add_users_and_keys, api_server, seed_api_market
-from tests.support.databases import SessionRoles
+from tests.support.databases import SessionRoles, warehouse_name
 from web.api_keys import create_key, revoke_key
 
 READ_PATHS = ["/api/v1/vendors", "/api/v1/products", "/api/v1/products/1", "/api/v1/products/1/price-history",
@@ -104,6 +104,20 @@ def test_revoked_and_expired_keys_are_refused(world: ApiWorld) -> None:
             assert time.monotonic() < deadline, "a revoked or expired key is still accepted"
             time.sleep(0.2)
         assert_problem(refused, 401, "not valid")
+
+
+def test_a_read_whose_connection_was_closed_is_run_again(world: ApiWorld, test_roles: SessionRoles) -> None:
+    """The read pool does not ping connections before lending them: a read that finds its connection
+    closed by the server (a restart, an administrator) runs again on a fresh one."""
+    assert get(world, "/api/v1/vendors").status_code == 200
+    with connect(test_roles.admin, autocommit=True) as conn:
+        closed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE usename = %s AND datname = %s",
+                              (test_roles.names.readonly, warehouse_name(world.database_url))).fetchone()
+    assert closed is not None and closed[0] >= 1, "the pool kept no connection to close"
+    for path in ("/api/v1/vendors", "/api/v1/listings", "/api/v1/health/ready"):
+        response = get(world, path)
+        assert response.status_code == 200, response.text
 
 
 def test_reads_go_through_the_read_only_role(world: ApiWorld, test_roles: SessionRoles) -> None:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web import api
 from web.api_v1 import analytics, catalog, docs, health, listings, models, saved
 from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter, UsageTiming
+from web.api_v1.reading import ReadPool
 from web.key_cache import DEFAULT_TTL_SECONDS, KeyCache
 
 log = logging.getLogger("market_pulse.web")
@@ -79,6 +80,7 @@ def install(app: FastAPI, *, engine: Engine, read_engine: Engine, rate_limit: st
     """Add the API to ``app``; returns the usage meter, to start and stop with the app."""
     app.state.engine = engine
     app.state.read_engine = read_engine
+    app.state.read_pool = ReadPool(read_engine)
     app.state.key_cache = KeyCache(key_cache_seconds)
     app.state.rate_limits = RateLimits(rate_limit)
     app.state.meter = UsageMeter(engine, usage_flush_seconds)
