@@ -350,6 +350,19 @@ def test_rate_limit_answers_429_with_retry_after(database_url: str, test_roles: 
         assert other.status_code == 200, "limits are per key"
 
 
+def test_the_rate_limit_is_a_moving_window_per_key() -> None:
+    from web.api_v1.metering import RateLimits
+
+    now = [1000.0]
+    limits = RateLimits("3/minute", clock=lambda: now[0])
+    assert [limits.retry_after(1) for _ in range(3)] == [None] * 3
+    now[0] += 20
+    assert limits.retry_after(1) == 40, "the first request leaves the window 60 s after it was made"
+    assert limits.retry_after(2) is None, "limits are per key"
+    now[0] += 40
+    assert [limits.retry_after(1) for _ in range(4)] == [None, None, None, 60], "refused requests are not counted"
+
+
 def test_usage_is_counted_per_key_and_day_and_shown_by_the_cli(world: ApiWorld) -> None:
     key = world.keys["bob_read"]
     before = _requests_of(world, key)
