@@ -3,7 +3,7 @@ product's price history, ``listings?q=`` and ``comps?q=``, against the same quer
 SQL in the same run.
 
     uv run python bench/api.py [--listings 200000] [--observations 1000000] [--clients 50,10]
-                               [--seconds 20] [--rounds 2]
+                               [--seconds 20] [--rounds 2] [--rate 0]
 
 The warehouse (embedded server, or MARKET_PULSE_BENCH_DATABASE_URL) gets ``--listings`` listings
 titled "<brand> <line> <n>GB", ``--observations`` price observations and 30 days of snapshots for
@@ -13,7 +13,10 @@ tasks with aiohttp. Bare SQL runs as the API's routes run their SQL, minus HTTP,
 same number of asyncio tasks, each query in a worker thread through the API's read pool
 (:class:`web.api_v1.reading.ReadPool`: same pool, same limiter, same concurrency). Reported per
 client count: requests per second, p50 / p95 / p99 latency per kind and overall, and API p50 /
-bare SQL p50.
+bare SQL p50. The clients send in a closed loop (each waits for its answer, then sends again:
+the machine is always saturated and latency is mostly queueing); ``--rate`` adds an open-loop
+run, the first client count sending that many requests per second in all on a fixed schedule
+(see :class:`Pace`).
 """
 
 from __future__ import annotations
@@ -95,21 +98,45 @@ def serve_command(url: str, port: int) -> list[str]:
     return [sys.executable, "-c", code, url, str(port)]
 
 
-async def api_phase(base: str, keys: list[str], seconds: float, seed_value: int) -> dict[str, list[float]]:
+class Pace:
+    """When each client sends. Closed loop (``rate`` 0): the next request as soon as the last is
+    answered, so the clients always keep the server busy and latency is mostly queueing. Open loop
+    (``rate`` requests/s in all): each client sends on a fixed schedule, and a latency counts from
+    when the request was due, so a server that falls behind is charged for it."""
+
+    def __init__(self, rate: float, clients: int, n: int, seconds: float) -> None:
+        self.period = clients / rate if rate else 0.0
+        now = time.perf_counter()
+        self.stop = now + seconds
+        self.next_at = now + self.period * n / clients
+
+    async def due(self) -> float | None:
+        """The time the next request counts from; None once the phase is over."""
+        if not self.period:
+            now = time.perf_counter()
+            return now if now < self.stop else None
+        due, self.next_at = self.next_at, self.next_at + self.period
+        if due >= self.stop:
+            return None
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        return due
+
+
+async def api_phase(base: str, keys: list[str], seconds: float, seed_value: int,
+                    rate: float = 0) -> dict[str, list[float]]:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors = 0
     # Sessions are made before the clock starts. aiohttp rather than httpx: httpx spent 2-3 ms of
     # CPU per request in this process, on the cores the server and PostgreSQL share with it.
     sessions = [aiohttp.ClientSession(base_url=base, headers={"Authorization": f"Bearer {key}"},
                                       timeout=aiohttp.ClientTimeout(total=30)) for key in keys]
-    stop = time.perf_counter() + seconds
 
     async def client(session: aiohttp.ClientSession, n: int) -> None:
         nonlocal errors
         rng = random.Random(seed_value * 1000 + n)
-        while time.perf_counter() < stop:
+        pace = Pace(rate, len(keys), n, seconds)
+        while (started := await pace.due()) is not None:
             kind, path, params = request_mix(rng)
-            started = time.perf_counter()
             async with session.get(path, params=params) as response:
                 await response.read()
             latencies[kind].append(time.perf_counter() - started)
@@ -126,18 +153,18 @@ async def api_phase(base: str, keys: list[str], seconds: float, seed_value: int)
     return latencies
 
 
-async def sql_phase(url: str, clients: int, seconds: float, seed_value: int) -> dict[str, list[float]]:
+async def sql_phase(url: str, clients: int, seconds: float, seed_value: int,
+                    rate: float = 0) -> dict[str, list[float]]:
     """``clients`` tasks as the API's clients, each query run as a route runs it (a worker thread
     from the read pool's limiter, a connection of the same pool)."""
     latencies: dict[str, list[float]] = defaultdict(list)
     reads = ReadPool(read_engine_for(url))
-    stop = time.perf_counter() + seconds
 
     async def client(n: int) -> None:
         rng = random.Random(seed_value * 1000 + n)
-        while time.perf_counter() < stop:
+        pace = Pace(rate, clients, n, seconds)
+        while (started := await pace.due()) is not None:
             kind, path, params = request_mix(rng)
-            started = time.perf_counter()
             await reads.run(partial(bare_sql, kind, params, path))
             latencies[kind].append(time.perf_counter() - started)
 
@@ -161,22 +188,24 @@ def report(label: str, latencies: dict[str, list[float]], seconds: float) -> flo
     return statistics.median(everything) * 1000
 
 
-def compare(base: str, url: str, server_pid: int, keys: list[str], seconds: float, rounds: int) -> None:
+def compare(base: str, url: str, server_pid: int, keys: list[str], seconds: float, rounds: int,
+            rate: float = 0) -> None:
     """Rounds of API then bare SQL with ``len(keys)`` clients; also the Python CPU each spends per
     request (the server's process, the clients' and bare SQL's: this process)."""
     clients = len(keys)
-    print(f"\n{clients} clients, {seconds:.0f} s per phase, load {os.getloadavg()[0]:.2f}\n")
+    loop = f"open loop, {rate:g} requests/s in all" if rate else "closed loop"
+    print(f"\n{clients} clients ({loop}), {seconds:.0f} s per phase, load {os.getloadavg()[0]:.2f}\n")
     print("| round / side | kind | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
     ratios, cpu = [], []
     for r in range(1, rounds + 1):
         server_before, own_before = _cpu_seconds(server_pid), time.process_time()
-        api = asyncio.run(api_phase(base, keys, seconds, r))
+        api = asyncio.run(api_phase(base, keys, seconds, r, rate))
         answered = sum(map(len, api.values()))
         server_ms = _per_request(_cpu_seconds(server_pid) - server_before, answered)
         client_ms = _per_request(time.process_time() - own_before, answered)
         api_p50 = report(f"{r} API", api, seconds)
         own_before = time.process_time()
-        bare = asyncio.run(sql_phase(url, clients, seconds, r))
+        bare = asyncio.run(sql_phase(url, clients, seconds, r, rate))
         bare_ms = _per_request(time.process_time() - own_before, sum(map(len, bare.values())))
         ratios.append(api_p50 / report(f"{r} bare SQL", bare, seconds))
         cpu.append(f"round {r}: API server {server_ms}, its clients {client_ms}, bare SQL {bare_ms}")
@@ -205,6 +234,8 @@ def main() -> None:
     parser.add_argument("--clients", default="50,10", help="concurrent clients, one run per number")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="also an open-loop run at this many requests/s in all (0: closed loop only)")
     args = parser.parse_args()
     counts_of_clients = [int(n) for n in str(args.clients).split(",")]
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -223,6 +254,8 @@ def main() -> None:
             asyncio.run(sql_phase(url, 5, 2, 0))
             for clients in counts_of_clients:
                 compare(base, url, server.pid, keys[:clients], args.seconds, args.rounds)
+            if args.rate:
+                compare(base, url, server.pid, keys[:counts_of_clients[0]], args.seconds, args.rounds, args.rate)
         finally:
             server.terminate()
             server.wait(timeout=15)
