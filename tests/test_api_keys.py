@@ -21,6 +21,7 @@ from infra.settings import PROJECT_ROOT
 from tests.support.servers import app_in_thread
 from web import accounts, api, keys
 from web.api_keys import create_key, parse_expiry, revoke_key
+from web.key_cache import KeyCache
 from web.sessions import Principal
 
 
@@ -78,6 +79,24 @@ def test_key_format() -> None:
     assert not keys.matches(made[0].key, made[1].key_hash)
     for bad in ("", "mpk_short_x", made[0].key + "x", made[0].key.replace("mpk_", "mpx_"), "Bearer " + made[0].key):
         assert keys.lookup_of(bad) is None
+
+
+def test_an_accepted_key_is_remembered_for_its_time_only() -> None:
+    now = [100.0]
+    cache = KeyCache(ttl_seconds=2, clock=lambda: now[0])
+    who = Principal(user_id=1, username="ana", role="operator", via="key", scopes=("read",), key_id=7)
+    key, other = keys.generate().key, keys.generate().key
+    assert cache.get(key) is None
+    cache.put(key, who)
+    assert cache.get(key) == who and cache.get(other) is None
+    assert key not in repr(cache), "only the key's hash is kept"
+    now[0] += 1.9
+    assert cache.get(key) == who
+    now[0] += 0.2
+    assert cache.get(key) is None, "remembered past its time"
+    off = KeyCache(ttl_seconds=0)
+    off.put(key, who)
+    assert off.get(key) is None
 
 
 def test_no_key_or_a_bad_key_is_unauthorized(api_url: str, database_url: str) -> None:

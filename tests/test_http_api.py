@@ -17,10 +17,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from infra.database import engine_for
+from infra.database import connect, engine_for
 from infra.settings import PROJECT_ROOT
 from tests.support.api_server import ApiWorld, add_users_and_keys, api_server, seed_api_market
-from tests.support.databases import SessionRoles
+from tests.support.databases import SessionRoles, warehouse_name
 from web.api_keys import create_key, revoke_key
 
 READ_PATHS = ["/api/v1/vendors", "/api/v1/products", "/api/v1/products/1", "/api/v1/products/1/price-history",
@@ -97,10 +97,27 @@ def test_revoked_and_expired_keys_are_refused(world: ApiWorld) -> None:
         revoke_key(conn, str(revoked.id))
         conn.execute(text("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = :id"),
                      {"id": expiring.id})
-    for made in (revoked, expiring):
-        refused = httpx.get(world.url + "/api/v1/vendors", headers={"Authorization": f"Bearer {made.key}"},
-                            timeout=10)
+    for made in (revoked, expiring):  # an accepted key is remembered for 2 s (web/key_cache.py)
+        deadline = time.monotonic() + 10
+        while (refused := httpx.get(world.url + "/api/v1/vendors", headers={"Authorization": f"Bearer {made.key}"},
+                                    timeout=10)).status_code == 200:
+            assert time.monotonic() < deadline, "a revoked or expired key is still accepted"
+            time.sleep(0.2)
         assert_problem(refused, 401, "not valid")
+
+
+def test_a_read_whose_connection_was_closed_is_run_again(world: ApiWorld, test_roles: SessionRoles) -> None:
+    """The read pool does not ping connections before lending them: a read that finds its connection
+    closed by the server (a restart, an administrator) runs again on a fresh one."""
+    assert get(world, "/api/v1/vendors").status_code == 200
+    with connect(test_roles.admin, autocommit=True) as conn:
+        closed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE usename = %s AND datname = %s",
+                              (test_roles.names.readonly, warehouse_name(world.database_url))).fetchone()
+    assert closed is not None and closed[0] >= 1, "the pool kept no connection to close"
+    for path in ("/api/v1/vendors", "/api/v1/listings", "/api/v1/health/ready"):
+        response = get(world, path)
+        assert response.status_code == 200, response.text
 
 
 def test_reads_go_through_the_read_only_role(world: ApiWorld, test_roles: SessionRoles) -> None:
@@ -331,6 +348,19 @@ def test_rate_limit_answers_429_with_retry_after(database_url: str, test_roles: 
         other = httpx.get(url + "/api/v1/vendors", headers={"Authorization": f"Bearer {world.keys['bob_read']}"},
                           timeout=10)
         assert other.status_code == 200, "limits are per key"
+
+
+def test_the_rate_limit_is_a_moving_window_per_key() -> None:
+    from web.api_v1.metering import RateLimits
+
+    now = [1000.0]
+    limits = RateLimits("3/minute", clock=lambda: now[0])
+    assert [limits.retry_after(1) for _ in range(3)] == [None] * 3
+    now[0] += 20
+    assert limits.retry_after(1) == 40, "the first request leaves the window 60 s after it was made"
+    assert limits.retry_after(2) is None, "limits are per key"
+    now[0] += 40
+    assert [limits.retry_after(1) for _ in range(4)] == [None, None, None, 60], "refused requests are not counted"
 
 
 def test_usage_is_counted_per_key_and_day_and_shown_by_the_cli(world: ApiWorld) -> None:

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.database import engine_for
 from web import accounts, api_v1, guard, passwords, sessions
+from web.api_v1.reading import read_engine_for
 from web.api_v1.searches import SearchLauncher
 from web.config import FrontDoorConfig
 from web.dagster_ui import PRINCIPAL_SCOPE_KEY
@@ -412,7 +413,8 @@ def create_front_door(config: FrontDoorConfig, database_url: str,
                       searches: SearchLauncher | None = None) -> FrontDoor:
     """The front door on the warehouse at ``database_url`` (users, sessions, keys); with
     ``workspace_files``, Dagster's UI behind it (on ``$DAGSTER_HOME``'s instance). The HTTP API
-    reads through ``readonly_url`` (the read-only role) when given, and runs on-demand searches
-    through ``searches`` (the pipeline's launcher; without it they answer 503)."""
-    return FrontDoor(config, engine_for(database_url), workspace_files,
-                     engine_for(readonly_url) if readonly_url else None, searches)
+    reads through ``readonly_url`` (the read-only role) when given, in its own pool
+    (:func:`web.api_v1.reading.read_engine_for`), and runs on-demand searches through ``searches``
+    (the pipeline's launcher; without it they answer 503)."""
+    return FrontDoor(config, engine_for(database_url), workspace_files, read_engine_for(readonly_url or database_url),
+                     searches)

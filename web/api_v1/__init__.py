@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web import api
 from web.api_v1 import analytics, catalog, docs, health, listings, models, saved, searches
 from web.api_v1.metering import DEFAULT_RATE_LIMIT, RateLimits, UsageMeter, UsageTiming
+from web.api_v1.reading import ReadPool
 from web.api_v1.searches import SearchLauncher
+from web.key_cache import DEFAULT_TTL_SECONDS, KeyCache
 
 log = logging.getLogger("market_pulse.web")
 
@@ -75,12 +77,15 @@ async def server_problem(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI, *, engine: Engine, read_engine: Engine, rate_limit: str = DEFAULT_RATE_LIMIT,
-            usage_flush_seconds: float = 5.0, searches: SearchLauncher | None = None) -> UsageMeter:
+            usage_flush_seconds: float = 5.0, key_cache_seconds: float = DEFAULT_TTL_SECONDS,
+            searches: SearchLauncher | None = None) -> UsageMeter:
     """Add the API to ``app``; returns the usage meter, to start and stop with the app. ``searches``
     runs on-demand searches (without it ``POST /searches`` answers 503)."""
     app.state.engine = engine
     app.state.searches = searches
     app.state.read_engine = read_engine
+    app.state.read_pool = ReadPool(read_engine)
+    app.state.key_cache = KeyCache(key_cache_seconds)
     app.state.rate_limits = RateLimits(rate_limit)
     app.state.meter = UsageMeter(engine, usage_flush_seconds)
     app.add_middleware(UsageTiming, meter=app.state.meter)

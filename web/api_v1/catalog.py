@@ -5,26 +5,30 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
 from web.api import Problem
 from web.api_v1 import cursors, models, store
-from web.api_v1.deps import ReadEngine, Reader
+from web.api_v1.deps import Reader, Reading
 from web.api_v1.params import Cursor, ProductId, Words, days_param, page_size
 
 router = APIRouter(tags=["catalogue"])
 
 
 @router.get("/vendors", summary="Every vendor, with its active listings and when it was last seen")
-def list_vendors(_caller: Reader, engine: ReadEngine) -> list[models.Vendor]:
-    with engine.connect() as conn:
+async def list_vendors(_caller: Reader, reading: Reading) -> list[models.Vendor]:
+    def answer(conn: Connection) -> list[models.Vendor]:
         return [models.Vendor.model_validate(r) for r in store.vendors(conn)]
+
+    return await reading.run(answer)
 
 
 @router.get("/products", summary="Products, by id; ?q= keeps those whose name holds the words")
-def list_products(_caller: Reader, engine: ReadEngine, q: Words = None, cursor: Cursor = None,
-                  limit: Annotated[int, page_size()] = 50) -> models.ProductPage:
-    with engine.connect() as conn:
-        after = cursors.decode(cursor, "products")[1] if cursor else 0
+async def list_products(_caller: Reader, reading: Reading, q: Words = None, cursor: Cursor = None,
+                        limit: Annotated[int, page_size()] = 50) -> models.ProductPage:
+    after = cursors.decode(cursor, "products")[1] if cursor else 0
+
+    def answer(conn: Connection) -> models.ProductPage:
         rows = store.products(conn, q, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -32,23 +36,27 @@ def list_products(_caller: Reader, engine: ReadEngine, q: Words = None, cursor: 
         items = [models.ProductSummary.model_validate(r) for r in rows]
         return models.ProductPage(items=items, next_cursor=next_cursor)
 
+    return await reading.run(answer)
+
 
 @router.get("/products/{product_id}", summary="One product")
-def get_product(product_id: ProductId, _caller: Reader, engine: ReadEngine) -> models.Product:
-    with engine.connect() as conn:
+async def get_product(product_id: ProductId, _caller: Reader, reading: Reading) -> models.Product:
+    def answer(conn: Connection) -> models.Product:
         row = store.product(conn, product_id)
         if row is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
         return models.Product.model_validate(row)
 
+    return await reading.run(answer)
+
 
 @router.get("/products/{product_id}/price-history",
             summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency")
-def price_history(product_id: ProductId, _caller: Reader, engine: ReadEngine,
-                  days: Annotated[int, days_param()] = 30,
-                  observations: Annotated[bool, Query(description="Also the listings' price changes.")] = False,
-                  ) -> models.PriceHistory:
-    with engine.connect() as conn:
+async def price_history(product_id: ProductId, _caller: Reader, reading: Reading,
+                        days: Annotated[int, days_param()] = 30,
+                        observations: Annotated[bool, Query(description="Also the listings' price changes.")] = False,
+                        ) -> models.PriceHistory:
+    def answer(conn: Connection) -> models.PriceHistory:
         if store.product(conn, product_id) is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
         snapshots = [models.Snapshot.model_validate(r) for r in store.product_snapshots(conn, product_id, days)]
@@ -57,3 +65,5 @@ def price_history(product_id: ProductId, _caller: Reader, engine: ReadEngine,
             seen = [models.ProductObservation.model_validate(r)
                     for r in store.product_observations(conn, product_id, days)]
         return models.PriceHistory(product_id=product_id, days=days, snapshots=snapshots, observations=seen)
+
+    return await reading.run(answer)

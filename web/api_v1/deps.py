@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from web.api import Problem, require_key
 from web.api_v1.metering import RateLimits
+from web.api_v1.reading import ReadPool
 from web.sessions import Principal
 
 
@@ -18,6 +19,11 @@ async def read_engine(request: Request) -> Engine:
     """The read-only role's engine: a read route cannot write, whatever its SQL says. (``async``:
     FastAPI runs a plain ``def`` dependency in a worker thread, a hop this one does not need.)"""
     return request.app.state.read_engine
+
+
+async def read_pool(request: Request) -> ReadPool:
+    """The read-only role's pool with its limiter: ``await pool.run(work)`` (:mod:`web.api_v1.reading`)."""
+    return request.app.state.read_pool
 
 
 async def write_engine(request: Request) -> Engine:
@@ -45,6 +51,7 @@ def caller(scope: str) -> Callable[..., Awaitable[Principal]]:
 Reader = Annotated[Principal, Depends(caller("read"))]
 Writer = Annotated[Principal, Depends(caller("write"))]
 ReadEngine = Annotated[Engine, Depends(read_engine)]
-"""Routes open their connection themselves, in the thread that runs them: a connection held by a
-yield dependency would wait for a worker thread while threads wait for connections (a deadlock
-once requests outnumber the pool)."""
+Reading = Annotated[ReadPool, Depends(read_pool)]
+"""Routes open their connection themselves, in the thread that runs them (``Reading``'s ``run``
+does): a connection held by a yield dependency would wait for a worker thread while threads wait
+for connections (a deadlock once requests outnumber the pool)."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from web.api_v1 import models, store
+from web.api_v1.reading import read_with_retry
 
 log = logging.getLogger("market_pulse.web")
 
@@ -25,8 +26,7 @@ def health() -> models.Health:
             response_model=models.Health, responses={503: {"model": models.Health}})
 def ready(request: Request) -> JSONResponse:
     try:
-        with request.app.state.read_engine.connect() as conn:
-            ok = store.ready(conn)
+        ok = read_with_retry(request.app.state.read_engine, store.ready)
     except SQLAlchemyError as exc:
         log.warning("readiness: the warehouse does not answer (%s)", type(exc).__name__)
         ok = False

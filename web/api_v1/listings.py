@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
 from web.api import Problem
 from web.api_v1 import cursors, models, store
-from web.api_v1.deps import ReadEngine, Reader
+from web.api_v1.deps import Reader, Reading
 from web.api_v1.params import (
     Currency,
     Cursor,
@@ -27,8 +28,8 @@ Sort = Literal["newest", "price_asc", "price_desc"]
 
 
 @router.get("/listings", summary="Listings with filters, in keyset pages (follow next_cursor)")
-def list_listings(
-    _caller: Reader, engine: ReadEngine, q: Words = None, vendor: VendorName = None, min_price: Price = None,
+async def list_listings(
+    _caller: Reader, reading: Reading, q: Words = None, vendor: VendorName = None, min_price: Price = None,
     max_price: Price = None, currency: Currency = None,
     condition: Annotated[str | None, Query(max_length=50, pattern=r"^[^\x00]*$")] = None,
     sold: Annotated[bool | None, Query(description="true: sold only; false: not sold.")] = None,
@@ -36,12 +37,13 @@ def list_listings(
     = "newest",
     cursor: Cursor = None, limit: Annotated[int, page_size()] = 50,
 ) -> models.ListingPage:
-    with engine.connect() as conn:
-        if min_price is not None and max_price is not None and min_price > max_price:
-            raise Problem(422, "Unprocessable Content", f"min_price: {min_price} is more than max_price {max_price}")
-        after = cursors.decode(cursor, sort) if cursor else None
-        filters = {"q": q, "vendor": vendor, "min_price": min_price, "max_price": max_price, "currency": currency,
-                   "condition": condition.strip().lower() if condition else None, "sold": sold}
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise Problem(422, "Unprocessable Content", f"min_price: {min_price} is more than max_price {max_price}")
+    after = cursors.decode(cursor, sort) if cursor else None
+    filters = {"q": q, "vendor": vendor, "min_price": min_price, "max_price": max_price, "currency": currency,
+               "condition": condition.strip().lower() if condition else None, "sold": sold}
+
+    def answer(conn: Connection) -> models.ListingPage:
         rows = store.listings_page(conn, sort, filters, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -52,23 +54,29 @@ def list_listings(
         items = [models.ListingSummary.model_validate(r) for r in rows]
         return models.ListingPage(items=items, next_cursor=next_cursor)
 
+    return await reading.run(answer)
+
 
 @router.get("/listings/{listing_id}", summary="One listing with its price history")
-def get_listing(listing_id: ListingId, _caller: Reader, engine: ReadEngine) -> models.Listing:
-    with engine.connect() as conn:
+async def get_listing(listing_id: ListingId, _caller: Reader, reading: Reading) -> models.Listing:
+    def answer(conn: Connection) -> models.Listing:
         row = store.listing(conn, listing_id)
         if row is None:
             raise Problem(404, "Not Found", f"no listing {listing_id}")
         history = [models.Observation.model_validate(r) for r in store.listing_observations(conn, listing_id)]
         return models.Listing.model_validate({**row._mapping, "price_history": history})
 
+    return await reading.run(answer)
+
 
 @router.get("/comps", summary="Comps: listings on sale now or sold lately for a query, with their FMV band")
-def comps(_caller: Reader, engine: ReadEngine, q: RequiredWords, days: Annotated[int, days_param()] = 90,
-          currency: Currency = None, limit: Annotated[int, page_size()] = 50) -> models.Comps:
-    with engine.connect() as conn:
+async def comps(_caller: Reader, reading: Reading, q: RequiredWords, days: Annotated[int, days_param()] = 90,
+                currency: Currency = None, limit: Annotated[int, page_size()] = 50) -> models.Comps:
+    def answer(conn: Connection) -> models.Comps:
         bands, rows = store.comps(conn, q, days, currency, limit)
         as_of = max((r.last_seen_at for r in rows), default=None)
         return models.Comps(query=" ".join(q.split()), days=days, as_of=as_of,
                             bands=[models.CompsBand.model_validate(b) for b in bands],
                             listings=[models.ListingSummary.model_validate(r) for r in rows])
+
+    return await reading.run(answer)
