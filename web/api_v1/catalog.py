@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
+from starlette.responses import Response
 
 from web.api import Problem
 from web.api_v1 import cursors, models, store
@@ -15,17 +16,19 @@ from web.api_v1.params import Cursor, ProductId, Words, days_param, page_size
 router = APIRouter(tags=["catalogue"])
 
 
-@router.get("/vendors", summary="Every vendor, with its active listings and when it was last seen")
-async def list_vendors(_caller: Reader, reading: Reading) -> list[models.Vendor]:
+@router.get("/vendors", summary="Every vendor, with its active listings and when it was last seen",
+            response_model=list[models.Vendor])
+async def list_vendors(_caller: Reader, reading: Reading) -> Response:
     def answer(conn: Connection) -> list[models.Vendor]:
         return [models.Vendor.model_validate(r) for r in store.vendors(conn)]
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
 
 
-@router.get("/products", summary="Products, by id; ?q= keeps those whose name holds the words")
+@router.get("/products", summary="Products, by id; ?q= keeps those whose name holds the words",
+            response_model=models.ProductPage)
 async def list_products(_caller: Reader, reading: Reading, q: Words = None, cursor: Cursor = None,
-                        limit: Annotated[int, page_size()] = 50) -> models.ProductPage:
+                        limit: Annotated[int, page_size()] = 50) -> Response:
     after = cursors.decode(cursor, "products")[1] if cursor else 0
 
     def answer(conn: Connection) -> models.ProductPage:
@@ -36,26 +39,27 @@ async def list_products(_caller: Reader, reading: Reading, q: Words = None, curs
         items = [models.ProductSummary.model_validate(r) for r in rows]
         return models.ProductPage(items=items, next_cursor=next_cursor)
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
 
 
-@router.get("/products/{product_id}", summary="One product")
-async def get_product(product_id: ProductId, _caller: Reader, reading: Reading) -> models.Product:
+@router.get("/products/{product_id}", summary="One product", response_model=models.Product)
+async def get_product(product_id: ProductId, _caller: Reader, reading: Reading) -> Response:
     def answer(conn: Connection) -> models.Product:
         row = store.product(conn, product_id)
         if row is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
         return models.Product.model_validate(row)
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
 
 
 @router.get("/products/{product_id}/price-history",
-            summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency")
+            summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency",
+            response_model=models.PriceHistory)
 async def price_history(product_id: ProductId, _caller: Reader, reading: Reading,
                         days: Annotated[int, days_param()] = 30,
                         observations: Annotated[bool, Query(description="Also the listings' price changes.")] = False,
-                        ) -> models.PriceHistory:
+                        ) -> Response:
     def answer(conn: Connection) -> models.PriceHistory:
         if store.product(conn, product_id) is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
@@ -66,4 +70,4 @@ async def price_history(product_id: ProductId, _caller: Reader, reading: Reading
                     for r in store.product_observations(conn, product_id, days)]
         return models.PriceHistory(product_id=product_id, days=days, snapshots=snapshots, observations=seen)
 
-    return await reading.run(answer)
+    return await reading.answer(answer)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
+from starlette.responses import Response
 
 from web.api import Problem
 from web.api_v1 import cursors, models, store
@@ -27,7 +28,8 @@ router = APIRouter(tags=["listings"])
 Sort = Literal["newest", "price_asc", "price_desc"]
 
 
-@router.get("/listings", summary="Listings with filters, in keyset pages (follow next_cursor)")
+@router.get("/listings", summary="Listings with filters, in keyset pages (follow next_cursor)",
+            response_model=models.ListingPage)
 async def list_listings(
     _caller: Reader, reading: Reading, q: Words = None, vendor: VendorName = None, min_price: Price = None,
     max_price: Price = None, currency: Currency = None,
@@ -36,7 +38,7 @@ async def list_listings(
     sort: Annotated[Sort, Query(description="newest (last seen first), price_asc or price_desc (priced only).")]
     = "newest",
     cursor: Cursor = None, limit: Annotated[int, page_size()] = 50,
-) -> models.ListingPage:
+) -> Response:
     if min_price is not None and max_price is not None and min_price > max_price:
         raise Problem(422, "Unprocessable Content", f"min_price: {min_price} is more than max_price {max_price}")
     after = cursors.decode(cursor, sort) if cursor else None
@@ -54,11 +56,11 @@ async def list_listings(
         items = [models.ListingSummary.model_validate(r) for r in rows]
         return models.ListingPage(items=items, next_cursor=next_cursor)
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
 
 
-@router.get("/listings/{listing_id}", summary="One listing with its price history")
-async def get_listing(listing_id: ListingId, _caller: Reader, reading: Reading) -> models.Listing:
+@router.get("/listings/{listing_id}", summary="One listing with its price history", response_model=models.Listing)
+async def get_listing(listing_id: ListingId, _caller: Reader, reading: Reading) -> Response:
     def answer(conn: Connection) -> models.Listing:
         row = store.listing(conn, listing_id)
         if row is None:
@@ -66,12 +68,13 @@ async def get_listing(listing_id: ListingId, _caller: Reader, reading: Reading) 
         history = [models.Observation.model_validate(r) for r in store.listing_observations(conn, listing_id)]
         return models.Listing.model_validate({**row._mapping, "price_history": history})
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
 
 
-@router.get("/comps", summary="Comps: listings on sale now or sold lately for a query, with their FMV band")
+@router.get("/comps", summary="Comps: listings on sale now or sold lately for a query, with their FMV band",
+            response_model=models.Comps)
 async def comps(_caller: Reader, reading: Reading, q: RequiredWords, days: Annotated[int, days_param()] = 90,
-                currency: Currency = None, limit: Annotated[int, page_size()] = 50) -> models.Comps:
+                currency: Currency = None, limit: Annotated[int, page_size()] = 50) -> Response:
     def answer(conn: Connection) -> models.Comps:
         bands, rows = store.comps(conn, q, days, currency, limit)
         as_of = max((r.last_seen_at for r in rows), default=None)
@@ -79,4 +82,4 @@ async def comps(_caller: Reader, reading: Reading, q: RequiredWords, days: Annot
                             bands=[models.CompsBand.model_validate(b) for b in bands],
                             listings=[models.ListingSummary.model_validate(r) for r in rows])
 
-    return await reading.run(answer)
+    return await reading.answer(answer)
