@@ -74,6 +74,10 @@ BASE_LAUNCH_ARGS = (
     "--disable-dev-shm-usage",  # small /dev/shm in containers otherwise crashes tabs
     "--disable-domain-reliability",
 )
+IMAGES_OFF_ARG = "--blink-settings=imagesEnabled=false"
+"""With images blocked: Blink does not request them at all, so no image goes through the request
+route (a round trip through the driver and this process each, only to be aborted): about a quarter
+of the browser's CPU per rendered page of the demo's JS shop. The DOM keeps every ``src``."""
 # With the fence's proxy: no UDP outside it (WebRTC would otherwise reach any address).
 FENCED_LAUNCH_ARGS = ("--force-webrtc-ip-handling-policy=disable_non_proxied_udp",)
 
@@ -126,6 +130,8 @@ class BrowserFetcher(RetrySettings):
         args = list(BASE_LAUNCH_ARGS)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(0, "--no-sandbox")  # Chromium refuses to start its sandbox as root
+        if "image" in self.block_resource_types:
+            args.append(IMAGES_OFF_ARG)
         return [*args, *self.extra_args]
 
     def session(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from downloader.browser import CHROMIUM_ENV_VAR, BrowserFetcher, default_chromium_path
+from downloader.browser import CHROMIUM_ENV_VAR, IMAGES_OFF_ARG, BrowserFetcher, default_chromium_path
 from downloader.types import FetchedResponse
 from tests.support.hosts import Hosts, page, redirect, three_hosts
 
@@ -170,6 +170,8 @@ def test_executable_resolution_and_launch_args(monkeypatch: pytest.MonkeyPatch) 
     assert {"--disable-gpu", "--disable-quic", "--disable-background-networking"} <= set(args)
     assert args[-1] == "--lang=es"
     assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+    assert IMAGES_OFF_ARG in args, "blocked images are not even requested"
+    assert IMAGES_OFF_ARG not in BrowserFetcher(block_resource_types=["font"]).launch_args()
 
 
 # -- the host fence in the browser ------------------------------------------------------------------

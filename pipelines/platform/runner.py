@@ -31,6 +31,7 @@ from pipelines.platform.backfills import (
     daemon_is_running,
     launch_backfill,
     runs_in_flight,
+    steps_in_process,
     wait_for_backfill,
     wait_until,
 )
@@ -138,7 +139,8 @@ class HeadlessRunner:
         """One backfill of every rollup over ``first``..``last`` (one run, by their backfill policy),
         as the UI would launch it, so it is listed under Overview → Backfills. With a daemon running
         (``market-pulse dev``), rollup runs in flight are let finish first, and the backfill is
-        waited for up to ``wait_seconds``; without one it runs when the daemon next runs."""
+        waited for up to ``wait_seconds``; without one it runs when the daemon next runs. Under
+        Dagster's default executor its run executes the rollup steps in its own process."""
         from pipelines.definitions import ROLLUPS
 
         keys = [asset.key for asset in ROLLUPS]
@@ -146,7 +148,8 @@ class HeadlessRunner:
         if daemon:
             wait_until(lambda: runs_in_flight(self.instance, keys) == 0, timeout=wait_seconds)
         backfill_id = launch_backfill(self.instance, self.definitions, keys, first, last,
-                                      title="Demo history: every rollup", tags=CLI_TAGS)
+                                      title="Demo history: every rollup", tags=CLI_TAGS,
+                                      run_config=steps_in_process(self.definitions))
         status = wait_for_backfill(self.instance, backfill_id, timeout=wait_seconds) if daemon else None
         return RollupBackfill(backfill_id, first, last, daemon, status)
 
