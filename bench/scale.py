@@ -58,8 +58,11 @@ from infra.embedded_postgres import EmbeddedPostgres
 from infra.settings import with_database
 from pipelines.alerts.store import load_candidates
 from pipelines.history.store import ensure_history_partitions, history_partitions
+from pipelines.listings.audits import RECENT_DAYS
 from pipelines.listings.parse import ParsedPartition
 from pipelines.listings.records import StagedItem
+from pipelines.listings.store import SQL as SQL_LISTINGS
+from pipelines.listings.store import recent_facts, stage_listings_partition, staged_facts
 from pipelines.prices.store import rebuild_price_snapshots
 from pipelines.shared.sql import SqlFiles
 from pipelines.shared.windows import Window
@@ -279,6 +282,31 @@ def interleaved(work: Work, sides: list[tuple[Engine, tuple[dt.date, ParsedParti
     return first, times
 
 
+PUBLISH_STEPS = ("merge_listings", "replace_sightings", "derive_listing_state", "derive_sold_removed",
+                 "replace_details", "partition_summary")
+"""The SQL files ``publish_listings_partition`` runs, in its order (timed one by one below)."""
+
+
+def write_steps(engine: Engine, partition: tuple[dt.date, ParsedPartition]) -> dict[str, float]:
+    """Seconds of each step of one (re-)write of the listings partition: where its time goes."""
+    day, parsed = partition
+    params = {"vendor_id": 1, "partition_date": day, "removed_after": 2}
+    times = {}
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        stage_listings_partition(conn, vendor_id=1, items=parsed.items, positions=parsed.positions)
+        times["stage (COPY into temporary tables)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        staged_facts(conn)
+        recent_facts(conn, vendor_id=1, partition_date=day, days=RECENT_DAYS)
+        times["audits' reads"] = time.perf_counter() - started
+        for name in PUBLISH_STEPS:
+            started = time.perf_counter()
+            SQL_LISTINGS.run(conn, name, params)
+            times[name] = time.perf_counter() - started
+    return times
+
+
 def explain_candidates(conn: Connection) -> str:
     """The alert candidates' plan with buffers: which sighting partitions the first-sighting test touches."""
     vendor = conn.execute(text("SELECT id FROM vendors WHERE name = 'v1'")).scalar_one()
@@ -314,6 +342,7 @@ def main() -> None:
         load_before = os.getloadavg()
         results = {name: interleaved(work, sides, product, args.rounds * more) for name, (work, more) in WORK.items()}
         load_after = os.getloadavg()
+        steps = [write_steps(engine, partition) for engine, partition in sides]
         with large.engine.connect() as conn:
             plan = explain_candidates(conn)
     print("alert candidates' plan at large:\n" + plan)
@@ -345,6 +374,9 @@ def main() -> None:
     first = results["listings partition write (1 vendor-day)"][0]
     lines.append(f"  the day's first write (the warm-up; rounds re-write it) {first[0] * 1000:.1f} ms small, "
                  f"{first[1] * 1000:.1f} ms large: {first[1] / first[0]:.2f}x (one sample each)")
+    lines.append("  where a re-write of the listings partition spends its time (one sample each):")
+    for name in steps[0]:
+        lines.append(f"    {name:42s} {steps[0][name] * 1000:8.1f} ms {steps[1][name] * 1000:8.1f} ms")
     print("\n".join(lines))
     if args.record:
         record(f"History at scale: {sizes[1]['sightings'] / 1e6:.0f}M sightings vs 1M, interleaved (bench/scale.py)",
