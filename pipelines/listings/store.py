@@ -47,6 +47,7 @@ def stage_listings_partition(conn: Connection, *, vendor_id: int, items: list[St
     deadlock; the audits' view of the vendor's recent days must not move under them either.
     """
     SQL.run(conn, "lock_vendor_listings", {"namespace": LISTINGS_LOCK_NAMESPACE, "vendor_id": vendor_id})
+    SQL.run(conn, "plan_costs")
     SQL.run(conn, "create_staging")
     SQL.copy(conn, "copy_staged_items", ((
         item.external_id, item.title, item.price, item.currency, item.price_kind,

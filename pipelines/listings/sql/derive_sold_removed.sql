@@ -9,6 +9,8 @@
 -- start of the sold streak); every other listing's last day and sold state are already in
 -- `listings`, derived from the same sightings when they were last touched. Missed scrapes are a
 -- binary search (width_bucket) in the sorted array of complete scrape days.
+-- Each probe of a listing's sightings starts at the day before its first_seen_at (derived from its
+-- first sighting just before this), so run-time partition pruning skips the months before it.
 -- CTEs are MATERIALIZED: statistics of rows written earlier in this transaction are unknown to
 -- the planner.
 WITH scrape_days AS MATERIALIZED (
@@ -22,15 +24,21 @@ WITH scrape_days AS MATERIALIZED (
 recomputed AS MATERIALIZED (
     SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold, streak.seen_at AS sold_at
     FROM affected_listings a
+    JOIN LATERAL (
+        SELECT CAST((l.first_seen_at AT TIME ZONE 'UTC') AS date) - 1 AS since FROM listings l
+        WHERE l.id = a.listing_id
+    ) known ON true
     CROSS JOIN LATERAL (
         SELECT s.partition_date, s.is_sold FROM listing_sightings s
-        WHERE s.listing_id = a.listing_id ORDER BY s.partition_date DESC LIMIT 1
+        WHERE s.listing_id = a.listing_id AND s.partition_date >= known.since
+        ORDER BY s.partition_date DESC LIMIT 1
     ) latest
     LEFT JOIN LATERAL (
         SELECT s.seen_at FROM listing_sightings s
-        WHERE latest.is_sold AND s.listing_id = a.listing_id
+        WHERE latest.is_sold AND s.listing_id = a.listing_id AND s.partition_date >= known.since
           AND s.partition_date > coalesce((SELECT max(u.partition_date) FROM listing_sightings u
-                                          WHERE u.listing_id = a.listing_id AND NOT u.is_sold), '-infinity'::date)
+                                          WHERE u.listing_id = a.listing_id AND NOT u.is_sold
+                                            AND u.partition_date >= known.since), '-infinity'::date)
         ORDER BY s.partition_date LIMIT 1
     ) streak ON true
 ),
@@ -41,11 +49,18 @@ per_listing AS MATERIALIZED (
     FROM listings l
     WHERE l.vendor_id = :vendor_id AND NOT EXISTS (SELECT 1 FROM affected_listings a WHERE a.listing_id = l.id)
 ),
+-- Missed scrapes and the removal day depend on the last day only: computed once per distinct last
+-- day (at most one per day of history) rather than per listing, each of which would otherwise
+-- copy the whole array of scrape days (a vendor's listings times its days of history).
+per_day AS MATERIALIZED (
+    SELECT x.last_day,
+           coalesce(cardinality(d.days), 0) - coalesce(width_bucket(x.last_day, d.days), 0) AS missed,
+           d.days[coalesce(width_bucket(x.last_day, d.days), 0) + CAST(:removed_after AS integer)] AS removed_day
+    FROM (SELECT DISTINCT last_day FROM per_listing) x CROSS JOIN scrape_days d
+),
 missed AS MATERIALIZED (
-    SELECT p.listing_id, p.latest_sold, p.sold_at,
-           coalesce(cardinality(d.days), 0) - coalesce(width_bucket(p.last_day, d.days), 0) AS missed,
-           d.days[coalesce(width_bucket(p.last_day, d.days), 0) + CAST(:removed_after AS integer)] AS removed_day
-    FROM per_listing p CROSS JOIN scrape_days d
+    SELECT p.listing_id, p.latest_sold, p.sold_at, pd.missed, pd.removed_day
+    FROM per_listing p JOIN per_day pd ON pd.last_day = p.last_day
 )
 UPDATE listings l SET missed_scrapes = s.missed, is_sold = s.is_sold, sold_at = s.sold_at,
                       is_removed = s.is_removed, removed_at = s.removed_at

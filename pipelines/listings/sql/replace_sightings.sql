@@ -12,6 +12,12 @@ SELECT l.id, :vendor_id, :partition_date, s.seen_at, s.price, s.currency, s.pric
 FROM staged_items s JOIN listings l ON l.vendor_id = :vendor_id AND l.external_id = s.external_id;
 
 -- A listing only an earlier parse of this day believed in (e.g. before a parser fix) is gone.
-DELETE FROM listings l USING affected_listings a
-WHERE l.id = a.listing_id
+-- Only listings this parse did not see can be (it just wrote a sighting of the others): those are
+-- checked for any sighting left, a probe per month partition; a daily run has none to check.
+WITH unseen_now AS MATERIALIZED (
+    SELECT a.listing_id FROM affected_listings a JOIN listings l ON l.id = a.listing_id
+    WHERE NOT EXISTS (SELECT 1 FROM staged_items s WHERE s.external_id = l.external_id)
+)
+DELETE FROM listings l USING unseen_now u
+WHERE l.id = u.listing_id
   AND NOT EXISTS (SELECT 1 FROM listing_sightings s WHERE s.listing_id = l.id);

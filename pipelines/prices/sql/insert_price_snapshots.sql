@@ -19,6 +19,11 @@
 -- the contiguous slice between the fences, found by binary search with width_bucket) and one
 -- hash aggregation (totals and breakdowns, via grouping sets). No per-group subqueries.
 SET LOCAL work_mem = '128MB';
+-- Index probes cost what they cost on a cached or SSD warehouse: with the default (4, spinning disk)
+-- a day's rollup hashed the whole listings table (every listing ever seen) to join a day's offers;
+-- at 1.1 a short window looks its offers' listings up by key (flat in the length of history), and a
+-- long window (a backfill) still hashes them.
+SET LOCAL random_page_cost = 1.1;
 INSERT INTO price_snapshots (product_id, snapshot_date, currency, fmv_low, fmv_high, market_value, quick_sale,
                              patient_sale, sample_size, min_price, max_price, avg_price, volume_confidence,
                              analyses)

@@ -1,7 +1,17 @@
 -- The price observations (new or changed prices) of a product's listings over :days days.
+-- Read per listing (an index range on (listing_id, observed_at, observed_date) in the window's month
+-- partitions; OFFSET 0 keeps the planner from turning it into a join): as a hash join it read every
+-- observation of the window, of every product, once a product had a few dozen listings.
 SELECT o.listing_id, o.observed_at, o.price, o.currency
-FROM price_observations o
-JOIN listings l ON l.id = o.listing_id
-WHERE l.product_id = :product_id AND o.observed_at > now() - make_interval(days => CAST(:days AS integer))
+FROM listings l
+CROSS JOIN LATERAL (
+    SELECT p.listing_id, p.observed_at, p.price, p.currency FROM price_observations p
+    WHERE p.listing_id = l.id AND p.observed_at > now() - make_interval(days => CAST(:days AS integer))
+      -- the same window on the partition key (observed_date is observed_at's UTC day; a day of slack):
+      -- only the window's month partitions are read, not one index probe per month of history
+      AND p.observed_date >= CAST((now() - make_interval(days => CAST(:days AS integer))) AT TIME ZONE 'UTC' AS date) - 1
+    OFFSET 0
+) o
+WHERE l.product_id = :product_id
 ORDER BY o.observed_at, o.listing_id
 LIMIT 5000
