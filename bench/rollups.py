@@ -68,6 +68,15 @@ def drop_database(server_url: str, name: str) -> None:
 @contextmanager
 def bench_database(name: str) -> Iterator[str]:
     """A fresh, migrated warehouse database (embedded server, or the given server)."""
+    with bench_databases(name) as urls:
+        yield urls[0]
+
+
+@contextmanager
+def bench_databases(*names: str, bulk_loading: bool = False) -> Iterator[list[str]]:
+    """Fresh, migrated warehouse databases on one server: the embedded one (with ``bulk_loading``
+    tuned for it: larger WAL between checkpoints, autovacuum off, as the loads vacuum and analyse
+    what they load themselves), or ``MARKET_PULSE_BENCH_DATABASE_URL``'s, left as it is."""
     given = os.environ.get("MARKET_PULSE_BENCH_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
         server = None
@@ -76,14 +85,23 @@ def bench_database(name: str) -> Iterator[str]:
         else:
             server = EmbeddedPostgres(Path(tmp) / "postgres")
             base = server.ensure_running().url("postgres")
-        recreate_database(base, name)
-        url = with_database(base, name)
-        migrate.upgrade(url, "heads")
+            if bulk_loading:
+                with connect(base, autocommit=True) as conn:
+                    for setting in ("max_wal_size = '16GB'", "checkpoint_timeout = '30min'",
+                                    "maintenance_work_mem = '1GB'", "autovacuum = off"):
+                        conn.execute(sql.SQL("ALTER SYSTEM SET " + setting))  # constants, not input
+                    conn.execute("SELECT pg_reload_conf()")
+        urls = []
         try:
-            yield url
+            for name in names:
+                recreate_database(base, name)
+                urls.append(with_database(base, name))
+                migrate.upgrade(urls[-1], "heads")
+            yield urls
         finally:
-            engine_for(url).dispose()
-            drop_database(base, name)
+            for name, url in zip(names, urls, strict=False):
+                engine_for(url).dispose()
+                drop_database(base, name)
             if server is not None:
                 server.stop()
 

@@ -41,21 +41,16 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
 from bench.listing_history import parsed_partition, write_audited
-from bench.rollups import drop_database, record, recreate_database
-from infra import migrate
-from infra.database import connect, engine_for
-from infra.embedded_postgres import EmbeddedPostgres
-from infra.settings import with_database
+from bench.rollups import bench_databases, record
+from infra.database import engine_for
 from pipelines.alerts.store import load_candidates
 from pipelines.history.store import ensure_history_partitions, history_partitions
 from pipelines.listings.audits import RECENT_DAYS
@@ -84,41 +79,6 @@ foreign keys point at them)."""
 
 def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
-
-
-@contextmanager
-def bench_databases(*names: str) -> Iterator[list[str]]:
-    """Fresh, migrated warehouse databases on one server (the embedded one, tuned for bulk loading
-    — larger WAL between checkpoints — or ``MARKET_PULSE_BENCH_DATABASE_URL``'s, left as it is)."""
-    given = os.environ.get("MARKET_PULSE_BENCH_DATABASE_URL")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        if given:
-            base = with_database(given, "postgres")
-        else:
-            server = EmbeddedPostgres(Path(tmp) / "postgres")
-            base = server.ensure_running().url("postgres")
-            with connect(base, autocommit=True) as conn:
-                conn.execute("ALTER SYSTEM SET max_wal_size = '16GB'")
-                conn.execute("ALTER SYSTEM SET checkpoint_timeout = '30min'")
-                conn.execute("ALTER SYSTEM SET maintenance_work_mem = '1GB'")
-                # the loads are followed by VACUUM / ANALYZE of their own; autovacuum would otherwise
-                # work through the fresh partitions while the figures are taken
-                conn.execute("ALTER SYSTEM SET autovacuum = off")
-                conn.execute("SELECT pg_reload_conf()")
-        urls = []
-        try:
-            for name in names:
-                recreate_database(base, name)
-                urls.append(with_database(base, name))
-                migrate.upgrade(urls[-1], "heads")
-            yield urls
-        finally:
-            for name, url in zip(names, urls, strict=False):
-                engine_for(url).dispose()
-                drop_database(base, name)
-            if server is not None:
-                server.stop()
 
 
 class History:
