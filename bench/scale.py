@@ -289,7 +289,8 @@ def main() -> None:
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     shape = {"vendors": args.vendors, "new_per_day": args.new_per_day, "products": args.products}
-    with bench_databases("mp_bench_scale_small", "mp_bench_scale_large") as (small_url, large_url):
+    with bench_databases("mp_bench_scale_small", "mp_bench_scale_large",
+                         bulk_loading=True) as (small_url, large_url):
         engines = [engine_for(small_url), engine_for(large_url)]
         small, large = (History(engine, **shape) for engine in engines)
         print("small:", flush=True)
