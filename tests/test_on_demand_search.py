@@ -3,11 +3,14 @@ Dagster instance, the HTTP API on a real server and its event stream read by a r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,13 +19,14 @@ from dagster import AssetKey, DagsterInstance
 from sqlalchemy import text
 
 from demo.server import running_demo
-from infra.settings import READONLY
+from infra.settings import PROJECT_ROOT, READONLY
 from pipelines.on_demand import store
 from pipelines.on_demand.launcher import BackgroundSearches
 from pipelines.on_demand.query import query_key
 from pipelines.on_demand.search import SearchResources, run_search
 from pipelines.scraping.schedule_rules import vendor_today
 from pipelines.shared.partitions import day_vendor_key
+from pipelines.vendors.resources import VendorRegistry
 from tests.support.alert_data import add_search, add_user
 from tests.support.alert_receivers import webhook_receiver
 from tests.support.api_server import add_users_and_keys
@@ -277,3 +281,18 @@ def test_a_search_left_running_by_a_stopped_process_ends_failed(pipeline: Scrapi
     assert ended is not None and ended.status == "failed" and "stopped" in ended.error
     assert running is not None and running.status == "running"
     assert [e.event_type for e in _events(pipeline, stale)] == ["done"]
+
+
+def test_a_vendor_switched_off_is_not_searched(pipeline: ScrapingPipeline, resources: SearchResources,
+                                               demo_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "vendors"
+    shutil.copytree(PROJECT_ROOT / "vendors", folder)
+    chapin = folder / "chapin.yaml"
+    chapin.write_text(chapin.read_text() + "\nenabled: false\n")
+    switched_off = dataclasses.replace(resources, registry=VendorRegistry(directory=str(folder), demo_url=demo_url))
+    request_id = _request(pipeline, "iphone", ["chapin"])
+    summary = run_search(switched_off, request_id)
+    assert summary.status == "failed" and summary.pages == 0
+    first = _events(pipeline, request_id)[0]
+    assert (first.event_type, first.data["message"]) == ("error", "chapin is switched off in its vendor file "
+                                                                  "(enabled: false)")

@@ -168,6 +168,8 @@ def _one_vendor(res: SearchResources, request_id: int, query: str, name: str, ti
 
     try:
         config, vendor_file = res.registry.entry(name)
+        if not config.enabled:
+            raise VendorFailed(f"{name} is switched off in its vendor file (enabled: false)")
         day = check_partition_day(vendor_today(config))
         timeline("started", {"query": query, "partition": str(day_vendor_key(day, name))}, name)
         asof = asof_for(config, day)
