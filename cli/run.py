@@ -118,14 +118,12 @@ def run_with_progress(runner: HeadlessRunner, tasks: list[tuple[dt.date, str]],
 
         progress.update(task, description="scraping")
         if seed:
-            from dagster import build_resources
-
             from pipelines.platform.history_seed import seed_history
+            from pipelines.platform.runner import built_resources
 
             days = sorted({day for day, _ in tasks})
             vendors = list(dict.fromkeys(vendor for _, vendor in tasks))
-            with build_resources(dict(runner.definitions.resources or {}), instance=runner.instance) as built:
-                resources = {name: getattr(built, name) for name in built._asdict()}
+            with built_resources(runner.definitions, runner.instance) as resources:
                 return seed_history(resources, runner.instance, days, vendors, workers=workers, on_done=done)
         return runner.run_tasks(tasks, workers, on_done=done)
 

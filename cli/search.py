@@ -22,12 +22,11 @@ def search(
 ) -> None:
     """Search the shops now: each vendor's pages are fetched with its politeness rules, archived and
     published into today's partitions (as the day's scrape would), and shown as they come."""
-    from dagster import build_resources
-
     from pipelines.on_demand import store
     from pipelines.on_demand.query import clean_query, query_key, vendor_set
     from pipelines.on_demand.search import SearchResources, run_search
     from pipelines.platform.demo_service import demo_available
+    from pipelines.platform.runner import built_resources
 
     if not query.strip():
         raise fail("the query is empty")
@@ -36,11 +35,11 @@ def search(
     settings = load_settings()
     needs_demo = _selects_demo_vendor(settings, vendors or runner.vendors)
     printer = _Printer(show)
-    with build_resources(dict(runner.definitions.resources or {}), instance=runner.instance) as built, \
+    with built_resources(runner.definitions, runner.instance) as built, \
             demo_available(settings.demo_url) if needs_demo else contextlib.nullcontext(False) as started:
         if started:
             typer.echo(f"started the demo marketplace at {settings.demo_url} for this search", err=True)
-        resources = SearchResources.of({name: getattr(built, name) for name in built._asdict()}, runner.instance)
+        resources = SearchResources.of(built, runner.instance)
         with resources.warehouse.begin() as conn:
             earlier = store.fresh_request(conn, query_key=query_key(query), vendors=vendors, max_age_minutes=max_age,
                                           user_id=None)

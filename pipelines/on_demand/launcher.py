@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -70,17 +69,13 @@ class BackgroundSearches:
             return self._resources
 
     def _build(self) -> SearchResources:
-        from dagster import BetaWarning, DagsterInstance, PreviewWarning, SupersessionWarning, build_resources
+        from dagster import DagsterInstance
 
-        from pipelines.definitions import defs
+        from pipelines.platform.runner import built_resources, code_location
 
-        with warnings.catch_warnings():
-            for category in (BetaWarning, PreviewWarning, SupersessionWarning):
-                warnings.filterwarnings("ignore", category=category)
-            definitions = defs()
+        definitions = code_location()
         instance = self._stack.enter_context(DagsterInstance.get())
-        built = self._stack.enter_context(build_resources(dict(definitions.resources or {}), instance=instance))
-        return SearchResources.of({name: getattr(built, name) for name in built._asdict()}, instance)
+        return SearchResources.of(self._stack.enter_context(built_resources(definitions, instance)), instance)
 
 
 def warm_up(resources: SearchResources) -> None:

@@ -8,10 +8,11 @@ launched there (with the blocking checks of ``listings`` evaluated in the same r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from dagster import (
     MultiPartitionsDefinition,
     PreviewWarning,
     SupersessionWarning,
+    build_resources,
 )
 from dagster._core.execution.backfill import BulkActionStatus
 
@@ -92,19 +94,39 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 CLI_TAGS = {"market_pulse/launched_by": "cli"}
 
 
+@contextlib.contextmanager
+def quiet_dagster_notices() -> Iterator[None]:
+    """Dagster's notices about its own beta and superseded APIs, raised while the code location
+    resolves, would bury a command's output; the UI and the run logs still show them."""
+    with warnings.catch_warnings():
+        for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+            warnings.filterwarnings("ignore", category=category)
+        yield
+
+
+def code_location() -> Definitions:
+    """The code location's definitions, loaded late (they read the environment the CLI prepared)."""
+    from pipelines.definitions import defs
+
+    with quiet_dagster_notices():
+        return defs()
+
+
+@contextlib.contextmanager
+def built_resources(definitions: Definitions, instance: DagsterInstance) -> Iterator[dict[str, Any]]:
+    """The code location's resources built as a run has them, by name, for work done outside a run
+    (the demo seed, on-demand searches); torn down when the block ends."""
+    with build_resources(dict(definitions.resources or {}), instance=instance) as built:
+        yield {name: getattr(built, name) for name in built._asdict()}
+
+
 class HeadlessRunner:
     """Materialises vendor_catalog, then (day, vendor) partitions of raw_captures → listings."""
 
     def __init__(self, instance: DagsterInstance | None = None, definitions: Definitions | None = None) -> None:
-        # Dagster's notices about its own beta and superseded APIs, raised while the code location
-        # resolves, would bury the command's output; the UI and the run logs still show them.
-        with warnings.catch_warnings():
-            for category in (BetaWarning, PreviewWarning, SupersessionWarning):
-                warnings.filterwarnings("ignore", category=category)
-            if definitions is None:
-                from pipelines.definitions import defs  # loaded late: it reads the environment the CLI prepared
-
-                definitions = defs()
+        if definitions is None:
+            definitions = code_location()
+        with quiet_dagster_notices():
             self.sync_job = definitions.resolve_job_def(SYNC_VENDORS_JOB.name)
             self.scrape_job = definitions.resolve_job_def(SCRAPE_JOB.name)
         self.instance = instance or DagsterInstance.get()
