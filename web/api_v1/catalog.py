@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from sqlalchemy import Connection
 from starlette.responses import Response
 
@@ -53,13 +55,18 @@ async def get_product(product_id: ProductId, _caller: Reader, reading: Reading) 
     return await reading.answer(answer)
 
 
-@router.get("/products/{product_id}/price-history",
-            summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency",
-            response_model=models.PriceHistory)
-async def price_history(product_id: ProductId, _caller: Reader, reading: Reading,
-                        days: Annotated[int, days_param()] = 30,
-                        observations: Annotated[bool, Query(description="Also the listings' price changes.")] = False,
-                        ) -> Response:
+class PriceHistoryQuery(BaseModel):
+    """``GET /products/{id}/price-history``'s query (one definition for the route and
+    :mod:`web.api_v1.fast_reads`)."""
+
+    days: Annotated[int, days_param()] = 30
+    observations: Annotated[bool, Query(description="Also the listings' price changes.")] = False
+
+
+def price_history_read(product_id: int, p: PriceHistoryQuery) -> Callable[[Connection], models.PriceHistory]:
+    """The read of a product's daily snapshots (and, on request, its listings' observations)."""
+    days, observations = p.days, p.observations
+
     def answer(conn: Connection) -> models.PriceHistory:
         if store.product(conn, product_id) is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
@@ -70,4 +77,12 @@ async def price_history(product_id: ProductId, _caller: Reader, reading: Reading
                     for r in store.product_observations(conn, product_id, days)]
         return models.PriceHistory(product_id=product_id, days=days, snapshots=snapshots, observations=seen)
 
-    return await reading.answer(answer)
+    return answer
+
+
+@router.get("/products/{product_id}/price-history",
+            summary="A product's daily market: value, FMV band, quick and patient sale, sample size, per currency",
+            response_model=models.PriceHistory)
+async def price_history(product_id: ProductId, _caller: Reader, reading: Reading,
+                        params: Annotated[PriceHistoryQuery, Query()]) -> Response:
+    return await reading.answer(price_history_read(product_id, params))
