@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.database import engine_for
 from web import accounts, api_v1, guard, passwords, sessions
+from web.api_v1.fast_reads import FastReads
 from web.api_v1.reading import read_engine_for
 from web.api_v1.searches import SearchLauncher
 from web.config import FrontDoorConfig
@@ -74,6 +75,9 @@ class FrontDoor:
         self.workspace_files = list(workspace_files) if workspace_files else None
         self.dagster: ASGIApp | None = None
         self.pages = build_pages(self)
+        self.public = FastReads(self.pages)
+        """The pages anyone may reach (login, health, the API): the FastAPI app, its busiest API reads
+        answered in front of it (:mod:`web.api_v1.fast_reads`)."""
 
     # --- the pipeline of checks ---------------------------------------------------------------------
 
@@ -96,7 +100,7 @@ class FrontDoor:
             return
         path = scope["path"]
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-            await self.pages(scope, receive, send)
+            await self.public(scope, receive, send)
             return
         principal = await self.session_principal(scope)
         if principal is None:

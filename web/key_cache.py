@@ -56,3 +56,7 @@ class KeyCache:
             if len(self._entries) >= MAX_ENTRIES:  # dicts keep insertion order: the oldest go first
                 self._entries = dict(list(self._entries.items())[MAX_ENTRIES // 2:])
         self._entries[hash_key(key)] = (now + self.ttl_seconds, principal)
+
+    def clear(self) -> None:
+        """Forget every key: each is checked against the database again on its next use."""
+        self._entries.clear()

@@ -73,6 +73,11 @@ async def server_problem(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     if not request.url.path.startswith("/api/"):
         return Response("internal error", status_code=500)
+    return server_error_response()
+
+
+def server_error_response() -> Response:
+    """The 500 of an API request: no trace, no internals (they are in the log)."""
     return _problem(500, "Internal Server Error", "the server could not answer this request; it was logged")
 
 
