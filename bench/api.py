@@ -3,7 +3,7 @@ product's price history, ``listings?q=`` and ``comps?q=``, against the same quer
 SQL in the same run.
 
     uv run python bench/api.py [--listings 200000] [--observations 1000000] [--clients 50,10]
-                               [--seconds 20] [--rounds 2] [--rate 0]
+                               [--seconds 20] [--rounds 2] [--rate 0 | --rate 60,150,250]
 
 The warehouse (embedded server, or MARKET_PULSE_BENCH_DATABASE_URL) gets ``--listings`` listings
 titled "<brand> <line> <n>GB", ``--observations`` price observations and 30 days of snapshots for
@@ -14,9 +14,9 @@ same number of asyncio tasks, each query in a worker thread through the API's re
 (:class:`web.api_v1.reading.ReadPool`: same pool, same limiter, same concurrency). Reported per
 client count: requests per second, p50 / p95 / p99 latency per kind and overall, and API p50 /
 bare SQL p50. The clients send in a closed loop (each waits for its answer, then sends again:
-the machine is always saturated and latency is mostly queueing); ``--rate`` adds an open-loop
-run, the first client count sending that many requests per second in all on a fixed schedule
-(see :class:`Pace`).
+the machine is always saturated and latency is mostly queueing); ``--rate`` adds open-loop
+runs, the first client count sending that many requests per second in all on a fixed schedule
+(see :class:`Pace`), one run per rate: where p95 stays under a target as the rate grows.
 """
 
 from __future__ import annotations
@@ -234,8 +234,9 @@ def main() -> None:
     parser.add_argument("--clients", default="50,10", help="concurrent clients, one run per number")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--rate", type=float, default=0,
-                        help="also an open-loop run at this many requests/s in all (0: closed loop only)")
+    parser.add_argument("--rate", default="0",
+                        help="also open-loop runs at these many requests/s in all, comma-separated, e.g. 60,150 "
+                             "(0: closed loop only)")
     args = parser.parse_args()
     counts_of_clients = [int(n) for n in str(args.clients).split(",")]
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -254,8 +255,8 @@ def main() -> None:
             asyncio.run(sql_phase(url, 5, 2, 0))
             for clients in counts_of_clients:
                 compare(base, url, server.pid, keys[:clients], args.seconds, args.rounds)
-            if args.rate:
-                compare(base, url, server.pid, keys[:counts_of_clients[0]], args.seconds, args.rounds, args.rate)
+            for rate in (float(r) for r in str(args.rate).split(",") if float(r) > 0):
+                compare(base, url, server.pid, keys[:counts_of_clients[0]], args.seconds, args.rounds, rate)
         finally:
             server.terminate()
             server.wait(timeout=15)
