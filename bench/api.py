@@ -16,7 +16,9 @@ client count: requests per second, p50 / p95 / p99 latency per kind and overall,
 bare SQL p50. The clients send in a closed loop (each waits for its answer, then sends again:
 the machine is always saturated and latency is mostly queueing); ``--rate`` adds open-loop
 runs, the first client count sending that many requests per second in all on a fixed schedule
-(see :class:`Pace`), one run per rate: where p95 stays under a target as the rate grows.
+(see :class:`Pace`), one run per rate: where p95 stays under a target as the rate grows. Each round also runs the same
+clients against an HTTP floor (uvicorn answering a constant 6 KB, nothing behind it): what HTTP alone
+adds to a request here, to read API p50 minus bare SQL p50 against.
 """
 
 from __future__ import annotations
@@ -89,6 +91,21 @@ def bare_sql(kind: str, params: dict[str, Any], path: str, conn: Connection) -> 
                                              "sold": None}, None, 21)
     else:
         store.comps(conn, params["q"], 30, None, 20)
+
+
+FLOOR_APP = """
+import sys, uvicorn
+BODY = b'{"items": [' + b'{"title": "' + b'x' * 280 + b'"},' * 19 + b'{}]}'
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]})
+    await send({"type": "http.response.body", "body": BODY})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", server_header=False)
+"""
+"""The HTTP floor: the same server and client with nothing behind them, a constant answer of about a
+listings page's size (6 KB). What HTTP alone adds to a request on this machine."""
 
 
 def serve_command(url: str, port: int) -> list[str]:
@@ -177,11 +194,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def report(label: str, latencies: dict[str, list[float]], seconds: float) -> float:
+def report(label: str, latencies: dict[str, list[float]], seconds: float, per_kind: bool = True) -> float:
     everything = [v for vs in latencies.values() for v in vs]
     print(f"| {label} | all | {len(everything) / seconds:.0f} | {percentile(everything, .5):.1f} | "
           f"{percentile(everything, .95):.1f} | {percentile(everything, .99):.1f} |")
-    for kind in KINDS:
+    for kind in KINDS if per_kind else ():
         vs = latencies[kind]
         print(f"| {label} | {kind} | {len(vs) / seconds:.0f} | {percentile(vs, .5):.1f} | {percentile(vs, .95):.1f} | "
               f"{percentile(vs, .99):.1f} |")
@@ -189,14 +206,15 @@ def report(label: str, latencies: dict[str, list[float]], seconds: float) -> flo
 
 
 def compare(base: str, url: str, server_pid: int, keys: list[str], seconds: float, rounds: int,
-            rate: float = 0) -> None:
-    """Rounds of API then bare SQL with ``len(keys)`` clients; also the Python CPU each spends per
-    request (the server's process, the clients' and bare SQL's: this process)."""
+            rate: float = 0, floor: str | None = None) -> None:
+    """Rounds of API then bare SQL (then the HTTP floor, a constant answer, when ``floor`` is its
+    base URL) with ``len(keys)`` clients; also the Python CPU each spends per request (the server's
+    process, the clients' and bare SQL's: this process)."""
     clients = len(keys)
     loop = f"open loop, {rate:g} requests/s in all" if rate else "closed loop"
     print(f"\n{clients} clients ({loop}), {seconds:.0f} s per phase, load {os.getloadavg()[0]:.2f}\n")
     print("| round / side | kind | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
-    ratios, cpu = [], []
+    ratios, cpu, overheads = [], [], []
     for r in range(1, rounds + 1):
         server_before, own_before = _cpu_seconds(server_pid), time.process_time()
         api = asyncio.run(api_phase(base, keys, seconds, r, rate))
@@ -207,10 +225,17 @@ def compare(base: str, url: str, server_pid: int, keys: list[str], seconds: floa
         own_before = time.process_time()
         bare = asyncio.run(sql_phase(url, clients, seconds, r, rate))
         bare_ms = _per_request(time.process_time() - own_before, sum(map(len, bare.values())))
-        ratios.append(api_p50 / report(f"{r} bare SQL", bare, seconds))
+        bare_p50 = report(f"{r} bare SQL", bare, seconds)
+        ratios.append(api_p50 / bare_p50)
+        if floor:
+            floor_p50 = report(f"{r} HTTP floor", asyncio.run(api_phase(floor, keys, seconds, r, rate)), seconds,
+                               per_kind=False)
+            overheads.append(f"{api_p50 - bare_p50:.1f} ms (floor {floor_p50:.1f})")
         cpu.append(f"round {r}: API server {server_ms}, its clients {client_ms}, bare SQL {bare_ms}")
     print(f"\n{clients} clients: API p50 / bare SQL p50 per round: {', '.join(f'{x:.2f}x' for x in ratios)}; "
           f"load after: {os.getloadavg()[0]:.2f}")
+    if overheads:
+        print("API p50 - bare SQL p50 per round, and the HTTP floor's p50: " + "; ".join(overheads))
     print("Python CPU per request, ms: " + "; ".join(cpu))
 
 
@@ -249,15 +274,21 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(serve_command(url, port), cwd=Path(__file__).resolve().parent.parent)
+        floor_port = _free_port()
+        floor = f"http://127.0.0.1:{floor_port}"
+        floor_server = subprocess.Popen([sys.executable, "-c", FLOOR_APP, str(floor_port)])
         try:
             wait_up(base, server)
+            wait_up(floor, floor_server)
             asyncio.run(api_phase(base, keys[:5], 2, 0))  # warm up pools and caches
             asyncio.run(sql_phase(url, 5, 2, 0))
             for clients in counts_of_clients:
-                compare(base, url, server.pid, keys[:clients], args.seconds, args.rounds)
+                compare(base, url, server.pid, keys[:clients], args.seconds, args.rounds, floor=floor)
             for rate in (float(r) for r in str(args.rate).split(",") if float(r) > 0):
-                compare(base, url, server.pid, keys[:counts_of_clients[0]], args.seconds, args.rounds, rate)
+                compare(base, url, server.pid, keys[:counts_of_clients[0]], args.seconds, args.rounds, rate, floor)
         finally:
+            floor_server.terminate()
+            floor_server.wait(timeout=15)
             server.terminate()
             server.wait(timeout=15)
             engine_for(url).dispose()
