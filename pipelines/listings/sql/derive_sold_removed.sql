@@ -1,14 +1,27 @@
 -- Sold: the latest sighting carries the vendor's sold marker (sold_at = start of that sold streak).
--- Removed: not sold, and missing from the last :removed_after complete scrapes of the vendor.
+-- Removed: not sold, and missing from :removed_after complete scrapes of the vendor after its last
+-- day (removed_at = the day of the :removed_after-th). missed_scrapes counts the complete scrapes
+-- missed up to :removed_after and stops there: it saturates when the listing is removed.
 -- A complete scrape is a parsed day whose scheduled searches all succeeded; failed days never
 -- count, and neither do on-demand searches (request_id set): one query searched now says nothing
 -- about the listings the day's scrape would find.
 --
--- Cost grows with the vendor's listings, not with its history: only the listings this partition
--- touched (affected_listings) are re-read from their sightings, by index probes (latest sighting,
--- start of the sold streak); every other listing's last day and sold state are already in
--- `listings`, derived from the same sightings when they were last touched. Missed scrapes are a
--- binary search (width_bucket) in the sorted array of complete scrape days.
+-- Cost grows with the listings of the vendor's recent days, not with its history or catalogue.
+-- This day D can change a listing's state in two ways only: its sightings (the listings this
+-- partition touched, affected_listings), and whether D counts as a complete scrape. The second
+-- matters only to a listing whose last day L is before D with fewer than :removed_after complete
+-- scrapes between L and D (exclusive): once :removed_after scrape days lie between them, the count
+-- is saturated and the removal day is one of those, whatever D is. So besides the affected ones,
+-- only listings last seen on or after B, the :removed_after-th complete scrape day before D, and
+-- before D are re-derived (an index range on (vendor_id, last_seen_at)); with fewer scrape days
+-- before D than that, every listing last seen before D. Every other listing keeps what it has.
+-- That relies on the stored state having been derived with this :removed_after: a removed listing
+-- whose missed_scrapes is not :removed_after, or a live one that has reached it, means it changed
+-- (or the rows predate the saturating count), and then every listing of the vendor is re-derived
+-- once. The affected listings are re-read from their sightings by index probes (latest sighting,
+-- start of the sold streak); every other one's last day and sold state are already in `listings`,
+-- derived from the same sightings when they were last touched. Missed scrapes are a binary search
+-- (width_bucket) in the sorted array of complete scrape days.
 -- Each probe of a listing's sightings starts at the day before its first_seen_at (derived from its
 -- first sighting just before this), so run-time partition pruning skips the months before it.
 -- CTEs are MATERIALIZED: statistics of rows written earlier in this transaction are unknown to
@@ -20,6 +33,28 @@ WITH scrape_days AS MATERIALIZED (
         GROUP BY partition_date HAVING bool_and(status = 'success')
     ) d
     WHERE EXISTS (SELECT 1 FROM listing_sightings s WHERE s.vendor_id = :vendor_id AND s.partition_date = d.day)
+),
+-- State derived with another :removed_after (or before missed_scrapes saturated): partial indexes
+-- on the removed and on the live listings answer these without reading the others.
+stale AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM listings WHERE vendor_id = :vendor_id AND is_removed
+                     AND missed_scrapes < CAST(:removed_after AS integer))
+        OR EXISTS (SELECT 1 FROM listings WHERE vendor_id = :vendor_id AND is_removed
+                     AND missed_scrapes > CAST(:removed_after AS integer))
+        OR EXISTS (SELECT 1 FROM listings WHERE vendor_id = :vendor_id AND NOT is_sold AND NOT is_removed
+                     AND missed_scrapes >= CAST(:removed_after AS integer)) AS rederive_all
+),
+-- The last_seen_at range of the listings (besides the affected ones) whose state D can change:
+-- [B, D) with B the :removed_after-th complete scrape day before D (width_bucket(D - 1, days) is
+-- how many there are before D); everything when there are fewer, or when the state is stale.
+bounds AS MATERIALIZED (
+    SELECT CASE WHEN s.rederive_all THEN '-infinity'::timestamptz
+                ELSE (coalesce(d.days[width_bucket(CAST(:partition_date AS date) - 1, d.days)
+                                      - CAST(:removed_after AS integer) + 1],
+                               '-infinity'::date)::timestamp AT TIME ZONE 'UTC') END AS since,
+           CASE WHEN s.rederive_all THEN 'infinity'::timestamptz
+                ELSE (CAST(:partition_date AS date)::timestamp AT TIME ZONE 'UTC') END AS until
+    FROM stale s CROSS JOIN scrape_days d
 ),
 recomputed AS MATERIALIZED (
     SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold, streak.seen_at AS sold_at
@@ -47,14 +82,17 @@ per_listing AS MATERIALIZED (
     UNION ALL
     SELECT l.id, (l.last_seen_at AT TIME ZONE 'UTC')::date, l.is_sold, l.sold_at
     FROM listings l
-    WHERE l.vendor_id = :vendor_id AND NOT EXISTS (SELECT 1 FROM affected_listings a WHERE a.listing_id = l.id)
+    WHERE l.vendor_id = :vendor_id
+      AND l.last_seen_at >= (SELECT b.since FROM bounds b) AND l.last_seen_at < (SELECT b.until FROM bounds b)
+      AND NOT EXISTS (SELECT 1 FROM affected_listings a WHERE a.listing_id = l.id)
 ),
 -- Missed scrapes and the removal day depend on the last day only: computed once per distinct last
 -- day (at most one per day of history) rather than per listing, each of which would otherwise
 -- copy the whole array of scrape days (a vendor's listings times its days of history).
 per_day AS MATERIALIZED (
     SELECT x.last_day,
-           coalesce(cardinality(d.days), 0) - coalesce(width_bucket(x.last_day, d.days), 0) AS missed,
+           least(coalesce(cardinality(d.days), 0) - coalesce(width_bucket(x.last_day, d.days), 0),
+                 CAST(:removed_after AS integer)) AS missed,
            d.days[coalesce(width_bucket(x.last_day, d.days), 0) + CAST(:removed_after AS integer)] AS removed_day
     FROM (SELECT DISTINCT last_day FROM per_listing) x CROSS JOIN scrape_days d
 ),
