@@ -4,7 +4,9 @@ History is generated in SQL (``generate_series``, a month partition per statemen
 vendors, each sighting ``50 x --new-per-day`` live listings a day (each listing lives 50 days; a
 new cohort of ``--new-per-day`` is born every day), a price that moves every 5 days (about one
 sighting in five is a price observation), one search per vendor and day (its search results for
-the last 8 days only: what the audits read).
+the last 8 days only: what the audits read). Listings are loaded with the sold/removed state the
+listings writes would have left (every day a complete scrape; removed two days after the last
+sighting, ``missed_scrapes`` counted up to 2), so the measured writes start from a converged warehouse.
 
 Two databases on one server: **small** holds the last ``--small`` sightings' worth of days,
 **large** the same days and as many before them as make ``--large`` sightings (or as far as
