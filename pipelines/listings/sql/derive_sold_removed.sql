@@ -15,6 +15,8 @@
 -- only listings last seen on or after B, the :removed_after-th complete scrape day before D, and
 -- before D are re-derived (an index range on (vendor_id, last_seen_at)); with fewer scrape days
 -- before D than that, every listing last seen before D. Every other listing keeps what it has.
+-- A day's status therefore takes effect when that day's listings partition is published (as the
+-- listings step does after every scrape of it), not at the next write of some other day.
 -- That relies on the stored state having been derived with this :removed_after: a removed listing
 -- whose missed_scrapes is not :removed_after, or a live one that has reached it, means it changed
 -- (or the rows predate the saturating count), and then every listing of the vendor is re-derived
