@@ -11,9 +11,10 @@ FROM listings l
 CROSS JOIN LATERAL (
     SELECT p.listing_id, p.observed_at, p.price, p.currency FROM price_observations p
     WHERE p.listing_id = l.id AND p.observed_at > now() - make_interval(days => CAST(:days AS integer))
-      -- the same window on the partition key (observed_date is observed_at's UTC day; a day of slack):
-      -- only the window's month partitions are read, not one index probe per month of history
-      AND p.observed_date >= CAST((now() - make_interval(days => CAST(:days AS integer))) AT TIME ZONE 'UTC' AS date) - 1
+      -- the same window on the partition key (observed_date is observed_at's UTC day; :since is the
+      -- window's first UTC day less a day of slack, a value, so months before it are pruned when
+      -- the query is planned): only the window's month partitions are planned and read
+      AND p.observed_date >= CAST(:since AS date)
     OFFSET 0
 ) o
 WHERE l.product_id = :product_id AND l.last_seen_at > now() - make_interval(days => CAST(:days AS integer))
