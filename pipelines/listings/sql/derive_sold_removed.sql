@@ -22,19 +22,41 @@
 -- (or the rows predate the saturating count), and then every listing of the vendor is re-derived
 -- once. The affected listings are re-read from their sightings by index probes (latest sighting,
 -- start of the sold streak); every other one's last day and sold state are already in `listings`,
--- derived from the same sightings when they were last touched. Missed scrapes are a binary search
--- (width_bucket) in the sorted array of complete scrape days.
+-- derived from the same sightings when they were last touched.
+-- Only the scrape days these need are read, never the vendor's whole history: B is a backward walk
+-- over the vendor's search days before D that stops at the :removed_after-th complete one, and the
+-- missed scrapes of a last day L a forward walk from L that stops likewise (the first
+-- :removed_after complete days after L give both the capped count and the removal day). Each walk
+-- steps from day to day with one probe of searches (vendor_id, partition_date) and checks a day
+-- with a probe of its searches and of one sighting (run-time pruning reads that day's month only).
+-- Only when every listing is re-derived (stale state) does this touch every day, a few per last day.
 -- Each probe of a listing's sightings starts at the day before its first_seen_at (derived from its
 -- first sighting just before this), so run-time partition pruning skips the months before it.
 -- CTEs are MATERIALIZED: statistics of rows written earlier in this transaction are unknown to
--- the planner.
-WITH scrape_days AS MATERIALIZED (
-    SELECT array_agg(d.day ORDER BY d.day) AS days
+-- the planner. A day's sighting check is a scalar subquery (LIMIT 1), not EXISTS, which the planner
+-- may turn into a semi join reading all of the vendor's sightings before the walk can stop.
+WITH RECURSIVE
+-- The vendor's search days before D, newest first: a backward skip scan, one probe of
+-- (vendor_id, partition_date) per day, run only as far as `bound` reads it.
+days_before(day) AS (
+    SELECT max(s.partition_date) FROM searches s
+    WHERE s.vendor_id = :vendor_id AND s.partition_date < CAST(:partition_date AS date)
+    UNION ALL
+    SELECT (SELECT max(s.partition_date) FROM searches s WHERE s.vendor_id = :vendor_id AND s.partition_date < w.day)
+    FROM days_before w WHERE w.day IS NOT NULL
+),
+-- B, the :removed_after-th complete scrape day before D (NULL when there are fewer): the walk
+-- stops at the :removed_after-th complete day it meets.
+bound AS MATERIALIZED (
+    SELECT CASE WHEN count(*) = CAST(:removed_after AS integer) THEN min(c.day) END AS day
     FROM (
-        SELECT partition_date AS day FROM searches WHERE vendor_id = :vendor_id AND request_id IS NULL
-        GROUP BY partition_date HAVING bool_and(status = 'success')
-    ) d
-    WHERE EXISTS (SELECT 1 FROM listing_sightings s WHERE s.vendor_id = :vendor_id AND s.partition_date = d.day)
+        SELECT w.day FROM days_before w
+        WHERE w.day IS NOT NULL
+          AND (SELECT bool_and(s.status = 'success') FROM searches s
+               WHERE s.vendor_id = :vendor_id AND s.partition_date = w.day AND s.request_id IS NULL)
+          AND (SELECT true FROM listing_sightings s WHERE s.vendor_id = :vendor_id AND s.partition_date = w.day LIMIT 1)
+        LIMIT CAST(:removed_after AS integer)
+    ) c
 ),
 -- State derived with another :removed_after (or before missed_scrapes saturated): partial indexes
 -- on the removed and on the live listings answer these without reading the others.
@@ -47,16 +69,13 @@ stale AS MATERIALIZED (
                      AND missed_scrapes >= CAST(:removed_after AS integer)) AS rederive_all
 ),
 -- The last_seen_at range of the listings (besides the affected ones) whose state D can change:
--- [B, D) with B the :removed_after-th complete scrape day before D (width_bucket(D - 1, days) is
--- how many there are before D); everything when there are fewer, or when the state is stale.
+-- [B, D); everything before D when there is no B, everything when the state is stale.
 bounds AS MATERIALIZED (
     SELECT CASE WHEN s.rederive_all THEN '-infinity'::timestamptz
-                ELSE (coalesce(d.days[width_bucket(CAST(:partition_date AS date) - 1, d.days)
-                                      - CAST(:removed_after AS integer) + 1],
-                               '-infinity'::date)::timestamp AT TIME ZONE 'UTC') END AS since,
+                ELSE (coalesce(b.day, '-infinity'::date)::timestamp AT TIME ZONE 'UTC') END AS since,
            CASE WHEN s.rederive_all THEN 'infinity'::timestamptz
                 ELSE (CAST(:partition_date AS date)::timestamp AT TIME ZONE 'UTC') END AS until
-    FROM stale s CROSS JOIN scrape_days d
+    FROM stale s CROSS JOIN bound b
 ),
 recomputed AS MATERIALIZED (
     SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold, streak.seen_at AS sold_at
@@ -88,15 +107,33 @@ per_listing AS MATERIALIZED (
       AND l.last_seen_at >= (SELECT b.since FROM bounds b) AND l.last_seen_at < (SELECT b.until FROM bounds b)
       AND NOT EXISTS (SELECT 1 FROM affected_listings a WHERE a.listing_id = l.id)
 ),
--- Missed scrapes and the removal day depend on the last day only: computed once per distinct last
--- day (at most one per day of history) rather than per listing, each of which would otherwise
--- copy the whole array of scrape days (a vendor's listings times its days of history).
+-- Missed scrapes and the removal day depend on the last day L only: computed once per distinct
+-- last day, from a forward skip scan of the vendor's search days after L that stops at the
+-- :removed_after-th complete one (missed = how many it met, removed_day = that one).
 per_day AS MATERIALIZED (
-    SELECT x.last_day,
-           least(coalesce(cardinality(d.days), 0) - coalesce(width_bucket(x.last_day, d.days), 0),
-                 CAST(:removed_after AS integer)) AS missed,
-           d.days[coalesce(width_bucket(x.last_day, d.days), 0) + CAST(:removed_after AS integer)] AS removed_day
-    FROM (SELECT DISTINCT last_day FROM per_listing) x CROSS JOIN scrape_days d
+    SELECT x.last_day, a.missed, a.removed_day
+    FROM (SELECT DISTINCT last_day FROM per_listing) x
+    CROSS JOIN LATERAL (
+        WITH RECURSIVE days_after(day) AS (
+            SELECT min(s.partition_date) FROM searches s
+            WHERE s.vendor_id = :vendor_id AND s.partition_date > x.last_day
+            UNION ALL
+            SELECT (SELECT min(s.partition_date) FROM searches s
+                    WHERE s.vendor_id = :vendor_id AND s.partition_date > w.day)
+            FROM days_after w WHERE w.day IS NOT NULL
+        )
+        SELECT CAST(count(*) AS integer) AS missed,
+               CASE WHEN count(*) = CAST(:removed_after AS integer) THEN max(c.day) END AS removed_day
+        FROM (
+            SELECT w.day FROM days_after w
+            WHERE w.day IS NOT NULL
+              AND (SELECT bool_and(s.status = 'success') FROM searches s
+                   WHERE s.vendor_id = :vendor_id AND s.partition_date = w.day AND s.request_id IS NULL)
+              AND (SELECT true FROM listing_sightings s
+                   WHERE s.vendor_id = :vendor_id AND s.partition_date = w.day LIMIT 1)
+            LIMIT CAST(:removed_after AS integer)
+        ) c
+    ) a
 ),
 missed AS MATERIALIZED (
     SELECT p.listing_id, p.latest_sold, p.sold_at, pd.missed, pd.removed_day
