@@ -20,9 +20,10 @@
 -- That relies on the stored state having been derived with this :removed_after: a removed listing
 -- whose missed_scrapes is not :removed_after, or a live one that has reached it, means it changed
 -- (or the rows predate the saturating count), and then every listing of the vendor is re-derived
--- once. The affected listings are re-read from their sightings by index probes (latest sighting,
--- start of the sold streak); every other one's last day and sold state are already in `listings`,
--- derived from the same sightings when they were last touched.
+-- once. The affected listings are re-read from their sightings by index probes (latest sighting;
+-- start of the sold streak, probed only when the latest sighting is sold); every other one's last
+-- day and sold state are already in `listings`, derived from the same sightings when they were
+-- last touched.
 -- Only the scrape days these need are read, never the vendor's whole history: B is a backward walk
 -- over the vendor's search days before D that stops at the :removed_after-th complete one, and the
 -- missed scrapes of a last day L a forward walk from L that stops likewise (the first
@@ -78,7 +79,15 @@ bounds AS MATERIALIZED (
     FROM stale s CROSS JOIN bound b
 ),
 recomputed AS MATERIALIZED (
-    SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold, streak.seen_at AS sold_at
+    SELECT a.listing_id, latest.partition_date AS last_day, latest.is_sold AS latest_sold,
+           -- CASE evaluates the probe only for a listing whose latest sighting is sold.
+           CASE WHEN latest.is_sold THEN (
+               SELECT s.seen_at FROM listing_sightings s
+               WHERE s.listing_id = a.listing_id AND s.partition_date >= known.since
+                 AND s.partition_date > coalesce((SELECT max(u.partition_date) FROM listing_sightings u
+                                                 WHERE u.listing_id = a.listing_id AND NOT u.is_sold
+                                                   AND u.partition_date >= known.since), '-infinity'::date)
+               ORDER BY s.partition_date LIMIT 1) END AS sold_at
     FROM affected_listings a
     JOIN LATERAL (
         SELECT CAST((l.first_seen_at AT TIME ZONE 'UTC') AS date) - 1 AS since FROM listings l
@@ -89,14 +98,6 @@ recomputed AS MATERIALIZED (
         WHERE s.listing_id = a.listing_id AND s.partition_date >= known.since
         ORDER BY s.partition_date DESC LIMIT 1
     ) latest
-    LEFT JOIN LATERAL (
-        SELECT s.seen_at FROM listing_sightings s
-        WHERE latest.is_sold AND s.listing_id = a.listing_id AND s.partition_date >= known.since
-          AND s.partition_date > coalesce((SELECT max(u.partition_date) FROM listing_sightings u
-                                          WHERE u.listing_id = a.listing_id AND NOT u.is_sold
-                                            AND u.partition_date >= known.since), '-infinity'::date)
-        ORDER BY s.partition_date LIMIT 1
-    ) streak ON true
 ),
 per_listing AS MATERIALIZED (
     SELECT listing_id, last_day, latest_sold, sold_at FROM recomputed
