@@ -142,7 +142,18 @@ class Listing(Base):
     __table_args__ = (
         UniqueConstraint("vendor_id", "external_id"),
         CheckConstraint("price IS NULL OR price >= 0", name="price_not_negative"),
+        # A listings write re-derives the listings last seen in the vendor's last few scrapes.
         Index("ix_listings_vendor_id_last_seen_at", "vendor_id", "last_seen_at"),
+        # A product's price history reads only its listings last seen inside the window.
+        Index("ix_listings_product_id_last_seen_at", "product_id", "last_seen_at"),
+        # A partition's summary counts the day's sold and removed listings without reading the others.
+        Index("ix_listings_sold_vendor_id_sold_at", "vendor_id", "sold_at",
+              postgresql_where=text("sold_at IS NOT NULL")),
+        Index("ix_listings_removed_vendor_id_removed_at", "vendor_id", "removed_at",
+              postgresql_where=text("removed_at IS NOT NULL")),
+        # Removed listings whose missed_scrapes is not the vendor's threshold: derived with another one.
+        Index("ix_listings_removed_vendor_id_missed_scrapes", "vendor_id", "missed_scrapes",
+              postgresql_where=text("is_removed")),
         # Most reads (alerts, snapshots, "what is on sale now") only want live listings.
         Index("ix_listings_active_vendor_id", "vendor_id", "price",
               postgresql_where=text("NOT is_sold AND NOT is_removed")),
@@ -180,6 +191,9 @@ class Listing(Base):
     is_sold: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_removed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     missed_scrapes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Complete scrapes of the vendor since the listing was last seen, counted up to the vendor's
+    ``removed_after_missing`` and no further: it saturates when the listing is removed (or, sold,
+    reaches it), so a new day changes it only on listings seen in the last few scrapes."""
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
     created_at: Mapped[dt.datetime] = created_at_column()
     updated_at: Mapped[dt.datetime] = updated_at_column()

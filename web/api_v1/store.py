@@ -3,6 +3,7 @@ searches and notifications, and API usage. Reads are given a connection of the r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -53,7 +54,11 @@ def product_snapshots(conn: Connection, product_id: int, days: int) -> list[Row[
 
 
 def product_observations(conn: Connection, product_id: int, days: int) -> list[Row[Any]]:
-    return SQL.rows(conn, "product_observations", {"product_id": product_id, "days": days})
+    """The window's first day is passed as a value (a day early: slack for the application's and
+    the database's clocks) so the planner leaves out the older month partitions when it plans, not
+    only when it runs: planning every month of the history was most of the query's time at 70 months."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).date() - dt.timedelta(days=1)
+    return SQL.rows(conn, "product_observations", {"product_id": product_id, "days": days, "since": since})
 
 
 def listing(conn: Connection, listing_id: int) -> Row[Any] | None:

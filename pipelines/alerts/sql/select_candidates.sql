@@ -1,12 +1,12 @@
 -- Listings of one (vendor, day) partition that are new or changed that day (a price observation)
 -- and still live, with whether that day is their first sighting.
--- The earlier sighting is looked for from the day before the listing's first_seen_at (the listings
--- step derives it from the first sighting, whose seen_at falls on its day) so that only the months
--- between its first sighting and this day are probed, not every older month partition.
+-- First sighting: the listings step has just derived first_seen_at from the listing's first
+-- sighting (every listing sighted this day went through it), so "no sighting before this day" is
+-- "first_seen_at falls on this day", read from the row: no probe of the sightings' month
+-- partitions, which the planner would otherwise plan one by one (all of them, the bound being a
+-- column) on every call.
 SELECT l.id, v.name AS vendor, l.title, l.price, l.currency, l.condition, l.location, l.product_id, l.url,
-       NOT EXISTS (SELECT 1 FROM listing_sightings e
-                   WHERE e.listing_id = l.id AND e.partition_date < s.partition_date
-                     AND e.partition_date >= CAST((l.first_seen_at AT TIME ZONE 'UTC') AS date) - 1) AS first_seen
+       CAST((l.first_seen_at AT TIME ZONE 'UTC') AS date) >= s.partition_date AS first_seen
 FROM listing_sightings s
 JOIN listings l ON l.id = s.listing_id
 JOIN vendors v ON v.id = l.vendor_id
