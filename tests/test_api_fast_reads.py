@@ -50,6 +50,9 @@ def served(database_url: str, test_roles: SessionRoles) -> Iterator[Served]:
     keys = add_users_and_keys(database_url)
     door = create_front_door(load_config({"MARKET_PULSE_API_RATE_LIMIT": "10000/minute"}), database_url,
                              readonly_url=test_roles.url(warehouse_name(database_url), READONLY))
+    # Remembered for a minute, not 2 s: on a slow machine a key could otherwise expire between the
+    # call that caches it and the one meant to take the short path.
+    door.pages.state.key_cache.ttl_seconds = 60
     route = CountingApp(door.public.app)
     door.public.app = route
     with app_in_thread(door) as url:
